@@ -1,0 +1,94 @@
+"""inchframe: 1inch Balance and Portfolio API data as tidy pandas frames.
+
+>>> import inchframe as ifr
+>>> bal = ifr.balances(["0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"], chain=["ethereum", "base"])
+>>> pos = ifr.portfolio.tokens_snapshot(wallets)
+
+Importing inchframe does no I/O, opens no socket and does not import matplotlib; heavier
+modules load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "BadRequestError",
+    "BatchError",
+    "Client",
+    "ConfigError",
+    "InchframeError",
+    "InputError",
+    "NotFoundError",
+    "OfflineCacheMiss",
+    "PayloadError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+    "__version__",
+    "aggregated_balances",
+    "allowances",
+    "balances",
+    "balances_and_allowances",
+    "cache_info",
+    "clear_cache",
+    "portfolio",
+    "read_parquet",
+    "sandbox",
+]
+
+#: public name -> module that defines it (imported on first access)
+_LAZY = {
+    "Client": "inchframe.client",
+    "balances": "inchframe.balance",
+    "allowances": "inchframe.balance",
+    "balances_and_allowances": "inchframe.balance",
+    "aggregated_balances": "inchframe.balance",
+    "cache_info": "inchframe.cache",
+    "clear_cache": "inchframe.cache",
+    "read_parquet": "inchframe.io",
+}
+_SUBMODULES = {"portfolio", "sandbox"}
+
+from .errors import (  # noqa: E402 - the light, dependency-free part of the API
+    ApiError,
+    AuthError,
+    BadRequestError,
+    BatchError,
+    ConfigError,
+    InchframeError,
+    InputError,
+    NotFoundError,
+    OfflineCacheMiss,
+    PayloadError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"inchframe.{name}")
+    raise AttributeError(f"module 'inchframe' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from . import portfolio, sandbox
+    from .balance import aggregated_balances, allowances, balances, balances_and_allowances
+    from .cache import cache_info, clear_cache
+    from .client import Client
+    from .io import read_parquet

@@ -1,0 +1,266 @@
+"""The HTTP session: on-disk cache -> client-side rate limiter -> urllib3 Retry -> requests.
+
+Order matters: requests-cache answers a hit before the transport adapter is reached, so a cache
+hit costs no rate-limit token; the rate limiter (requests-ratelimiter) sits in the adapter, and
+urllib3's ``Retry`` runs inside it for 429 (honouring ``Retry-After``, capped), 5xx and dropped
+connections, with exponential backoff and jitter.
+
+The cache is SQLite in WAL mode with the JSON serializer (no pickle). The ``Authorization``
+header is neither part of a cache key nor stored (requests-cache redacts ``ignored_parameters``
+from the stored request). POST bodies are part of the key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests_ratelimiter import LimiterAdapter
+from urllib3.util.retry import Retry
+
+from .config import RETRY_AFTER_MAX, ApiKey, Settings
+
+log = logging.getLogger("inchframe.http")
+
+__all__ = [
+    "CACHE_FILE",
+    "RETRY_STATUSES",
+    "BearerAuth",
+    "StatusBoard",
+    "build_session",
+    "expiry_for",
+    "open_cache",
+]
+
+CACHE_FILE = "http_cache.sqlite"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: Backoff for 5xx and dropped connections: 0.5 s, 1 s, 2 s, ... capped, with up to 0.5 s jitter.
+BACKOFF_FACTOR = 0.5
+BACKOFF_MAX = 20.0
+BACKOFF_JITTER = 0.5
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+#: How long a response stays fresh, by endpoint name prefix (first match wins).
+EXPIRY: tuple[tuple[str, int], ...] = (
+    ("balance.token_metadata", DAY),  # the token list behind symbols and decimals
+    ("balance.", 5 * MINUTE),
+    ("v4.supported_", DAY),
+    ("v5.supported_", DAY),
+    ("v4.is_available", MINUTE),
+    ("v5.status", MINUTE),
+    ("v5.address_check", HOUR),
+    ("v4.value_chart", HOUR),
+    ("v5.chart", HOUR),
+    ("v5.report", HOUR),
+    ("v5.tokens_metrics", HOUR),
+    ("v5.protocols_metrics", HOUR),
+    ("v4.profit_and_loss", HOUR),
+    ("v4.protocols_profit_and_loss", HOUR),
+    ("v4.tokens_profit_and_loss", HOUR),
+    ("v4.", 5 * MINUTE),
+    ("v5.", 5 * MINUTE),
+)
+#: Snapshots at a given past timestamp do not change.
+HISTORICAL_EXPIRY = 7 * DAY
+
+
+def expiry_for(endpoint: str, *, historical: bool = False) -> int:
+    """Seconds a response of ``endpoint`` stays fresh in the cache."""
+    if historical:
+        return HISTORICAL_EXPIRY
+    for prefix, seconds in EXPIRY:
+        if endpoint.startswith(prefix):
+            return seconds
+    return 5 * MINUTE
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """Adds ``Authorization: Bearer <key>``; its repr never shows the key."""
+
+    def __init__(self, key: ApiKey) -> None:
+        self._key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth('***')"
+
+
+class StatusBoard:
+    """What the transport is doing right now, for progress bars; plus retry counters.
+
+    Shared by the threads of one client; every method is thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[int, str] = {}
+        self.retries = 0
+        self.rate_waits = 0
+
+    @contextmanager
+    def waiting(self, reason: str) -> Iterator[None]:
+        ident = threading.get_ident()
+        with self._lock:
+            self._waiting[ident] = reason
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting.pop(ident, None)
+
+    def count_retry(self) -> None:
+        with self._lock:
+            self.retries += 1
+
+    def count_rate_wait(self) -> None:
+        with self._lock:
+            self.rate_waits += 1
+
+    def describe(self) -> str:
+        """A short text such as ``"waiting: rate limit 1/s"``, or ``""`` when nothing waits."""
+        with self._lock:
+            reasons = sorted(set(self._waiting.values()))
+        return "waiting: " + ", ".join(reasons) if reasons else ""
+
+
+class ObservedRetry(Retry):
+    """urllib3 ``Retry`` that reports its waits and counts to a :class:`StatusBoard`."""
+
+    board: StatusBoard | None = None
+
+    def new(self, **kw: Any) -> ObservedRetry:
+        fresh = super().new(**kw)
+        fresh.board = self.board
+        return fresh
+
+    def increment(self, *args: Any, **kwargs: Any) -> ObservedRetry:
+        new = super().increment(*args, **kwargs)
+        if self.board is not None:
+            self.board.count_retry()
+        return new
+
+    def sleep(self, response: Any = None) -> None:
+        if self.board is None:
+            return super().sleep(response)
+        retry_after = self.get_retry_after(response) if response is not None else None
+        if retry_after:
+            reason = f"Retry-After {retry_after:g}s (HTTP {response.status})"
+        else:
+            reason = f"backoff {self.get_backoff_time():.1f}s"
+        with self.board.waiting(reason):
+            super().sleep(response)
+
+
+class ObservedLimiterAdapter(LimiterAdapter):
+    """requests-ratelimiter's adapter, telling the :class:`StatusBoard` when it waits."""
+
+    board: StatusBoard | None = None
+    rate_text = ""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        bucket = self._bucket_name(request)
+        if not self.limiter.try_acquire(bucket, weight=1, blocking=False):
+            board = self.board or StatusBoard()
+            board.count_rate_wait()
+            with board.waiting(f"rate limit {self.rate_text}"):
+                self.limiter.try_acquire(bucket, weight=1, blocking=True, timeout=-1)
+        started = time.perf_counter()
+        response = HTTPAdapter.send(self, request, **kwargs)  # skip the mixin's own acquire
+        log.debug(
+            "%s %s -> %s in %.3fs",
+            request.method,
+            request.path_url.split("?")[0],
+            response.status_code,
+            time.perf_counter() - started,
+        )
+        if response.status_code in self.limit_statuses:
+            self._fill_bucket(request)
+        return response
+
+
+def build_retry(settings: Settings, board: StatusBoard | None) -> ObservedRetry:
+    retry = ObservedRetry(
+        total=settings.max_retries,
+        connect=settings.max_retries,
+        read=settings.max_retries,
+        status=settings.max_retries,
+        other=0,
+        allowed_methods=None,  # every call is a read, POSTs included, so all are safe to retry
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=BACKOFF_FACTOR,
+        backoff_max=BACKOFF_MAX,
+        backoff_jitter=BACKOFF_JITTER,
+        respect_retry_after_header=True,
+        retry_after_max=int(RETRY_AFTER_MAX),
+        raise_on_status=False,  # the last response comes back and becomes an ApiError
+    )
+    retry.board = board
+    return retry
+
+
+def build_adapter(
+    settings: Settings, board: StatusBoard, *, pool_size: int
+) -> ObservedLimiterAdapter:
+    adapter = ObservedLimiterAdapter(
+        per_second=settings.rate,
+        per_host=True,
+        limit_statuses=(429,),
+        max_retries=build_retry(settings, board),
+        pool_connections=4,
+        pool_maxsize=pool_size,
+    )
+    adapter.board = board
+    adapter.rate_text = f"{settings.rate:g}/s"
+    return adapter
+
+
+def open_cache(cache_dir: Path, *, offline: bool = False) -> Any:
+    """A requests-cache ``CachedSession`` on ``cache_dir``, configured as inchframe uses it."""
+    from requests_cache import CachedSession, SQLiteCache
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    backend = SQLiteCache(cache_dir / CACHE_FILE, serializer="json", wal=True, busy_timeout=30_000)
+    return CachedSession(
+        backend=backend,
+        expire_after=300,
+        allowable_methods=("GET", "POST"),
+        allowable_codes=(200,),
+        match_headers=False,
+        ignored_parameters=("Authorization", "apiKey", "api_key", "X-API-KEY"),
+        only_if_cached=offline,
+        stale_if_error=False,
+    )
+
+
+def build_session(
+    settings: Settings, board: StatusBoard, *, pool_size: int = 16
+) -> requests.Session:
+    """The session a :class:`~inchframe.client.Client` owns: cached (unless disabled) and
+    rate-limited, with retries."""
+    session = (
+        open_cache(settings.cache_dir, offline=settings.offline)
+        if settings.cache
+        else requests.Session()
+    )
+    adapter = build_adapter(settings, board, pool_size=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = f"inchframe/{_version()} (+python-requests)"
+    session.headers["Accept"] = "application/json, text/csv;q=0.9"
+    return session
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__

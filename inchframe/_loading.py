@@ -1,0 +1,209 @@
+"""What every loader does around its converter: send the batch, keep what arrived, record where
+it came from, and apply the ``errors=`` policy to what failed.
+
+Provenance lives in ``df.attrs["inchframe"]`` as plain JSON-able values (so pandas can copy
+and compare attrs, and Parquet files can carry them): endpoint, API version, chains, request
+parameters (never the key), fetch times, cache hits, request and retry counts, failures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import pandas as pd
+
+from . import __version__
+from .client import BatchResult, Client, Failure, Reply
+from .config import ENV
+from .endpoints import Call
+from .errors import ApiError, BatchError, InputError, OfflineCacheMiss
+
+__all__ = [
+    "ATTRS_KEY",
+    "ErrorPolicy",
+    "PartialResultWarning",
+    "check_errors_policy",
+    "failures_frame",
+    "get_client",
+    "provenance",
+    "run_batch",
+]
+
+ATTRS_KEY = "inchframe"
+ErrorPolicy = Literal["raise", "warn", "ignore"]
+_POLICIES = ("raise", "warn", "ignore")
+
+
+class PartialResultWarning(UserWarning):
+    """``errors="warn"``: some requests failed; the frame holds what arrived."""
+
+
+# -- the default client ---------------------------------------------------------------------
+
+_default_lock = threading.Lock()
+_default_clients: dict[tuple[str | None, ...], Client] = {}
+
+
+def _environment_key() -> tuple[str | None, ...]:
+    names = [v for k, v in vars(ENV).items() if k.isupper()]
+    return tuple(os.environ.get(name) for name in sorted(names))
+
+
+def get_client(client: Client | None) -> Client:
+    """``client`` itself, or the default client for the current environment.
+
+    Loaders called without ``client=`` share one client per configuration, so the rate limit
+    holds across calls and the sandbox (when used) starts once. Changing an ``INCHFRAME_*``
+    variable gives a new default client on the next call.
+    """
+    if client is not None:
+        if not isinstance(client, Client):
+            raise InputError(f"client={client!r}: expected an inchframe.Client or None")
+        return client
+    key = _environment_key()
+    with _default_lock:
+        found = _default_clients.get(key)
+        if found is None:
+            found = _default_clients[key] = Client()
+        return found
+
+
+# -- policy and failures --------------------------------------------------------------------
+
+
+def check_errors_policy(errors: str) -> ErrorPolicy:
+    if errors not in _POLICIES:
+        raise InputError(f"errors={errors!r}: accepted values are {', '.join(_POLICIES)}")
+    return errors  # type: ignore[return-value]
+
+
+FAILURE_COLUMNS = [
+    "endpoint",
+    "chain_id",
+    "wallets",
+    "error",
+    "status",
+    "message",
+    "request_id",
+    "request",
+]
+
+
+def _failure_record(failure: Failure) -> dict[str, Any]:
+    call, error = failure.call, failure.error
+    wallets = call.context.get("wallets") or []
+    return {
+        "endpoint": call.endpoint,
+        "chain_id": call.context.get("chain_id"),
+        "wallets": ",".join(wallets),
+        "error": type(error).__name__,
+        "status": error.status if isinstance(error, ApiError) else None,
+        "message": str(error),
+        "request_id": error.request_id if isinstance(error, ApiError) else None,
+        "request": call.describe(),
+    }
+
+
+def failures_frame(failures: Iterable[Failure]) -> pd.DataFrame:
+    """One row per failed request: endpoint, chain, wallets, error class, status, message."""
+    frame = pd.DataFrame([_failure_record(f) for f in failures], columns=FAILURE_COLUMNS)
+    return frame.astype({"chain_id": "Int64", "status": "Int64"})
+
+
+# -- provenance -----------------------------------------------------------------------------
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def provenance(
+    client: Client,
+    calls: Sequence[Call],
+    batch: BatchResult,
+    *,
+    api: str,
+    api_version: str,
+    endpoint: str,
+    params: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The ``df.attrs["inchframe"]`` record of a loader call (JSON-able; no secrets)."""
+    fetched = [r.fetched_at for r in batch.replies]
+    chains = sorted({c.context["chain_id"] for c in calls if c.context.get("chain_id") is not None})
+    return {
+        "library": "inchframe",
+        "library_version": __version__,
+        "api": api,
+        "api_version": api_version,
+        "endpoint": endpoint,
+        "endpoints": sorted({c.endpoint for c in calls}),
+        "source": "sandbox" if client.is_sandbox else "api",
+        "base_url": client.base_url if not client.is_sandbox else "sandbox",
+        "chains": chains,
+        "params": _jsonable(params),
+        "fetched_at": _iso(min(fetched)) if fetched else None,
+        "fetched_until": _iso(max(fetched)) if fetched else None,
+        "from_cache": all(r.from_cache for r in batch.replies) if batch.replies else False,
+        "requests": len(calls),
+        "requests_from_cache": batch.from_cache,
+        "retries": batch.retries,
+        "failures": [_failure_record(f) for f in batch.failures],
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dt.datetime):
+        return _iso(value)
+    return str(value)
+
+
+# -- running a loader -----------------------------------------------------------------------
+
+
+def run_batch(
+    client: Client,
+    calls: Sequence[Call],
+    convert: Callable[[list[Reply]], pd.DataFrame],
+    *,
+    errors: ErrorPolicy,
+    progress: bool | None,
+    api: str,
+    api_version: str,
+    endpoint: str,
+    params: Mapping[str, Any],
+    description: str | None = None,
+) -> pd.DataFrame:
+    """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``."""
+    batch = client.fetch_many(calls, progress=progress, description=description or endpoint)
+    frame = convert(batch.replies)
+    frame.attrs[ATTRS_KEY] = provenance(
+        client, calls, batch, api=api, api_version=api_version, endpoint=endpoint, params=params
+    )
+    if not batch.failures:
+        return frame
+    if errors == "raise":
+        misses = [f for f in batch.failures if isinstance(f.error, OfflineCacheMiss)]
+        if len(misses) == len(batch.failures):
+            raise OfflineCacheMiss([url for f in misses for url in f.error.missing], frame=frame)
+        raise BatchError(frame, failures_frame(batch.failures), total=len(calls))
+    if errors == "warn":
+        kinds = sorted({type(f.error).__name__ for f in batch.failures})
+        warnings.warn(
+            f"{endpoint}: {len(batch.failures)} of {len(calls)} request(s) failed "
+            f"({', '.join(kinds)}); the frame holds the {len(frame)} row(s) that arrived and "
+            f'df.attrs["inchframe"]["failures"] lists the rest',
+            PartialResultWarning,
+            stacklevel=3,
+        )
+    return frame

@@ -1,0 +1,81 @@
+"""Ethereum address checks (EIP-55) and normalisation.
+
+Users may pass lowercase or EIP-55 checksummed addresses. A mixed-case address whose checksum is
+wrong is almost always a typo, so it is rejected, as are wrong lengths and non-hex characters.
+Requests carry lowercase addresses (REFERENCE 2.8): the Balance API echoes wallet keys in the
+casing sent, so sending one casing keeps responses predictable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from .errors import InputError
+
+__all__ = ["is_address", "normalize_address", "normalize_addresses", "to_checksum_address"]
+
+_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+@lru_cache(maxsize=65536)
+def to_checksum_address(address: str) -> str:
+    """EIP-55 form of a 0x-prefixed 40-hex-digit address (any case)."""
+    from eth_hash.auto import keccak
+
+    lower = address[2:].lower()
+    digest = keccak(lower.encode("ascii")).hex()
+    return "0x" + "".join(
+        ch.upper() if ch.isalpha() and int(digest[i], 16) >= 8 else ch for i, ch in enumerate(lower)
+    )
+
+
+def _problem(address: object) -> str | None:
+    """Why ``address`` is not acceptable, or None when it is."""
+    if not isinstance(address, str):
+        return f"expected a string, got {type(address).__name__}"
+    if not address.startswith(("0x", "0X")):
+        return "must start with 0x"
+    if len(address) != 42:
+        return f"must be 42 characters (0x + 40 hex digits), got {len(address)}"
+    if not _HEX_ADDRESS.match("0x" + address[2:]):
+        return "contains characters that are not hexadecimal digits"
+    body = address[2:]
+    if body != body.lower() and body != body.upper() and to_checksum_address(address) != address:
+        return f"bad EIP-55 checksum (did you mean {to_checksum_address(address)}?)"
+    return None
+
+
+def is_address(address: object) -> bool:
+    """True when ``address`` would be accepted by :func:`normalize_address`."""
+    return _problem(address) is None
+
+
+def normalize_address(address: str, *, what: str = "address", position: int | None = None) -> str:
+    """Validate one address and return it lowercase.
+
+    Raises :class:`~inchframe.errors.InputError` naming the value, its ``position`` in a list
+    when given, and what is accepted.
+    """
+    problem = _problem(address)
+    if problem is not None:
+        where = f" at position {position}" if position is not None else ""
+        raise InputError(
+            f"invalid {what}{where}: {address!r} {problem}. Accepted: 0x followed by 40 hex "
+            "digits, all lowercase, all uppercase, or EIP-55 checksummed"
+        )
+    return "0x" + address[2:].lower()
+
+
+def normalize_addresses(
+    addresses: str | Iterable[str], *, what: str = "address", allow_empty: bool = False
+) -> list[str]:
+    """Validate one or many addresses; return them lowercase, de-duplicated, in the order given."""
+    items = [addresses] if isinstance(addresses, str) else list(addresses)
+    if not items and not allow_empty:
+        raise InputError(f"no {what} given: pass one address or a non-empty list of addresses")
+    seen: dict[str, None] = {}
+    for i, item in enumerate(items):
+        seen.setdefault(normalize_address(item, what=what, position=i if len(items) > 1 else None))
+    return list(seen)

@@ -1,0 +1,237 @@
+"""Every default and environment variable inchframe reads, in one place.
+
+Precedence: an explicit argument beats the environment, which beats the default. The environment
+is read when a :class:`~inchframe.client.Client` is made (:func:`resolve_settings`), never at
+import time.
+
+=========================  ==========================  =========================================
+variable                   default                     meaning
+=========================  ==========================  =========================================
+``INCHFRAME_API_KEY``      (none)                      API key; ``ONEINCH_API_KEY`` also works
+``INCHFRAME_BASE_URL``     ``https://api.1inch.dev``   API host (``https://api.1inch.com`` too)
+``INCHFRAME_SANDBOX``      ``auto``                    ``1``: always use the embedded sandbox;
+                                                       ``0``: never; ``auto``: when no key is set
+``INCHFRAME_CACHE_DIR``    user cache dir/inchframe    where the HTTP cache (SQLite) lives
+``INCHFRAME_CACHE``        ``1``                       ``0`` disables the on-disk cache
+``INCHFRAME_RATE``         ``1``                       requests per second (free plan: 1)
+``INCHFRAME_OFFLINE``      ``0``                       ``1``: answer only from the cache
+``INCHFRAME_TIMEOUT``      ``30``                      read timeout in seconds (connect: 10)
+``INCHFRAME_MAX_RETRIES``  ``5``                       retries for 429, 5xx and dropped connections
+=========================  ==========================  =========================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_RATE",
+    "ENV",
+    "ApiKey",
+    "Settings",
+    "default_cache_dir",
+    "resolve_settings",
+]
+
+DEFAULT_BASE_URL = "https://api.1inch.dev"
+ALTERNATE_BASE_URL = "https://api.1inch.com"
+DEFAULT_RATE = 1.0  #: requests per second on the free (Dev) plan
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 5
+#: Longest Retry-After inchframe will honour; urllib3's own cap is six hours.
+RETRY_AFTER_MAX = 30.0
+#: Placeholder key sent to the embedded sandbox, which (like the gateway) wants a Bearer token.
+SANDBOX_API_KEY = "sandbox"
+
+
+class ENV:
+    """Names of the environment variables inchframe reads."""
+
+    API_KEY = "INCHFRAME_API_KEY"
+    API_KEY_ALT = "ONEINCH_API_KEY"
+    BASE_URL = "INCHFRAME_BASE_URL"
+    SANDBOX = "INCHFRAME_SANDBOX"
+    CACHE_DIR = "INCHFRAME_CACHE_DIR"
+    CACHE = "INCHFRAME_CACHE"
+    RATE = "INCHFRAME_RATE"
+    OFFLINE = "INCHFRAME_OFFLINE"
+    TIMEOUT = "INCHFRAME_TIMEOUT"
+    MAX_RETRIES = "INCHFRAME_MAX_RETRIES"
+
+
+class ApiKey:
+    """An API key that never shows itself: ``repr``, ``str`` and f-strings print ``***``.
+
+    Only :meth:`reveal` returns the value, and only the ``Authorization`` header calls it.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        value = value.strip()
+        if not value:
+            raise ConfigError("the API key is empty")
+        if any(ch.isspace() for ch in value):
+            raise ConfigError("the API key contains white space")
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "ApiKey('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ApiKey) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("ApiKey", self._value))
+
+    def __reduce__(self) -> tuple:
+        raise TypeError("ApiKey cannot be pickled, so it cannot end up in a file by accident")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration of one client (see the module docstring for the sources)."""
+
+    api_key: ApiKey | None = field(repr=False)
+    base_url: str
+    sandbox: bool
+    cache_dir: Path
+    cache: bool
+    rate: float
+    offline: bool
+    connect_timeout: float
+    read_timeout: float
+    max_retries: int
+
+    @property
+    def has_key(self) -> bool:
+        return self.api_key is not None
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache directory (``platformdirs.user_cache_dir("inchframe")``)."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("inchframe", appauthor=False))
+
+
+def _flag(name: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name}={text!r}: expected 1/0, true/false, yes/no or on/off")
+
+
+def _number(name: str, text: str, *, minimum: float, integer: bool = False) -> float:
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name}={text!r}: expected {kind}") from None
+    if not value >= minimum:  # also rejects NaN
+        raise ConfigError(f"{name}={text!r}: must be at least {minimum}")
+    return value
+
+
+def _sandbox_mode(name: str, text: str) -> bool | None:
+    """``auto`` gives None (decided from the key), otherwise a flag."""
+    if text.strip().lower() == "auto":
+        return None
+    return _flag(name, text)
+
+
+def resolve_settings(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    sandbox: bool | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    cache: bool | None = None,
+    rate: float | None = None,
+    offline: bool | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Combine explicit arguments, the environment and the defaults into :class:`Settings`.
+
+    The sandbox is used when asked for (``sandbox=True`` or ``INCHFRAME_SANDBOX=1``), or, in
+    ``auto`` mode, when neither an API key nor a base URL was given: then there is nothing real
+    to talk to, and inchframe says so with a warning when the client starts the sandbox.
+    """
+    env = os.environ if environ is None else environ
+
+    key_text = api_key if api_key is not None else env.get(ENV.API_KEY) or env.get(ENV.API_KEY_ALT)
+    key = ApiKey(key_text) if key_text else None
+
+    url = base_url if base_url is not None else env.get(ENV.BASE_URL)
+    if sandbox is None and ENV.SANDBOX in env:
+        sandbox = _sandbox_mode(ENV.SANDBOX, env[ENV.SANDBOX])
+    if sandbox is None:
+        sandbox = key is None and not url
+    url = (url or DEFAULT_BASE_URL).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"base URL {url!r} must start with http:// or https://")
+
+    if cache_dir is not None:
+        directory = Path(cache_dir)
+    elif env.get(ENV.CACHE_DIR):
+        directory = Path(env[ENV.CACHE_DIR])
+    else:
+        directory = default_cache_dir()
+
+    if cache is None:
+        cache = _flag(ENV.CACHE, env[ENV.CACHE]) if ENV.CACHE in env else True
+    if offline is None:
+        offline = _flag(ENV.OFFLINE, env[ENV.OFFLINE]) if ENV.OFFLINE in env else False
+    if offline and not cache:
+        raise ConfigError("offline mode answers from the cache, so it needs the cache enabled")
+
+    if rate is None:
+        rate = (
+            _number(ENV.RATE, env[ENV.RATE], minimum=0.001) if env.get(ENV.RATE) else DEFAULT_RATE
+        )
+    elif not (isinstance(rate, (int, float)) and rate > 0):
+        raise ConfigError(f"rate={rate!r}: expected a positive number of requests per second")
+
+    if timeout is None:
+        timeout = (
+            _number(ENV.TIMEOUT, env[ENV.TIMEOUT], minimum=0.1)
+            if env.get(ENV.TIMEOUT)
+            else DEFAULT_READ_TIMEOUT
+        )
+    if max_retries is None:
+        max_retries = (
+            int(_number(ENV.MAX_RETRIES, env[ENV.MAX_RETRIES], minimum=0, integer=True))
+            if env.get(ENV.MAX_RETRIES)
+            else DEFAULT_MAX_RETRIES
+        )
+    elif not (isinstance(max_retries, int) and max_retries >= 0):
+        raise ConfigError(f"max_retries={max_retries!r}: expected a whole number >= 0")
+
+    return Settings(
+        api_key=key,
+        base_url=url,
+        sandbox=bool(sandbox),
+        cache_dir=directory,
+        cache=cache,
+        rate=float(rate),
+        offline=offline,
+        connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, float(timeout)),
+        read_timeout=float(timeout),
+        max_retries=max_retries,
+    )
