@@ -1,0 +1,846 @@
+"""Pure converters from Balance API v1.2 payloads to tidy frames (REFERENCE section 3).
+
+Every converter takes an iterable of ``(context, payload)`` pairs, one per response, and builds
+ONE frame for the whole batch: the loaders fetch many responses concurrently and convert them
+together. Nothing here does I/O or keeps state.
+
+=====================================  ==========================  ======================
+converter                              endpoint(s)                 context per response
+=====================================  ==========================  ======================
+:func:`balances_frame`                 GET/POST balances/{wallet}  ``(chain_id, wallet)``
+:func:`wallets_and_tokens_frame`       POST balances/multiple/...  ``(chain_id,)``
+:func:`allowances_frame`               GET/POST allowances/...     ``(chain_id, wallet, spender)``
+:func:`balances_and_allowances_frame`  GET/POST allowancesAnd...   ``(chain_id, wallet, spender)``
+:func:`aggregated_frame`               aggregatedBalancesAnd...    ``(chain_id, spender)``
+:func:`token_metadata_frame`           aggregatedBalancesAnd...    ``(chain_id, ...)``
+=====================================  ==========================  ======================
+
+Rules shared by every frame:
+
+- **Rows**: one per chain x wallet x token (x spender). Rows follow the order of ``responses``
+  (loaders pass them in request order: chain, then wallet), then the payload's key order. The
+  aggregated endpoint is token-major on the wire; its rows are regrouped wallet-major (wallets in
+  order of first appearance in the response, tokens in payload order) to match the other frames.
+- **Addresses** are lowercase. Wallet keys echo the request casing on the wire (REFERENCE 2.8);
+  they are lowercased here. A key that is not a 0x + 40-hex address is a :class:`PayloadError`.
+- **Exact amounts**: ``*_raw`` columns hold the exact decimal string of every uint256, up to
+  2**256-1 (78 digits). Leading zeros and a leading ``+`` are stripped, nothing else is changed.
+  A JSON integer is accepted and turned into its decimal string (it is exact); anything else that
+  is not a non-negative decimal integer string no greater than 2**256-1 (a float, null, ``"-1"``,
+  ``"1e18"``, ``"0x10"``) is a :class:`PayloadError` naming the endpoint and the field.
+- **Human units**: ``balance``/``allowance`` are ``raw / 10**decimals`` as float64 (correctly
+  rounded parse of the raw string, then one division, so within an ulp or two of exact); NaN when
+  the decimals are unknown. Use the ``*_raw`` columns (``schema.raw_to_int``) for exact sums.
+- **Zero rows** are dropped unless ``keep_zero=True``: balance frames drop ``balance_raw == "0"``,
+  allowance frames ``allowance_raw == "0"``, combined frames rows where both are ``"0"``. The test
+  is on the normalised string, never on a float.
+- **Metadata** (``symbol``, ``name``, ``decimals``, ``tags``) comes from ``token_info``, a frame
+  with ``chain_id`` and ``token`` columns such as :func:`token_metadata_frame` returns; tokens it
+  does not know get NA. The native coin (``0xeeee...eeee``) falls back to the chain table
+  (:data:`~inchframe.chains.CHAINS` symbol and name, 18 decimals) when ``token_info`` does not
+  list it, so ``is_native`` rows always have human amounts. The aggregated endpoint carries its
+  own metadata.
+- **Unlimited approvals**: ``unlimited`` is ``allowance_raw >= UNLIMITED_THRESHOLD`` (2**96-1);
+  see :data:`UNLIMITED_THRESHOLD` for why.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..chains import CHAINS, NATIVE_TOKEN
+from ..errors import InputError, PayloadError
+from ._parse import warn_unknown_fields
+from .schema import STRING, VOCABULARY, Column, FrameSchema, empty_frame
+
+__all__ = [
+    "AGGREGATED",
+    "ALLOWANCES",
+    "BALANCES",
+    "BALANCES_AND_ALLOWANCES",
+    "ENDPOINT_AGGREGATED",
+    "ENDPOINT_ALLOWANCES",
+    "ENDPOINT_ALLOWANCES_AND_BALANCES",
+    "ENDPOINT_BALANCES",
+    "ENDPOINT_WALLETS_AND_TOKENS",
+    "MAX_UINT256",
+    "TOKEN_METADATA",
+    "UNLIMITED_THRESHOLD",
+    "aggregated_frame",
+    "allowances_frame",
+    "balances_and_allowances_frame",
+    "balances_frame",
+    "is_unlimited",
+    "token_metadata_frame",
+    "wallets_and_tokens_frame",
+]
+
+#: Endpoint names used in :class:`~inchframe.errors.PayloadError` (GET and POST share a name).
+ENDPOINT_BALANCES = "balance.balances"
+ENDPOINT_WALLETS_AND_TOKENS = "balance.wallets_and_tokens"
+ENDPOINT_ALLOWANCES = "balance.allowances"
+ENDPOINT_ALLOWANCES_AND_BALANCES = "balance.allowances_and_balances"
+ENDPOINT_AGGREGATED = "balance.aggregated"
+
+#: The largest uint256; the "infinite approval" most wallets and dapps send.
+MAX_UINT256 = 2**256 - 1
+
+UNLIMITED_THRESHOLD = 2**96 - 1
+"""An allowance at or above this many base units is flagged ``unlimited``.
+
+Dapps ask for "infinite" approvals with several sentinels, not only 2**256-1: Compound-style
+governance tokens (UNI, COMP, ...) store allowances as uint96 and treat 2**96-1 as infinite,
+Permit2 uses 2**160-1, some tokens use 2**128-1, and tokens that do decrement a 2**256-1 approval
+leave a value just below it. 2**96-1 is the smallest of these sentinels, so ``>=`` it catches them
+all, plus "big round number" approvals such as 10**30. It is about 7.9e28 base units, i.e. 79
+billion tokens at 18 decimals: more than the supply of nearly every token, so a finite approval
+this large is rare (the known false positive: a deliberate finite approval of more than 79
+billion units of a huge-supply meme token). The rule ignores decimals on purpose, so it works
+when decimals are unknown.
+"""
+
+_MAX_UINT256_STR = str(MAX_UINT256)  # 78 digits
+_UNLIMITED_STR = str(UNLIMITED_THRESHOLD)  # 29 digits
+_NATIVE_DECIMALS = 18  # every chain the Balance API serves is EVM with an 18-decimal native coin
+_ADDRESS = re.compile(r"0x[0-9a-f]{40}")
+_ADDRESS_RE2 = r"^0x[0-9a-f]{40}$"
+_DIGITS_RE2 = r"^\+?[0-9]+$"
+_NEEDS_NORMALISING_RE2 = r"^(\+|0[0-9])"
+_STRIP_RE2 = r"^\+?0*([0-9])"
+_STR_TYPE = pa.large_string()  # what pandas' ArrowStringArray holds: building it saves a cast
+
+# --------------------------------------------------------------------------------- schemas
+
+_UNLIMITED = Column(
+    "unlimited", "bool", "",
+    "allowance_raw >= 2**96-1 (UNLIMITED_THRESHOLD): an effectively infinite approval",
+)
+_LOGO_URI = Column("logo_uri", STRING, "URL", "token logo (API logoURI)")
+_IS_CUSTOM = Column(
+    "is_custom", "boolean", "", "not in the 1inch token list (API isCustom; NA when absent)"
+)
+_TOKEN_TYPE = Column(
+    "token_type", STRING, "",
+    "API type: 'ethereum' for the native coin, 'token' for ERC-20 (an open string)",
+)
+_TRACKED = Column("tracked", "boolean", "", "the token is tracked by 1inch (NA when absent)")
+
+_META = ("symbol", "name", "decimals")
+_TAIL = ("is_native", "tags")
+
+BALANCES = FrameSchema.of(
+    "balances",
+    ["chain_id", "wallet", "token", *_META, "balance_raw", "balance", *_TAIL],
+    key=("chain_id", "wallet", "token"),
+    description="Token balances per chain x wallet x token (balances, walletsAndTokens).",
+)
+ALLOWANCES = FrameSchema.of(
+    "allowances",
+    ["chain_id", "wallet", "spender", "token", *_META, "allowance_raw", "allowance", _UNLIMITED,
+     *_TAIL],
+    key=("chain_id", "wallet", "spender", "token"),
+    description="Allowances per chain x wallet x spender x token (allowances).",
+)
+BALANCES_AND_ALLOWANCES = FrameSchema.of(
+    "balances_and_allowances",
+    ["chain_id", "wallet", "spender", "token", *_META, "balance_raw", "balance", "allowance_raw",
+     "allowance", _UNLIMITED, *_TAIL],
+    key=("chain_id", "wallet", "spender", "token"),
+    description="Balances and allowances per chain x wallet x spender x token.",
+)
+AGGREGATED = FrameSchema.of(
+    "aggregated_balances_and_allowances",
+    BALANCES_AND_ALLOWANCES.columns,
+    key=BALANCES_AND_ALLOWANCES.key,
+    description="aggregatedBalancesAndAllowances: same columns as BALANCES_AND_ALLOWANCES, "
+    "metadata from the response itself.",
+)
+TOKEN_METADATA = FrameSchema.of(
+    "token_metadata",
+    ["chain_id", "token", *_META, "tags", "is_native", _LOGO_URI, _IS_CUSTOM, _TOKEN_TYPE,
+     _TRACKED],
+    key=("chain_id", "token"),
+    description="Token metadata per chain x token, from aggregatedBalancesAndAllowances; the "
+    "token_info= of the other converters.",
+)
+
+#: Fields of an aggregated token object that map to :data:`TOKEN_METADATA` columns.
+_AGGREGATED_FIELDS = {
+    "address": "token", "decimals": "decimals", "symbol": "symbol", "name": "name",
+    "logoURI": "logo_uri", "tags": "tags", "isCustom": "is_custom", "type": "token_type",
+    "tracked": "tracked", "wallets": None,
+}
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def is_unlimited(raw: int | str) -> bool:
+    """True when an allowance (int or decimal string) is at least :data:`UNLIMITED_THRESHOLD`."""
+    return int(raw) >= UNLIMITED_THRESHOLD
+
+
+@dataclass
+class _Segments:
+    """Where each run of rows came from, so an error can name the bad field and the request."""
+
+    names: tuple[str, ...]  # names of the context items, for messages
+    counts: list[int] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    contexts: list[tuple[Any, ...]] = field(default_factory=list)
+    _ends: np.ndarray | None = None
+
+    def add(self, count: int, path: str, context: tuple[Any, ...]) -> None:
+        self.counts.append(count)
+        self.paths.append(path)
+        self.contexts.append(context)
+
+    def row_segments(self) -> np.ndarray:
+        """The segment number of every row."""
+        return np.repeat(np.arange(len(self.counts), dtype=np.int64), self.counts)
+
+    def describe(self, context: tuple[Any, ...]) -> str:
+        return ", ".join(f"{n} {v}" for n, v in zip(self.names, context, strict=False))
+
+    def locate(self, row: int, keys: Sequence[Any], suffix: str = "") -> tuple[str, str]:
+        """(field path, request description) of ``row``."""
+        if self._ends is None:
+            self._ends = np.cumsum(self.counts)
+        seg = int(np.searchsorted(self._ends, row, side="right"))
+        return f"{self.paths[seg]}[{keys[row]}]{suffix}", self.describe(self.contexts[seg])
+
+
+def _fail(endpoint: str, path: str, problem: str, where: str) -> PayloadError:
+    return PayloadError(endpoint, path, f"{problem} (request: {where})" if where else problem)
+
+
+def _pairs(responses: Iterable[Any], endpoint: str) -> Iterator[tuple[Any, Any]]:
+    for i, item in enumerate(responses):
+        if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 2:
+            raise InputError(
+                f"{endpoint}: responses[{i}] should be a (context, payload) pair, got {item!r:.80}"
+            )
+        yield item[0], item[1]
+
+
+def _context(ctx: Any, names: tuple[str, ...], endpoint: str, *, exact: bool = True) -> tuple:
+    """Validate a request context: chain id first, then lowercase addresses."""
+    items = tuple(ctx) if isinstance(ctx, (tuple, list)) else (ctx,)
+    if len(items) < len(names) or (exact and len(items) != len(names)):
+        raise InputError(
+            f"{endpoint}: the context of a response should be ({', '.join(names)}), got {ctx!r}"
+        )
+    try:
+        if isinstance(items[0], bool):
+            raise TypeError
+        chain_id = operator.index(items[0])
+    except TypeError:
+        raise InputError(f"{endpoint}: chain_id in context {ctx!r} is not an integer") from None
+    out: list[Any] = [chain_id]
+    for name, value in zip(names[1:], items[1:len(names)], strict=True):
+        if not isinstance(value, str):
+            raise InputError(f"{endpoint}: {name} in context {ctx!r} is not a string")
+        out.append(value.lower())
+    return tuple(out)
+
+
+def _mapping(value: Any, endpoint: str, path: str, where: str) -> Mapping[str, Any]:
+    if isinstance(value, Mapping):
+        return value
+    raise _fail(endpoint, path, f"expected an object, got {type(value).__name__}", where)
+
+
+def _first_false(mask: pa.Array | pa.ChunkedArray) -> int | None:
+    values = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    bad = np.flatnonzero(~values)
+    return int(bad[0]) if len(bad) else None
+
+
+def _address_array(
+    keys: list[Any], endpoint: str, segments: _Segments, what: str
+) -> pa.Array:
+    """Lowercase, validated addresses from payload keys (one per row)."""
+    try:
+        arr = pa.array(keys, type=_STR_TYPE)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        arr = pa.array([k if isinstance(k, str) else None for k in keys], type=_STR_TYPE)
+    arr = pc.ascii_lower(arr)
+    ok = pc.fill_null(pc.match_substring_regex(arr, _ADDRESS_RE2), False)
+    row = _first_false(ok)
+    if row is not None:
+        path, where = segments.locate(row, keys)
+        raise _fail(endpoint, path, f"{what} key {keys[row]!r} is not an address", where)
+    return arr
+
+
+def _coerce_raw(values: list[Any], endpoint: str, segments: _Segments, keys: Sequence[Any],
+                suffix: str) -> list[str]:
+    """Slow path: JSON integers become decimal strings; anything else not a string fails."""
+    out: list[str] = []
+    for row, v in enumerate(values):
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            out.append(str(v))
+        else:
+            path, where = segments.locate(row, keys, suffix)
+            kind = "null" if v is None else type(v).__name__
+            raise _fail(endpoint, path,
+                        f"expected a decimal integer string, got {kind} {v!r:.40}", where)
+    return out
+
+
+@dataclass
+class _Raw:
+    """One validated ``*_raw`` column and what is derived from it."""
+
+    text: pa.Array  # normalised decimal strings
+    zero: np.ndarray  # bool
+
+    def floats(self) -> np.ndarray:
+        return np.asarray(pc.cast(self.text, pa.float64()).to_numpy(zero_copy_only=False))
+
+    def unlimited(self) -> np.ndarray:
+        lengths = pc.binary_length(self.text)
+        big = pc.or_(
+            pc.greater(lengths, len(_UNLIMITED_STR)),
+            pc.and_(pc.equal(lengths, len(_UNLIMITED_STR)),
+                    pc.greater_equal(self.text, _UNLIMITED_STR)),
+        )
+        return np.asarray(big.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _raw(values: list[Any], endpoint: str, segments: _Segments, keys: Sequence[Any],
+         suffix: str = "") -> _Raw:
+    """Validate and normalise uint256 decimal strings, vectorised with Arrow."""
+    try:
+        arr = pa.array(values, type=_STR_TYPE)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        arr = pa.array(_coerce_raw(values, endpoint, segments, keys, suffix), type=_STR_TYPE)
+    if arr.null_count:
+        _coerce_raw(values, endpoint, segments, keys, suffix)  # raises on the first null
+    row = _first_false(pc.match_substring_regex(arr, _DIGITS_RE2))
+    if row is not None:
+        path, where = segments.locate(row, keys, suffix)
+        raise _fail(endpoint, path,
+                    f"expected a non-negative decimal integer string, got {values[row]!r:.90}",
+                    where)
+    if len(arr) and pc.any(pc.match_substring_regex(arr, _NEEDS_NORMALISING_RE2)).as_py():
+        arr = pc.replace_substring_regex(arr, _STRIP_RE2, r"\1")
+    lengths = pc.binary_length(arr)
+    too_big = pc.or_(
+        pc.greater(lengths, len(_MAX_UINT256_STR)),
+        pc.and_(pc.equal(lengths, len(_MAX_UINT256_STR)), pc.greater(arr, _MAX_UINT256_STR)),
+    )
+    row = _first_false(pc.invert(too_big))
+    if row is not None:
+        path, where = segments.locate(row, keys, suffix)
+        raise _fail(endpoint, path, f"{values[row]!r:.90} is larger than 2**256-1", where)
+    zero = np.asarray(pc.equal(arr, "0").to_numpy(zero_copy_only=False), dtype=bool)
+    return _Raw(arr, zero)
+
+
+def _pick(entries: list[Any], name: str, endpoint: str, segments: _Segments,
+          keys: Sequence[Any]) -> list[Any]:
+    """``entry[name]`` of every ``{balance, allowance}`` object, or a PayloadError."""
+    try:
+        return [e[name] for e in entries]
+    except (KeyError, TypeError, IndexError):
+        pass
+    for row, e in enumerate(entries):
+        if not isinstance(e, Mapping):
+            path, where = segments.locate(row, keys)
+            raise _fail(endpoint, path, f"expected an object with balance and allowance, got "
+                        f"{type(e).__name__}", where)
+        if name not in e:
+            path, where = segments.locate(row, keys, f".{name}")
+            raise _fail(endpoint, path, "required field is missing", where)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _string_array(values: pa.Array | list[Any]) -> pd.api.extensions.ExtensionArray:
+    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(
+        values, type=_STR_TYPE)
+    return pd.arrays.ArrowStringArray(arr)
+
+
+def _na_strings(n: int) -> pd.api.extensions.ExtensionArray:
+    return _string_array(pa.nulls(n, type=_STR_TYPE))
+
+
+def _join_key(chain: np.ndarray, token: pa.Array) -> pa.Array:
+    """``"chain_id:token"`` strings, a single key that Arrow can look up fast."""
+    return pc.binary_join_element_wise(
+        pc.cast(pa.array(chain), _STR_TYPE), pc.cast(token, _STR_TYPE), pa.scalar(":", _STR_TYPE),
+    )
+
+
+def _metadata_from_info(
+    chain: np.ndarray, token: pa.Array, info: pd.DataFrame | None
+) -> dict[str, Any]:
+    """symbol, name, decimals, tags for each row, looked up in ``token_info``."""
+    n = len(token)
+    out: dict[str, Any] = {
+        "symbol": _na_strings(n), "name": _na_strings(n), "tags": _na_strings(n),
+        "decimals": pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)),
+    }
+    if info is not None and len(info) and n:
+        if not isinstance(info, pd.DataFrame) or not {"chain_id", "token"} <= set(info.columns):
+            raise InputError("token_info must be a DataFrame with chain_id and token columns, "
+                             "such as token_metadata_frame() returns")
+        try:
+            info_chain = info["chain_id"].to_numpy(dtype=np.int64)
+        except (TypeError, ValueError):
+            raise InputError("token_info.chain_id must hold integer chain ids") from None
+        info_token = pc.ascii_lower(pa.array(info["token"].astype(STRING).array))
+        keys = _join_key(info_chain, info_token)
+        # first row wins for a repeated (chain_id, token): index_in returns the first match
+        row_keys = _join_key(chain, token)
+        pos = pc.fill_null(pc.index_in(row_keys, value_set=keys), -1)
+        pos = np.asarray(pos.to_numpy(zero_copy_only=False), dtype=np.int64)
+        for name in ("symbol", "name", "tags", "decimals"):
+            if name in info.columns:
+                try:
+                    col = info[name].astype(VOCABULARY[name].dtype).array
+                except (TypeError, ValueError) as exc:
+                    raise InputError(f"token_info.{name} cannot be read as "
+                                     f"{VOCABULARY[name].dtype}: {exc}") from None
+                out[name] = col.take(pos, allow_fill=True)
+    native = np.asarray(pc.equal(token, NATIVE_TOKEN).to_numpy(zero_copy_only=False), dtype=bool)
+    if native.any():
+        _fill_native(out, chain, native)
+    return out
+
+
+def _fill_native(out: dict[str, Any], chain: np.ndarray, native: np.ndarray) -> None:
+    """Native-coin rows without metadata get the chain table's symbol, name and 18 decimals."""
+    for name, attr in (("symbol", "native_symbol"), ("name", "native_name")):
+        current = pa.array(out[name])
+        mask = native & np.asarray(pc.is_null(current).to_numpy(zero_copy_only=False), dtype=bool)
+        if mask.any():
+            fallback = [getattr(CHAINS[c], attr) if c in CHAINS else None
+                        for c in chain[mask].tolist()]
+            filled = pc.replace_with_mask(current, pa.array(mask),
+                                          pa.array(fallback, type=current.type))
+            out[name] = _string_array(filled)
+    decimals = out["decimals"]
+    mask = native & np.asarray(decimals.isna(), dtype=bool)
+    if mask.any():
+        decimals = decimals.copy()
+        decimals[mask] = _NATIVE_DECIMALS
+        out["decimals"] = decimals
+
+
+@dataclass
+class _Rows:
+    """Per-row columns collected from a batch, before filtering and metadata."""
+
+    chain: np.ndarray
+    wallet: pa.Array
+    token: pa.Array
+    spender: pa.Array | None = None
+    balance: _Raw | None = None
+    allowance: _Raw | None = None
+    metadata: dict[str, Any] | None = None  # per-row symbol/name/decimals/tags, if inline
+
+
+def _build(schema: FrameSchema, rows: _Rows, *, token_info: pd.DataFrame | None,
+           keep_zero: bool, order: np.ndarray | None = None) -> pd.DataFrame:
+    """Order, drop zero rows, attach metadata and human amounts, conform to ``schema``."""
+    n = len(rows.token)
+    if n == 0:
+        return empty_frame(schema)
+    idx = order
+    if not keep_zero:
+        zero = np.ones(n, dtype=bool)
+        for raw in (rows.balance, rows.allowance):
+            if raw is not None:
+                zero &= raw.zero
+        if zero.any():
+            idx = np.flatnonzero(~zero) if idx is None else idx[~zero[idx]]
+    unlimited = rows.allowance.unlimited() if rows.allowance is not None else None
+    balance_f = rows.balance.floats() if rows.balance is not None else None
+    allowance_f = rows.allowance.floats() if rows.allowance is not None else None
+    chain, wallet, token, spender = rows.chain, rows.wallet, rows.token, rows.spender
+    metadata = rows.metadata
+    balance_raw = rows.balance.text if rows.balance is not None else None
+    allowance_raw = rows.allowance.text if rows.allowance is not None else None
+    if idx is not None:
+        if len(idx) == 0:
+            return empty_frame(schema)
+        take = pa.array(idx)
+        chain = chain[idx]
+        wallet, token = wallet.take(take), token.take(take)
+        spender = spender.take(take) if spender is not None else None
+        balance_raw = balance_raw.take(take) if balance_raw is not None else None
+        allowance_raw = allowance_raw.take(take) if allowance_raw is not None else None
+        balance_f = balance_f[idx] if balance_f is not None else None
+        allowance_f = allowance_f[idx] if allowance_f is not None else None
+        unlimited = unlimited[idx] if unlimited is not None else None
+        if metadata is not None:
+            metadata = {k: v.take(idx) for k, v in metadata.items()}
+    if metadata is None:
+        metadata = _metadata_from_info(chain, token, token_info)
+    scale = np.power(10.0, metadata["decimals"].to_numpy(dtype="float64", na_value=np.nan))
+    data: dict[str, Any] = {
+        "chain_id": chain.astype(np.int64, copy=False),
+        "wallet": _string_array(wallet),
+        "token": _string_array(token),
+        **metadata,
+        "is_native": np.asarray(pc.equal(token, NATIVE_TOKEN).to_numpy(zero_copy_only=False),
+                                dtype=bool),
+    }
+    if spender is not None:
+        data["spender"] = _string_array(spender)
+    if balance_raw is not None:
+        data["balance_raw"] = _string_array(balance_raw)
+        data["balance"] = balance_f / scale
+    if allowance_raw is not None:
+        data["allowance_raw"] = _string_array(allowance_raw)
+        data["allowance"] = allowance_f / scale
+        data["unlimited"] = unlimited
+    return schema.conform(pd.DataFrame(data, copy=False))
+
+
+def _repeat_strings(values: list[str], segments: _Segments) -> pa.Array:
+    return pa.array(values, type=_STR_TYPE).take(pa.array(segments.row_segments()))
+
+
+def _map_rows(
+    responses: Iterable[Any], endpoint: str, root: str, names: tuple[str, ...]
+) -> tuple[_Segments, list[Any], list[Any], list[tuple[Any, ...]]]:
+    """Collect ``{token: value}`` payloads: one segment per response."""
+    segments = _Segments(names)
+    keys: list[Any] = []
+    values: list[Any] = []
+    contexts: list[tuple[Any, ...]] = []
+    for ctx, payload in _pairs(responses, endpoint):
+        context = _context(ctx, names, endpoint)
+        mapping = _mapping(payload, endpoint, root, segments.describe(context))
+        keys.extend(mapping.keys())
+        values.extend(mapping.values())
+        segments.add(len(mapping), root, context)
+        contexts.append(context)
+    return segments, keys, values, contexts
+
+
+# ------------------------------------------------------------------------------ converters
+
+Response = tuple[Any, Any]  # (context tuple, parsed JSON payload)
+
+
+def balances_frame(
+    responses: Iterable[Response],
+    *,
+    token_info: pd.DataFrame | None = None,
+    keep_zero: bool = False,
+) -> pd.DataFrame:
+    """:data:`BALANCES` from GET/POST ``balances/{wallet}`` payloads ``{token: "balance"}``.
+
+    ``responses``: ``((chain_id, wallet), payload)`` pairs. Rows drop ``balance_raw == "0"``
+    unless ``keep_zero``.
+    """
+    names = ("chain_id", "wallet")
+    segments, keys, values, contexts = _map_rows(responses, ENDPOINT_BALANCES, "balances", names)
+    if not keys:
+        return empty_frame(BALANCES)
+    seg = segments.row_segments()
+    rows = _Rows(
+        chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[seg],
+        wallet=_repeat_strings([c[1] for c in contexts], segments),
+        token=_address_array(keys, ENDPOINT_BALANCES, segments, "token"),
+        balance=_raw(values, ENDPOINT_BALANCES, segments, keys),
+    )
+    return _build(BALANCES, rows, token_info=token_info, keep_zero=keep_zero)
+
+
+def wallets_and_tokens_frame(
+    responses: Iterable[Response],
+    *,
+    token_info: pd.DataFrame | None = None,
+    keep_zero: bool = False,
+) -> pd.DataFrame:
+    """:data:`BALANCES` from ``balances/multiple/walletsAndTokens`` payloads.
+
+    ``responses``: ``((chain_id,), payload)`` pairs (a bare chain id is accepted too); the payload
+    is ``{wallet: {token: "balance"}}``. Wallet keys echo the request casing and are lowercased.
+    Rows follow the payload's wallet order, then its token order.
+    """
+    endpoint, root = ENDPOINT_WALLETS_AND_TOKENS, "walletsAndTokens"
+    segments = _Segments(("chain_id",))
+    keys: list[Any] = []
+    values: list[Any] = []
+    chains: list[int] = []
+    wallets: list[str] = []
+    for ctx, payload in _pairs(responses, endpoint):
+        context = _context(ctx, ("chain_id",), endpoint)
+        where = segments.describe(context)
+        outer = _mapping(payload, endpoint, root, where)
+        for wallet_key, inner_payload in outer.items():
+            path = f"{root}[{wallet_key}]"
+            wallet = wallet_key.lower() if isinstance(wallet_key, str) else ""
+            if not _ADDRESS.fullmatch(wallet):
+                raise _fail(endpoint, path, f"wallet key {wallet_key!r} is not an address", where)
+            inner = _mapping(inner_payload, endpoint, path, where)
+            keys.extend(inner.keys())
+            values.extend(inner.values())
+            segments.add(len(inner), path, context)
+            chains.append(context[0])
+            wallets.append(wallet)
+    if not keys:
+        return empty_frame(BALANCES)
+    rows = _Rows(
+        chain=np.asarray(chains, dtype=np.int64)[segments.row_segments()],
+        wallet=_repeat_strings(wallets, segments),
+        token=_address_array(keys, endpoint, segments, "token"),
+        balance=_raw(values, endpoint, segments, keys),
+    )
+    return _build(BALANCES, rows, token_info=token_info, keep_zero=keep_zero)
+
+
+def allowances_frame(
+    responses: Iterable[Response],
+    *,
+    token_info: pd.DataFrame | None = None,
+    keep_zero: bool = False,
+) -> pd.DataFrame:
+    """:data:`ALLOWANCES` from GET/POST ``allowances/{spender}/{wallet}`` payloads.
+
+    ``responses``: ``((chain_id, wallet, spender), payload)`` pairs; the payload is
+    ``{token: "allowance"}``. The native coin may appear although it was not requested (its
+    allowance is always max uint256); it is kept. Rows drop ``allowance_raw == "0"`` unless
+    ``keep_zero``.
+    """
+    endpoint = ENDPOINT_ALLOWANCES
+    names = ("chain_id", "wallet", "spender")
+    segments, keys, values, contexts = _map_rows(responses, endpoint, "allowances", names)
+    if not keys:
+        return empty_frame(ALLOWANCES)
+    seg = segments.row_segments()
+    rows = _Rows(
+        chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[seg],
+        wallet=_repeat_strings([c[1] for c in contexts], segments),
+        spender=_repeat_strings([c[2] for c in contexts], segments),
+        token=_address_array(keys, endpoint, segments, "token"),
+        allowance=_raw(values, endpoint, segments, keys),
+    )
+    return _build(ALLOWANCES, rows, token_info=token_info, keep_zero=keep_zero)
+
+
+def balances_and_allowances_frame(
+    responses: Iterable[Response],
+    *,
+    token_info: pd.DataFrame | None = None,
+    keep_zero: bool = False,
+) -> pd.DataFrame:
+    """:data:`BALANCES_AND_ALLOWANCES` from GET/POST ``allowancesAndBalances/{spender}/{wallet}``.
+
+    ``responses``: ``((chain_id, wallet, spender), payload)`` pairs; the payload is
+    ``{token: {"balance": "...", "allowance": "..."}}``. Rows where both are ``"0"`` are dropped
+    unless ``keep_zero``.
+    """
+    endpoint = ENDPOINT_ALLOWANCES_AND_BALANCES
+    names = ("chain_id", "wallet", "spender")
+    segments, keys, entries, contexts = _map_rows(
+        responses, endpoint, "allowancesAndBalances", names
+    )
+    if not keys:
+        return empty_frame(BALANCES_AND_ALLOWANCES)
+    seg = segments.row_segments()
+    balances = _pick(entries, "balance", endpoint, segments, keys)
+    allowances = _pick(entries, "allowance", endpoint, segments, keys)
+    rows = _Rows(
+        chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[seg],
+        wallet=_repeat_strings([c[1] for c in contexts], segments),
+        spender=_repeat_strings([c[2] for c in contexts], segments),
+        token=_address_array(keys, endpoint, segments, "token"),
+        balance=_raw(balances, endpoint, segments, keys, ".balance"),
+        allowance=_raw(allowances, endpoint, segments, keys, ".allowance"),
+    )
+    return _build(BALANCES_AND_ALLOWANCES, rows, token_info=token_info, keep_zero=keep_zero)
+
+
+# ------------------------------------------------------------------- aggregated endpoint
+
+
+@dataclass
+class _Aggregated:
+    """Token objects of aggregated payloads (one entry per token), plus their wallet rows."""
+
+    chain: list[int] = field(default_factory=list)
+    spender: list[str] = field(default_factory=list)
+    token: list[str] = field(default_factory=list)
+    symbol: list[str | None] = field(default_factory=list)
+    name: list[str | None] = field(default_factory=list)
+    decimals: list[int | None] = field(default_factory=list)
+    tags: list[str | None] = field(default_factory=list)
+    logo_uri: list[str | None] = field(default_factory=list)
+    is_custom: list[bool | None] = field(default_factory=list)
+    token_type: list[str | None] = field(default_factory=list)
+    tracked: list[bool | None] = field(default_factory=list)
+    response: list[int] = field(default_factory=list)  # response number of each token
+    extras: dict[str, dict[int, Any]] = field(default_factory=dict)  # field -> {token: value}
+    # wallet rows, one segment per token object
+    segments: _Segments = field(default_factory=lambda: _Segments(("chain_id", "spender")))
+    wallet_keys: list[Any] = field(default_factory=list)
+    entries: list[Any] = field(default_factory=list)
+
+
+def _optional(item: Mapping[str, Any], name: str, kind: type, endpoint: str, path: str,
+              where: str) -> Any:
+    """``item[name]`` when it is a ``kind`` (str or bool), None when missing or null."""
+    value = item.get(name)
+    if value is None or isinstance(value, kind):
+        return value
+    raise _fail(endpoint, f"{path}.{name}",
+                f"expected {kind.__name__} or null, got {value!r:.40}", where)
+
+
+def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -> _Aggregated:
+    endpoint = ENDPOINT_AGGREGATED
+    out = _Aggregated()
+    names = ("chain_id", "spender")
+    for r, (ctx, payload) in enumerate(_pairs(responses, endpoint)):
+        context = _context(ctx, names if exact else ("chain_id",), endpoint, exact=exact)
+        spender = context[1] if len(context) > 1 else ""
+        where = out.segments.describe(context)
+        if not isinstance(payload, list):
+            raise _fail(endpoint, "aggregated",
+                        f"expected a list of token objects, got {type(payload).__name__}", where)
+        for j, item in enumerate(payload):
+            path = f"aggregated[{j}]"
+            item = _mapping(item, endpoint, path, where)
+            address = item.get("address")
+            token = address.lower() if isinstance(address, str) else None
+            if token is None or not _ADDRESS.fullmatch(token):
+                problem = ("required field is missing" if address is None
+                           else f"{address!r:.60} is not an address")
+                raise _fail(endpoint, f"{path}.address", problem, where)
+            decimals = item.get("decimals")
+            if isinstance(decimals, float) and decimals.is_integer():
+                decimals = int(decimals)
+            if decimals is not None and (not isinstance(decimals, int) or isinstance(decimals, bool)
+                                         or not 0 <= decimals <= 255):
+                raise _fail(endpoint, f"{path}.decimals",
+                            f"expected an integer 0..255 or null, got {decimals!r:.40}", where)
+            tags = item.get("tags")
+            if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+                tags = ",".join(tags)
+            elif tags is not None and not isinstance(tags, str):
+                raise _fail(endpoint, f"{path}.tags",
+                            f"expected a list of strings or null, got {tags!r:.40}", where)
+            n = len(out.token)
+            out.chain.append(context[0])
+            out.spender.append(spender)
+            out.token.append(token)
+            out.symbol.append(_optional(item, "symbol", str, endpoint, path, where))
+            out.name.append(_optional(item, "name", str, endpoint, path, where))
+            out.decimals.append(decimals)
+            out.tags.append(tags)
+            out.logo_uri.append(_optional(item, "logoURI", str, endpoint, path, where))
+            out.is_custom.append(_optional(item, "isCustom", bool, endpoint, path, where))
+            out.token_type.append(_optional(item, "type", str, endpoint, path, where))
+            out.tracked.append(_optional(item, "tracked", bool, endpoint, path, where))
+            out.response.append(r)
+            for extra in item.keys() - _AGGREGATED_FIELDS.keys():
+                out.extras.setdefault(extra, {})[n] = item[extra]
+            if wallets:
+                holders = item.get("wallets")
+                if holders is None:  # documented: "wallets": null means no rows
+                    holders = {}
+                holders = _mapping(holders, endpoint, f"{path}.wallets", where)
+                out.wallet_keys.extend(holders.keys())
+                out.entries.extend(holders.values())
+                out.segments.add(len(holders), f"{path}.wallets", context)
+    return out
+
+
+def aggregated_frame(
+    responses: Iterable[Response],
+    *,
+    keep_zero: bool = False,
+) -> pd.DataFrame:
+    """:data:`AGGREGATED` from ``aggregatedBalancesAndAllowances/{spender}?wallets=...`` payloads.
+
+    ``responses``: ``((chain_id, spender), payload)`` pairs; the payload is a JSON array of token
+    objects whose ``wallets`` maps wallet (request casing) to ``{balance, allowance}``. A token
+    with ``"wallets": null`` gives no rows; a missing ``tags`` or ``decimals`` gives NA. Rows are
+    wallet-major (wallets in order of first appearance within a response), then tokens in payload
+    order. Rows where balance and allowance are both ``"0"`` are dropped unless ``keep_zero``.
+    Unknown token fields are not copied here; :func:`token_metadata_frame` keeps them.
+    """
+    endpoint = ENDPOINT_AGGREGATED
+    agg = _parse_aggregated(responses, wallets=True, exact=True)
+    segments, keys = agg.segments, agg.wallet_keys
+    if not keys:
+        return empty_frame(AGGREGATED)
+    seg = segments.row_segments()  # token object of each row
+    wallet = _address_array(keys, endpoint, segments, "wallet")
+    balances = _pick(agg.entries, "balance", endpoint, segments, keys)
+    allowances = _pick(agg.entries, "allowance", endpoint, segments, keys)
+    take = pa.array(seg)
+    metadata = {
+        "symbol": _string_array(pa.array(agg.symbol, type=_STR_TYPE).take(take)),
+        "name": _string_array(pa.array(agg.name, type=_STR_TYPE).take(take)),
+        "decimals": pd.array(agg.decimals, dtype="Int64").take(seg),
+        "tags": _string_array(pa.array(agg.tags, type=_STR_TYPE).take(take)),
+    }
+    rows = _Rows(
+        chain=np.asarray(agg.chain, dtype=np.int64)[seg],
+        wallet=wallet,
+        spender=pa.array(agg.spender, type=_STR_TYPE).take(take),
+        token=pa.array(agg.token, type=_STR_TYPE).take(take),
+        balance=_raw(balances, endpoint, segments, keys, ".balance"),
+        allowance=_raw(allowances, endpoint, segments, keys, ".allowance"),
+        metadata=metadata,
+    )
+    # wallet-major: group rows by (response, wallet) in order of first appearance; stable
+    response = np.asarray(agg.response, dtype=np.int64)[seg]
+    wallet_code, _ = pd.factorize(pd.Series(_string_array(wallet)))
+    pair_code, _ = pd.factorize(response * (int(wallet_code.max()) + 1) + wallet_code)
+    order = np.argsort(pair_code, kind="stable")
+    return _build(AGGREGATED, rows, token_info=None, keep_zero=keep_zero, order=order)
+
+
+def token_metadata_frame(responses: Iterable[Response]) -> pd.DataFrame:
+    """:data:`TOKEN_METADATA` from ``aggregatedBalancesAndAllowances`` payloads.
+
+    ``responses``: ``((chain_id, ...), payload)`` pairs; only the chain id of the context is used,
+    so the pairs given to :func:`aggregated_frame` work. One row per chain x token, first
+    occurrence wins, in payload order. Token fields inchframe does not know are kept as extra
+    columns (under their wire name) after a single :class:`~inchframe.frames._parse.
+    UnknownFieldsWarning`. Wallet entries are not read.
+    """
+    agg = _parse_aggregated(responses, wallets=False, exact=False)
+    if agg.extras:
+        warn_unknown_fields(ENDPOINT_AGGREGATED, agg.extras, _AGGREGATED_FIELDS)
+    if not agg.token:
+        frame = empty_frame(TOKEN_METADATA)
+        for extra in agg.extras:
+            frame[extra] = pd.Series([], dtype=object)
+        return frame
+    first: dict[tuple[int, str], int] = {}
+    for i, key in enumerate(zip(agg.chain, agg.token, strict=True)):
+        first.setdefault(key, i)
+    keep = list(first.values())
+    chain = np.asarray(agg.chain, dtype=np.int64)[keep]
+    data: dict[str, Any] = {"chain_id": chain}
+    for name in ("token", "symbol", "name", "tags", "logo_uri", "token_type"):
+        values = getattr(agg, name)
+        data[name] = _string_array([values[i] for i in keep])
+    data["decimals"] = pd.array([agg.decimals[i] for i in keep], dtype="Int64")
+    data["is_custom"] = pd.array([agg.is_custom[i] for i in keep], dtype="boolean")
+    data["tracked"] = pd.array([agg.tracked[i] for i in keep], dtype="boolean")
+    data["is_native"] = np.asarray([agg.token[i] == NATIVE_TOKEN for i in keep], dtype=bool)
+    for extra, values in agg.extras.items():
+        column = extra if extra not in TOKEN_METADATA.names else f"extra_{extra}"
+        data[column] = pd.Series([values.get(i) for i in keep], dtype=object)
+    return TOKEN_METADATA.conform(pd.DataFrame(data))
