@@ -130,6 +130,7 @@ def provenance(
     api: str,
     api_version: str,
     endpoint: str,
+    frame: str,
     params: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The ``df.attrs["inchframe"]`` record of a loader call (JSON-able; no secrets)."""
@@ -141,6 +142,7 @@ def provenance(
         "api": api,
         "api_version": api_version,
         "endpoint": endpoint,
+        "frame": frame,
         "endpoints": sorted({c.endpoint for c in calls}),
         "source": "sandbox" if client.is_sandbox else "api",
         "base_url": client.base_url if not client.is_sandbox else "sandbox",
@@ -181,29 +183,41 @@ def run_batch(
     api: str,
     api_version: str,
     endpoint: str,
+    frame: str,
     params: Mapping[str, Any],
     description: str | None = None,
 ) -> pd.DataFrame:
-    """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``."""
+    """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
+
+    ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
+    files can restore it.
+    """
     batch = client.fetch_many(calls, progress=progress, description=description or endpoint)
-    frame = convert(batch.replies)
-    frame.attrs[ATTRS_KEY] = provenance(
-        client, calls, batch, api=api, api_version=api_version, endpoint=endpoint, params=params
+    result = convert(batch.replies)
+    result.attrs[ATTRS_KEY] = provenance(
+        client,
+        calls,
+        batch,
+        api=api,
+        api_version=api_version,
+        endpoint=endpoint,
+        frame=frame,
+        params=params,
     )
     if not batch.failures:
-        return frame
+        return result
     if errors == "raise":
         misses = [f for f in batch.failures if isinstance(f.error, OfflineCacheMiss)]
         if len(misses) == len(batch.failures):
-            raise OfflineCacheMiss([url for f in misses for url in f.error.missing], frame=frame)
-        raise BatchError(frame, failures_frame(batch.failures), total=len(calls))
+            raise OfflineCacheMiss([url for f in misses for url in f.error.missing], frame=result)
+        raise BatchError(result, failures_frame(batch.failures), total=len(calls))
     if errors == "warn":
         kinds = sorted({type(f.error).__name__ for f in batch.failures})
         warnings.warn(
             f"{endpoint}: {len(batch.failures)} of {len(calls)} request(s) failed "
-            f"({', '.join(kinds)}); the frame holds the {len(frame)} row(s) that arrived and "
+            f"({', '.join(kinds)}); the frame holds the {len(result)} row(s) that arrived and "
             f'df.attrs["inchframe"]["failures"] lists the rest',
             PartialResultWarning,
             stacklevel=3,
         )
-    return frame
+    return result

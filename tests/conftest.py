@@ -29,9 +29,17 @@ ROUTER_V6 = "0x111111125421ca6dc452d289314280a0f8842a65"
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test reads the developer's key or writes to the real user cache."""
-    for name in ("INCHFRAME_API_KEY", "ONEINCH_API_KEY", "INCHFRAME_BASE_URL", "INCHFRAME_SANDBOX",
-                 "INCHFRAME_OFFLINE", "INCHFRAME_RATE", "INCHFRAME_CACHE", "INCHFRAME_TIMEOUT",
-                 "INCHFRAME_MAX_RETRIES"):
+    for name in (
+        "INCHFRAME_API_KEY",
+        "ONEINCH_API_KEY",
+        "INCHFRAME_BASE_URL",
+        "INCHFRAME_SANDBOX",
+        "INCHFRAME_OFFLINE",
+        "INCHFRAME_RATE",
+        "INCHFRAME_CACHE",
+        "INCHFRAME_TIMEOUT",
+        "INCHFRAME_MAX_RETRIES",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INCHFRAME_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
 
@@ -111,7 +119,9 @@ class ScriptedServer:
 
     def _next(self, method: str, path: str, body: bytes, headers: Any) -> Reply:
         with self._lock:
-            self.hits.append(Hit(time.monotonic(), method, path, body, headers.get("Authorization")))
+            self.hits.append(
+                Hit(time.monotonic(), method, path, body, headers.get("Authorization"))
+            )
             for prefix, queue in self._scripts.items():
                 if path.startswith(prefix):
                     return queue.popleft() if len(queue) > 1 else queue[0]
@@ -144,3 +154,28 @@ def scripted() -> Iterator[ScriptedServer]:
 
 def load_recorded(name: str) -> Any:
     return json.loads((RECORDED / name).read_text())
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    """A fresh embedded sandbox (seed 0, no faults) for one test."""
+    from inchframe.sandbox import Sandbox
+
+    with Sandbox() as server:
+        yield server
+
+
+@pytest.fixture
+def client(sandbox: Any, tmp_path: Path) -> Iterator[Any]:
+    """A client on the test's sandbox with a fresh cache, fast enough for batches."""
+    from inchframe.client import Client
+
+    with Client(
+        FAKE_KEY, base_url=sandbox.url, cache_dir=tmp_path / "cache", rate=500, progress=False
+    ) as made:
+        yield made
+
+
+def api_requests(sandbox: Any) -> int:
+    """Requests the sandbox answered (control requests excluded)."""
+    return int(sandbox.stats()["total"])

@@ -18,8 +18,10 @@ from .conftest import VITALIK
 
 def test_checksum_of_known_addresses() -> None:
     assert to_checksum_address(VITALIK.lower()) == VITALIK
-    assert (to_checksum_address("0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")
-            == "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE")
+    assert (
+        to_checksum_address("0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")
+        == "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
+    )
 
 
 @pytest.mark.parametrize("form", [VITALIK, VITALIK.lower(), "0x" + VITALIK[2:].upper()])
@@ -65,10 +67,25 @@ def test_empty_list_is_rejected() -> None:
 
 @pytest.mark.parametrize(
     ("name", "chain_id"),
-    [("ethereum", 1), ("eth", 1), ("Mainnet", 1), (" base ", 8453), ("arbitrum", 42161),
-     ("bsc", 56), ("binance", 56), ("polygon", 137), ("optimism", 10), ("gnosis", 100),
-     ("avalanche", 43114), ("zksync", 324), ("linea", 59144), ("sonic", 146),
-     ("unichain", 130), (8453, 8453), ("8453", 8453)],
+    [
+        ("ethereum", 1),
+        ("eth", 1),
+        ("Mainnet", 1),
+        (" base ", 8453),
+        ("arbitrum", 42161),
+        ("bsc", 56),
+        ("binance", 56),
+        ("polygon", 137),
+        ("optimism", 10),
+        ("gnosis", 100),
+        ("avalanche", 43114),
+        ("zksync", 324),
+        ("linea", 59144),
+        ("sonic", 146),
+        ("unichain", 130),
+        (8453, 8453),
+        ("8453", 8453),
+    ],
 )
 def test_chain_names_and_ids(name: int | str, chain_id: int) -> None:
     assert resolve_chain(name) == chain_id

@@ -49,12 +49,21 @@ def test_oneinch_api_key_is_accepted_and_inchframe_wins() -> None:
 
 
 def test_explicit_arguments_beat_environment() -> None:
-    env = {"INCHFRAME_API_KEY": "env-key", "INCHFRAME_RATE": "5", "INCHFRAME_OFFLINE": "1",
-           "INCHFRAME_BASE_URL": "https://api.1inch.com"}
-    s = resolve_settings(api_key="arg-key", rate=2, offline=False, base_url="http://x:1",
-                         environ=env)
-    assert (s.api_key, s.rate, s.offline, s.base_url) == (ApiKey("arg-key"), 2.0, False,
-                                                          "http://x:1")
+    env = {
+        "INCHFRAME_API_KEY": "env-key",
+        "INCHFRAME_RATE": "5",
+        "INCHFRAME_OFFLINE": "1",
+        "INCHFRAME_BASE_URL": "https://api.1inch.com",
+    }
+    s = resolve_settings(
+        api_key="arg-key", rate=2, offline=False, base_url="http://x:1", environ=env
+    )
+    assert (s.api_key, s.rate, s.offline, s.base_url) == (
+        ApiKey("arg-key"),
+        2.0,
+        False,
+        "http://x:1",
+    )
 
 
 def test_sandbox_switch() -> None:

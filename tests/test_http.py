@@ -36,8 +36,9 @@ def make_client(server: ScriptedServer, tmp_path: Path, **options: object) -> Cl
     return Client(FAKE_KEY, base_url=server.url, cache_dir=tmp_path / "cache", **options)
 
 
-def test_repeated_get_and_post_reach_the_server_once(scripted: ScriptedServer,
-                                                     tmp_path: Path) -> None:
+def test_repeated_get_and_post_reach_the_server_once(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
     scripted.default = lambda method, path, body: Reply(200, BODY)
     tokens = ["0xdac17f958d2ee523a2206206994597c13d831ec7"]
     with make_client(scripted, tmp_path) as client:
@@ -86,8 +87,9 @@ def test_rate_is_held_across_threads(scripted: ScriptedServer, tmp_path: Path) -
 
 
 def test_429_with_retry_after_is_waited_out(scripted: ScriptedServer, tmp_path: Path) -> None:
-    scripted.script(BALANCES_PATH, Reply(429, {"error": "rate"}, {"Retry-After": "1"}),
-                    Reply(200, BODY))
+    scripted.script(
+        BALANCES_PATH, Reply(429, {"error": "rate"}, {"Retry-After": "1"}), Reply(200, BODY)
+    )
     with make_client(scripted, tmp_path) as client:
         assert client.balances(1, VITALIK) == BODY
         assert client.board.retries == 1
@@ -95,10 +97,10 @@ def test_429_with_retry_after_is_waited_out(scripted: ScriptedServer, tmp_path: 
     assert second.t - first.t >= 0.95
 
 
-def test_5xx_and_dropped_connections_are_retried(scripted: ScriptedServer,
-                                                 tmp_path: Path) -> None:
-    scripted.script(BALANCES_PATH, Reply(503, {}), Reply(drop=True), Reply(502, {}),
-                    Reply(200, BODY))
+def test_5xx_and_dropped_connections_are_retried(scripted: ScriptedServer, tmp_path: Path) -> None:
+    scripted.script(
+        BALANCES_PATH, Reply(503, {}), Reply(drop=True), Reply(502, {}), Reply(200, BODY)
+    )
     with make_client(scripted, tmp_path) as client:
         assert client.balances(1, VITALIK) == BODY
     assert scripted.count(BALANCES_PATH) == 4
@@ -107,16 +109,18 @@ def test_5xx_and_dropped_connections_are_retried(scripted: ScriptedServer,
 def test_truncated_and_malformed_bodies_are_retried_and_never_cached(
     scripted: ScriptedServer, tmp_path: Path
 ) -> None:
-    scripted.script(BALANCES_PATH, Reply(200, BODY, truncate=True), Reply(raw=b'{"0xeee'),
-                    Reply(200, BODY))
+    scripted.script(
+        BALANCES_PATH, Reply(200, BODY, truncate=True), Reply(raw=b'{"0xeee'), Reply(200, BODY)
+    )
     with make_client(scripted, tmp_path) as client:
         assert client.balances(1, VITALIK) == BODY
         assert client.fetch(ep.balances(1, VITALIK)).from_cache
     assert scripted.count(BALANCES_PATH) == 3
 
 
-def test_malformed_body_after_the_cap_is_a_payload_error(scripted: ScriptedServer,
-                                                         tmp_path: Path) -> None:
+def test_malformed_body_after_the_cap_is_a_payload_error(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
     scripted.script(BALANCES_PATH, Reply(raw=b"<html>oops</html>"))
     with make_client(scripted, tmp_path) as client, pytest.raises(PayloadError) as info:
         client.balances(1, VITALIK)
@@ -147,8 +151,14 @@ def test_errors_after_the_cap_name_url_and_request_id(
 
 
 def test_422_detail_is_parsed(scripted: ScriptedServer, tmp_path: Path) -> None:
-    detail = [{"type": "enum", "loc": ["query", "timerange"], "msg": "Input should be '1day'",
-               "input": "2days"}]
+    detail = [
+        {
+            "type": "enum",
+            "loc": ["query", "timerange"],
+            "msg": "Input should be '1day'",
+            "input": "2days",
+        }
+    ]
     scripted.script("/portfolio", Reply(422, {"detail": detail}))
     with make_client(scripted, tmp_path) as client, pytest.raises(BadRequestError) as info:
         client.v5_chart(VITALIK)
@@ -157,14 +167,19 @@ def test_422_detail_is_parsed(scripted: ScriptedServer, tmp_path: Path) -> None:
 
 
 def test_connection_refused_is_a_transport_error(tmp_path: Path) -> None:
-    with Client(FAKE_KEY, base_url="http://127.0.0.1:9", cache_dir=tmp_path, max_retries=1,
-                timeout=2) as client, pytest.raises(TransportError) as info:
+    with (
+        Client(
+            FAKE_KEY, base_url="http://127.0.0.1:9", cache_dir=tmp_path, max_retries=1, timeout=2
+        ) as client,
+        pytest.raises(TransportError) as info,
+    ):
         client.balances(1, VITALIK)
     assert "127.0.0.1:9" in str(info.value)
 
 
-def test_offline_serves_the_cache_and_names_the_misses(scripted: ScriptedServer,
-                                                       tmp_path: Path) -> None:
+def test_offline_serves_the_cache_and_names_the_misses(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
     scripted.default = lambda method, path, body: Reply(200, BODY)
     with make_client(scripted, tmp_path) as client:
         client.balances(1, VITALIK)
@@ -174,8 +189,10 @@ def test_offline_serves_the_cache_and_names_the_misses(scripted: ScriptedServer,
         other = "0x" + "2" * 40
         with pytest.raises(OfflineCacheMiss) as info:
             offline.balances(1, other)
-        batch = offline.fetch_many([ep.balances(1, VITALIK), ep.balances(1, other),
-                                    ep.balances(8453, other)], progress=False)
+        batch = offline.fetch_many(
+            [ep.balances(1, VITALIK), ep.balances(1, other), ep.balances(8453, other)],
+            progress=False,
+        )
     assert scripted.count() == 1  # nothing reached the server
     assert other in info.value.missing[0]
     assert len(batch.replies) == 1 and len(batch.failures) == 2
@@ -201,8 +218,9 @@ def test_bad_input_fails_before_any_request(scripted: ScriptedServer, tmp_path: 
     assert scripted.count() == 0
 
 
-def test_api_key_is_written_nowhere(scripted: ScriptedServer, tmp_path: Path,
-                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_api_key_is_written_nowhere(
+    scripted: ScriptedServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     scripted.script("/balance/v1.2/1/balances/0x" + "3" * 40, Reply(500, {"m": "x"}))
     scripted.default = lambda method, path, body: Reply(200, BODY)
@@ -215,8 +233,7 @@ def test_api_key_is_written_nowhere(scripted: ScriptedServer, tmp_path: Path,
             client.balances(1, "0x" + "3" * 40)
         except ServerError as exc:
             texts += [str(exc), repr(exc)]
-        texts += [repr(client), str(client.settings), repr(client.session.auth),
-                  repr(client._auth)]
+        texts += [repr(client), str(client.settings), repr(client.session.auth), repr(client._auth)]
     assert scripted.hits[0].authorization == f"Bearer {FAKE_KEY}"  # it was sent...
     texts += [record.getMessage() for record in caplog.records]
     assert not [t for t in texts if FAKE_KEY in t]
@@ -242,6 +259,8 @@ def test_user_session_is_used_and_not_closed(scripted: ScriptedServer, tmp_path:
 def test_missing_key_is_a_clear_error_when_the_sandbox_is_off(tmp_path: Path) -> None:
     from inchframe.errors import ConfigError
 
-    with Client(sandbox=False, cache_dir=tmp_path) as client, pytest.raises(ConfigError,
-                                                                            match="API key"):
+    with (
+        Client(sandbox=False, cache_dir=tmp_path) as client,
+        pytest.raises(ConfigError, match="API key"),
+    ):
         client.balances(1, VITALIK)

@@ -37,8 +37,14 @@ print(json.dumps({"events": events,
 
 def test_import_does_no_io_and_stays_light(tmp_path) -> None:
     env = {"PATH": "", "HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                         env=env, check=True, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=tmp_path,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["events"] == []
     assert result["heavy"] == []

@@ -81,7 +81,7 @@ VOCABULARY: dict[str, Column] = {
         ),
         _c("allowance_raw", STRING, "base units", "exact allowance as a decimal integer string"),
         _c("allowance", "float64", "token units", "allowance_raw / 10**decimals"),
-        _c("unlimited", "bool", "", "allowance is effectively infinite (>= 2**96-1, see frames.balance)"),
+        _c("unlimited", "bool", "", "allowance is effectively infinite (>= 2**96-1)"),
         _c("amount", "float64", "token units", "amount held, in human units"),
         _c("price_usd", "float64", "USD", "price of one token unit"),
         _c("value_usd", "float64", "USD", "value of the holding or position"),

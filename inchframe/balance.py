@@ -1,0 +1,512 @@
+"""Balance API v1.2 loaders: balances and allowances of many wallets on many chains, as tidy
+frames with exact raw amounts.
+
+Request economy: with several wallets on a chain and no token list, the loaders use the
+``aggregatedBalancesAndAllowances`` endpoint, which answers for up to
+:data:`MAX_WALLETS_PER_CALL` wallets at once and carries token metadata, instead of one request
+per wallet. ``method="per_wallet"`` forces the one-wallet endpoints. Symbols and decimals for the
+one-wallet endpoints come from one extra request per chain (the token list), cached for a day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, overload
+
+import pandas as pd
+
+from . import endpoints as ep
+from ._loading import ErrorPolicy, check_errors_policy, get_client, run_batch
+from .addresses import normalize_address, normalize_addresses
+from .chains import resolve_chains
+from .client import Client, Plan, Reply
+from .errors import InputError
+from .frames import balance as fb
+from .frames.schema import FrameSchema, empty_frame
+
+__all__ = [
+    "MAX_TOKENS_PER_CALL",
+    "MAX_WALLETS_PER_CALL",
+    "aggregated_balances",
+    "allowances",
+    "balances",
+    "balances_and_allowances",
+    "plan_balances",
+]
+
+#: Wallets per aggregated / walletsAndTokens request: keeps URLs under ~5 kB.
+MAX_WALLETS_PER_CALL = 100
+#: Tokens per POST body.
+MAX_TOKENS_PER_CALL = 500
+#: Spender for aggregated requests made only for balances: the 1inch Aggregation Router v6.
+#: The endpoint needs some spender; its allowances are dropped from balance frames.
+ROUTER_V6 = "0x111111125421ca6dc452d289314280a0f8842a65"
+#: Wallet for the per-chain token-list request (balances all zero; only the metadata is used).
+METADATA_WALLET = "0x0000000000000000000000000000000000000000"
+
+Method = Literal["auto", "per_wallet", "aggregated"]
+_METHODS = ("auto", "per_wallet", "aggregated")
+API = {"api": "balance", "api_version": "v1.2"}
+
+
+def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _check_method(method: str) -> Method:
+    if method not in _METHODS:
+        raise InputError(f"method={method!r}: accepted values are {', '.join(_METHODS)}")
+    return method  # type: ignore[return-value]
+
+
+def _use_aggregated(method: Method, n_wallets: int, tokens: list[str] | None) -> bool:
+    if method == "aggregated":
+        if tokens is not None:
+            raise InputError(
+                "method='aggregated' covers the whole token list; drop tokens= or use method='auto'"
+            )
+        return True
+    return method == "auto" and tokens is None and n_wallets > 1
+
+
+def metadata_call(chain_id: int) -> ep.Call:
+    """The per-chain token-list request behind symbols, names and decimals (cached a day)."""
+    call = ep.aggregated_balances_and_allowances(
+        chain_id, ROUTER_V6, [METADATA_WALLET], filter_empty=False
+    )
+    return dataclasses.replace(call, endpoint="balance.token_metadata")
+
+
+def _aggregated_calls(
+    chains: list[int], spender: str, wallets: list[str], *, filter_empty: bool
+) -> list[ep.Call]:
+    return [
+        ep.aggregated_balances_and_allowances(chain_id, spender, chunk, filter_empty=filter_empty)
+        for chain_id in chains
+        for chunk in _chunks(wallets, MAX_WALLETS_PER_CALL)
+    ]
+
+
+def _pairs(replies: Iterable[Reply], endpoints: str | tuple[str, ...], *names: str) -> list[tuple]:
+    """``(context tuple, payload)`` pairs of the replies from the named endpoint(s)."""
+    wanted = (endpoints,) if isinstance(endpoints, str) else endpoints
+    return [
+        (tuple(r.call.context[n] for n in names), r.payload)
+        for r in replies
+        if r.call.endpoint in wanted
+    ]
+
+
+def _token_info(replies: Iterable[Reply]) -> pd.DataFrame | None:
+    pairs = _pairs(replies, "balance.token_metadata", "chain_id")
+    return fb.token_metadata_frame(pairs) if pairs else None
+
+
+def _from_aggregated(
+    replies: list[Reply], schema: FrameSchema, keep: Callable[[pd.DataFrame], pd.Series] | None
+) -> pd.DataFrame:
+    """Rows of the aggregated endpoint reshaped to ``schema`` (e.g. balances only)."""
+    frame = fb.aggregated_frame(
+        _pairs(replies, "balance.aggregated", "chain_id", "spender"), keep_zero=True
+    )
+    if keep is not None:
+        frame = frame[keep(frame)]
+    return schema.conform(frame[list(schema.names)].reset_index(drop=True))
+
+
+def _nonzero(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda frame: frame[column] != "0"
+
+
+# -- balances -------------------------------------------------------------------------------
+
+
+def plan_balances(
+    wallets: str | Iterable[str],
+    chain: Any = 1,
+    *,
+    tokens: str | Iterable[str] | None = None,
+    keep_zero: bool = False,
+    method: Method = "auto",
+) -> list[ep.Call]:
+    """The requests :func:`balances` would send (validated; nothing is sent)."""
+    wallet_list = normalize_addresses(wallets, what="wallet address")
+    chains = resolve_chains(chain, api="balance")
+    token_list = None if tokens is None else normalize_addresses(tokens, what="token address")
+    if _use_aggregated(_check_method(method), len(wallet_list), token_list):
+        return _aggregated_calls(chains, ROUTER_V6, wallet_list, filter_empty=not keep_zero)
+    calls = [metadata_call(c) for c in chains]
+    for chain_id in chains:
+        if token_list is None:
+            calls += [ep.balances(chain_id, w) for w in wallet_list]
+        elif len(wallet_list) == 1 or method == "per_wallet":
+            calls += [
+                ep.balances_of_tokens(chain_id, wallet, chunk)
+                for wallet in wallet_list
+                for chunk in _chunks(token_list, MAX_TOKENS_PER_CALL)
+            ]
+        else:
+            calls += [
+                ep.balances_of_wallets_and_tokens(chain_id, w_chunk, t_chunk)
+                for w_chunk in _chunks(wallet_list, MAX_WALLETS_PER_CALL)
+                for t_chunk in _chunks(token_list, MAX_TOKENS_PER_CALL)
+            ]
+    return calls
+
+
+def _convert_balances(keep_zero: bool) -> Callable[[list[Reply]], pd.DataFrame]:
+    def convert(replies: list[Reply]) -> pd.DataFrame:
+        if any(r.call.endpoint == "balance.aggregated" for r in replies):
+            return _from_aggregated(
+                replies, fb.BALANCES, None if keep_zero else _nonzero("balance_raw")
+            )
+        info = _token_info(replies)
+        parts = [
+            fb.balances_frame(
+                _pairs(
+                    replies,
+                    ("balance.balances", "balance.balances_of_tokens"),
+                    "chain_id",
+                    "wallet",
+                ),
+                token_info=info,
+                keep_zero=keep_zero,
+            ),
+            fb.wallets_and_tokens_frame(
+                _pairs(replies, "balance.wallets_and_tokens", "chain_id"),
+                token_info=info,
+                keep_zero=keep_zero,
+            ),
+        ]
+        return _concat(fb.BALANCES, parts)
+
+    return convert
+
+
+def _concat(schema: FrameSchema, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_frame(schema)
+    return schema.conform(pd.concat(parts, ignore_index=True)) if len(parts) > 1 else parts[0]
+
+
+@overload
+def balances(
+    wallets: str | Iterable[str],
+    chain: Any = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+) -> pd.DataFrame: ...
+@overload
+def balances(
+    wallets: str | Iterable[str],
+    chain: Any = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+) -> Plan: ...
+
+
+def balances(
+    wallets: str | Iterable[str],
+    chain: int | str | Iterable[int | str] = 1,
+    *,
+    tokens: str | Iterable[str] | None = None,
+    keep_zero: bool = False,
+    method: Method = "auto",
+    client: Client | None = None,
+    progress: bool | None = None,
+    errors: ErrorPolicy = "raise",
+    plan: bool = False,
+) -> pd.DataFrame | Plan:
+    """Token balances of one or many wallets on one or many chains.
+
+    One row per chain x wallet x token with ``balance_raw`` (exact) and ``balance`` (human
+    units); zero balances are dropped unless ``keep_zero``. Without ``tokens``, every token of
+    the chain's 1inch token list; with ``tokens``, just those (POST endpoints).
+
+    ``errors="raise"`` raises :class:`~inchframe.errors.BatchError` carrying the partial frame
+    when some requests fail; ``"warn"``/``"ignore"`` return the partial frame and list the
+    failures in ``df.attrs["inchframe"]["failures"]``. ``plan=True`` returns the
+    :class:`~inchframe.client.Plan` (requests, cache hits, time at the rate) without sending.
+    """
+    errors = check_errors_policy(errors)
+    calls = plan_balances(wallets, chain, tokens=tokens, keep_zero=keep_zero, method=method)
+    client = get_client(client)
+    if plan:
+        return client.plan(calls)
+    return run_batch(
+        client,
+        calls,
+        _convert_balances(keep_zero),
+        errors=errors,
+        progress=progress,
+        endpoint="balances",
+        frame="balances",
+        params={
+            "wallets": _wallets_of(calls),
+            "chains": _chains_of(calls),
+            "tokens": tokens if tokens is None else list(tokens),
+            "keep_zero": keep_zero,
+            "method": method,
+        },
+        **API,
+    )
+
+
+def _wallets_of(calls: Sequence[ep.Call]) -> list[str]:
+    seen: dict[str, None] = {}
+    for call in calls:
+        if call.endpoint != "balance.token_metadata":
+            for wallet in call.context.get("wallets", ()):
+                seen.setdefault(wallet)
+    return list(seen)
+
+
+def _chains_of(calls: Sequence[ep.Call]) -> list[int]:
+    return sorted({call.context["chain_id"] for call in calls})
+
+
+# -- allowances -----------------------------------------------------------------------------
+
+
+def _spender(spender: str | None) -> str:
+    if spender is None:
+        raise InputError(
+            f"spender is required: the address allowed to spend, e.g. the 1inch router {ROUTER_V6}"
+        )
+    return normalize_address(spender, what="spender address")
+
+
+def _spender_calls(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: Any,
+    tokens: str | Iterable[str] | None,
+    method: str,
+    keep_zero: bool,
+    *,
+    one_wallet: Callable[..., ep.Call],
+    one_wallet_tokens: Callable[..., ep.Call],
+) -> list[ep.Call]:
+    wallet_list = normalize_addresses(wallets, what="wallet address")
+    chains = resolve_chains(chain, api="balance")
+    token_list = None if tokens is None else normalize_addresses(tokens, what="token address")
+    if _use_aggregated(_check_method(method), len(wallet_list), token_list):
+        return _aggregated_calls(chains, spender, wallet_list, filter_empty=not keep_zero)
+    calls = [metadata_call(c) for c in chains]
+    for chain_id in chains:
+        for wallet in wallet_list:
+            if token_list is None:
+                calls.append(one_wallet(chain_id, spender, wallet))
+            else:
+                calls += [
+                    one_wallet_tokens(chain_id, spender, wallet, chunk)
+                    for chunk in _chunks(token_list, MAX_TOKENS_PER_CALL)
+                ]
+    return calls
+
+
+def _convert_spender(
+    schema: FrameSchema,
+    converter: Callable[..., pd.DataFrame],
+    endpoint: str,
+    keep_zero: bool,
+    keep: Callable[[pd.DataFrame], pd.Series] | None,
+) -> Callable[[list[Reply]], pd.DataFrame]:
+    def convert(replies: list[Reply]) -> pd.DataFrame:
+        if any(r.call.endpoint == "balance.aggregated" for r in replies):
+            return _from_aggregated(replies, schema, None if keep_zero else keep)
+        pairs = _pairs(
+            replies, (endpoint, f"{endpoint}_of_tokens"), "chain_id", "wallet", "spender"
+        )
+        return converter(pairs, token_info=_token_info(replies), keep_zero=keep_zero)
+
+    return convert
+
+
+def allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = 1,
+    *,
+    tokens: str | Iterable[str] | None = None,
+    keep_zero: bool = False,
+    method: Method = "auto",
+    client: Client | None = None,
+    progress: bool | None = None,
+    errors: ErrorPolicy = "raise",
+    plan: bool = False,
+) -> pd.DataFrame | Plan:
+    """Allowances granted to ``spender`` by one or many wallets, on one or many chains.
+
+    One row per chain x wallet x token with ``allowance_raw`` (exact), ``allowance`` and
+    ``unlimited`` (2**256-1 and the other "infinite" sentinels). Zero allowances are dropped
+    unless ``keep_zero``. The native coin always reports an unlimited allowance (the API's
+    convention). See :func:`balances` for ``errors``, ``progress`` and ``plan``.
+    """
+    errors = check_errors_policy(errors)
+    spender = _spender(spender)
+    calls = _spender_calls(
+        wallets,
+        spender,
+        chain,
+        tokens,
+        method,
+        keep_zero,
+        one_wallet=ep.allowances,
+        one_wallet_tokens=ep.allowances_of_tokens,
+    )
+    client = get_client(client)
+    if plan:
+        return client.plan(calls)
+    convert = _convert_spender(
+        fb.ALLOWANCES,
+        fb.allowances_frame,
+        "balance.allowances",
+        keep_zero,
+        _nonzero("allowance_raw"),
+    )
+    return run_batch(
+        client,
+        calls,
+        convert,
+        errors=errors,
+        progress=progress,
+        endpoint="allowances",
+        frame="allowances",
+        params={
+            "wallets": _wallets_of(calls),
+            "spender": spender,
+            "chains": _chains_of(calls),
+            "keep_zero": keep_zero,
+            "tokens": tokens if tokens is None else list(tokens),
+            "method": method,
+        },
+        **API,
+    )
+
+
+def balances_and_allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = 1,
+    *,
+    tokens: str | Iterable[str] | None = None,
+    keep_zero: bool = False,
+    method: Method = "auto",
+    client: Client | None = None,
+    progress: bool | None = None,
+    errors: ErrorPolicy = "raise",
+    plan: bool = False,
+) -> pd.DataFrame | Plan:
+    """Balance and allowance to ``spender`` per chain x wallet x token.
+
+    Rows where both are zero are dropped unless ``keep_zero``. See :func:`balances`.
+    """
+    errors = check_errors_policy(errors)
+    spender = _spender(spender)
+    calls = _spender_calls(
+        wallets,
+        spender,
+        chain,
+        tokens,
+        method,
+        keep_zero,
+        one_wallet=ep.allowances_and_balances,
+        one_wallet_tokens=ep.allowances_and_balances_of_tokens,
+    )
+    client = get_client(client)
+    if plan:
+        return client.plan(calls)
+    convert = _convert_spender(
+        fb.BALANCES_AND_ALLOWANCES,
+        fb.balances_and_allowances_frame,
+        "balance.allowances_and_balances",
+        keep_zero,
+        lambda f: (f["balance_raw"] != "0") | (f["allowance_raw"] != "0"),
+    )
+    return run_batch(
+        client,
+        calls,
+        convert,
+        errors=errors,
+        progress=progress,
+        endpoint="balances_and_allowances",
+        frame="balances_and_allowances",
+        params={
+            "wallets": _wallets_of(calls),
+            "spender": spender,
+            "chains": _chains_of(calls),
+            "keep_zero": keep_zero,
+            "tokens": tokens if tokens is None else list(tokens),
+            "method": method,
+        },
+        **API,
+    )
+
+
+def aggregated_balances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = 1,
+    *,
+    filter_empty: bool = True,
+    keep_zero: bool = False,
+    client: Client | None = None,
+    progress: bool | None = None,
+    errors: ErrorPolicy = "raise",
+    plan: bool = False,
+) -> pd.DataFrame | Plan:
+    """The ``aggregatedBalancesAndAllowances`` endpoint: token metadata, balance and allowance
+    per chain x wallet x token, for many wallets per request.
+
+    ``filter_empty`` asks the API to leave out tokens no wallet holds or approved; rows where
+    balance and allowance are both zero are dropped unless ``keep_zero``.
+    """
+    errors = check_errors_policy(errors)
+    if not isinstance(filter_empty, bool):
+        raise InputError(f"filter_empty={filter_empty!r}: expected True or False")
+    spender = _spender(spender)
+    wallet_list = normalize_addresses(wallets, what="wallet address")
+    calls = _aggregated_calls(
+        resolve_chains(chain, api="balance"), spender, wallet_list, filter_empty=filter_empty
+    )
+    client = get_client(client)
+    if plan:
+        return client.plan(calls)
+
+    def convert(replies: list[Reply]) -> pd.DataFrame:
+        return fb.aggregated_frame(
+            _pairs(replies, "balance.aggregated", "chain_id", "spender"), keep_zero=keep_zero
+        )
+
+    return run_batch(
+        client,
+        calls,
+        convert,
+        errors=errors,
+        progress=progress,
+        endpoint="aggregated_balances",
+        frame="aggregated",
+        params={
+            "wallets": wallet_list,
+            "spender": spender,
+            "chains": _chains_of(calls),
+            "filter_empty": filter_empty,
+            "keep_zero": keep_zero,
+        },
+        **API,
+    )
