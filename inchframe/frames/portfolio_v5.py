@@ -1,0 +1,722 @@
+"""Pure converters for the Portfolio API v5.0 (REFERENCE section 5): payloads in, frames out.
+
+Every converter takes an iterable of ``(context, payload)`` pairs (see
+:mod:`inchframe.frames._portfolio` for the context keys) and returns one frame (or a bool for
+:func:`status`). :func:`single` wraps one payload: ``tokens_snapshot(single(body, addresses=[w]))``.
+
+Drift accepted (REFERENCE section 6): a bare array or the ``{result, meta}`` envelope; ``chain``
+or ``chain_id`` on snapshot items and inside TokenBalance (an int, a numeric string, a chain name
+or a ``Chain`` enum object); ``price_usd`` or ``price_to_usd``; TokenBalance with or without
+``value_usd`` (amount x price when absent); a zero ``address`` on snapshot items (replaced by the
+request's address when the request had exactly one); a string or an ``AggregatePositionIndex``
+object as the metrics ``index``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from pandas.errors import EmptyDataError, ParserError
+
+from ..errors import PayloadError
+from . import _portfolio as P
+from ._parse import UnknownFieldsWarning, unwrap_result
+from .schema import STRING, FrameSchema
+
+__all__ = [
+    "ADDRESS_CHECK",
+    "CHART",
+    "CURRENT_VALUE",
+    "PROTOCOLS_METRICS",
+    "PROTOCOLS_SNAPSHOT",
+    "REPORT",
+    "SUPPORTED_CHAINS",
+    "SUPPORTED_PROTOCOLS",
+    "TOKENS_METRICS",
+    "TOKENS_SNAPSHOT",
+    "address_check",
+    "chart",
+    "current_value",
+    "protocols_metrics",
+    "protocols_snapshot",
+    "report",
+    "single",
+    "status",
+    "supported_chains",
+    "supported_protocols",
+    "tokens_metrics",
+    "tokens_snapshot",
+]
+
+API_VERSION = "v5.0"
+single = P.single
+_c = P.c
+
+# --------------------------------------------------------------------------------------------
+# Schemas
+
+TOKENS_SNAPSHOT = FrameSchema.of(
+    "portfolio_v5.tokens_snapshot",
+    ["chain_id", "wallet", "token", "symbol", "name", "decimals", "amount", "price_usd",
+     "value_usd", "position_index", "protocol", "protocol_name", "position_type",
+     P.PROTOCOL_HANDLER, "is_debt", P.STATUS, P.LOCKED, P.TOKEN_ID, P.BLOCK_NUMBER,
+     P.BLOCK_CREATED, P.SNAPSHOT_TS, "api_version"],
+    key=("chain_id", "wallet", "position_index", "token"),
+    description="v5.0 tokens/snapshot: one row per chain x wallet x token (the token is the "
+                "item's underlying token).",
+)
+
+PROTOCOLS_SNAPSHOT = FrameSchema.of(
+    "portfolio_v5.protocols_snapshot",
+    ["chain_id", "wallet", "position_index", P.ROLE, P.UNDERLYING_INDEX, "token", "symbol",
+     "name", "decimals", "amount", "price_usd", "value_usd", "protocol", "protocol_name",
+     "position_type", P.PROTOCOL_HANDLER, P.SUB_GROUP, P.SUB_GROUP_NAME, P.PROTOCOL_ICON,
+     P.CONTRACT_ADDRESS, P.CONTRACT_NAME, P.CONTRACT_SYMBOL, P.TOKEN_ID, "is_debt",
+     P.POSITION_VALUE, P.STATUS, P.LOCKED, P.BLOCK_NUMBER, P.BLOCK_CREATED, P.SNAPSHOT_TS,
+     "api_version"],
+    key=("chain_id", "wallet", "position_index", "role", "underlying_index"),
+    description="v5.0 protocols/snapshot: one row per chain x wallet x position x underlying "
+                "(or reward) token; a position without tokens has one row with role NA.",
+)
+
+_METRIC_COLUMNS = [
+    "position_index", "wallet", P.CHAIN_ID_NULLABLE, P.CONTRACT_ADDRESS, P.TOKEN_ID, P.SUB_GROUP,
+    _c("is_aggregate", "bool", "",
+       "the index was an AggregatePositionIndex object (a rolled-up row, position_index NA)"),
+    "profit_usd", "roi", "apr",
+    "holding_time_days",
+    _c("rewards_usd", "float64", "USD", "rewards earned"),
+    _c("claimed_fees_usd", "float64", "USD", "fees claimed"),
+    _c("unclaimed_fees_usd", "float64", "USD", "fees earned, not yet claimed"),
+    _c("impermanent_loss_usd", "float64", "USD", "impermanent loss"),
+    "timerange", "api_version",
+]
+TOKENS_METRICS = FrameSchema.of(
+    "portfolio_v5.tokens_metrics", _METRIC_COLUMNS,
+    key=("position_index", "wallet", "chain_id", "contract_address", "token_id",
+         "protocol_sub_group"),
+    description="v5.0 tokens/metrics: one row per index; join to tokens_snapshot on "
+                "position_index.",
+)
+PROTOCOLS_METRICS = FrameSchema.of(
+    "portfolio_v5.protocols_metrics", _METRIC_COLUMNS, key=TOKENS_METRICS.key,
+    description="v5.0 protocols/metrics: one row per index; join to protocols_snapshot on "
+                "position_index.",
+)
+
+#: Columns of every current-value frame (v5 current_value and the three v4 current values).
+CURRENT_VALUE_COLUMNS: list[Any] = [
+    "dimension", "key", "label", "value_usd", P.CHAIN_ID_NULLABLE, "wallet", P.WALLETS,
+]
+CURRENT_VALUE = FrameSchema.of(
+    "portfolio_v5.current_value", [*CURRENT_VALUE_COLUMNS, "api_version"],
+    key=("wallets", "dimension", "key", "chain_id"),
+    description="v5.0 general/current_value as a long frame: filter on dimension (total, "
+                "address, category, protocol, chain) before summing.",
+)
+
+CHART_COLUMNS: list[Any] = ["timestamp", "value_usd", P.CHAIN_ID_NULLABLE, "wallet", P.WALLETS,
+                            "timerange"]
+CHART = FrameSchema.of(
+    "portfolio_v5.chart", [*CHART_COLUMNS, "api_version"],
+    key=("wallets", "chain_id", "timestamp"),
+    description="v5.0 general/chart: one row per point in time (UTC).",
+)
+
+SUPPORTED_CHAINS_COLUMNS: list[Any] = [
+    "chain_id", "chain_name",
+    _c("chain_icon", STRING, "URL", "chain icon"),
+    _c("native_token", STRING, "address", "native token address as sent (0xeeee... or 0x000...)"),
+    _c("native_symbol", STRING, "", "native token symbol"),
+    _c("native_name", STRING, "", "native token name"),
+    _c("native_decimals", "Int64", "", "native token decimals"),
+]
+SUPPORTED_CHAINS = FrameSchema.of(
+    "portfolio_v5.supported_chains", [*SUPPORTED_CHAINS_COLUMNS, "api_version"],
+    key=("chain_id",), description="v5.0 general/supported_chains: one row per chain.",
+)
+
+SUPPORTED_PROTOCOLS_COLUMNS: list[Any] = [
+    P.CHAIN_ID_NULLABLE, "protocol", "protocol_name", P.PROTOCOL_ICON,
+]
+SUPPORTED_PROTOCOLS = FrameSchema.of(
+    "portfolio_v5.supported_protocols", [*SUPPORTED_PROTOCOLS_COLUMNS, "api_version"],
+    key=("chain_id", "protocol"),
+    description="v5.0 general/supported_protocols: one row per chain x protocol group.",
+)
+
+ADDRESS_CHECK = FrameSchema.of(
+    "portfolio_v5.address_check",
+    ["wallet",
+     _c("is_compliant", "boolean", "", "the address passed the check (NA when not stated)"),
+     _c("reason", STRING, "", "why not, when given"),
+     _c("raw", STRING, "JSON", "the response's value for this address, as JSON text"),
+     P.CHAIN_ID_NULLABLE, "api_version"],
+    key=("wallet", "chain_id"),
+    description="v5.0 general/address_check (undocumented shape; INFERRED "
+                "{address: {is_compliant, reason}}): one row per address; raw keeps what came.",
+)
+
+REPORT = FrameSchema.of(
+    "portfolio_v5.report", ["api_version"],
+    description="v5.0 general/report: the CSV as sent, column names snake_cased, plus "
+                "api_version (columns unknown: everything that arrives is kept).",
+)
+
+# --------------------------------------------------------------------------------------------
+# Snapshot items (AdapterResult) and TokenBalance
+
+_ITEM_FIELDS = frozenset({
+    "index", "chain", "chain_id", "contract_address", "token_id", "address",
+    "block_number_created", "block_number", "timestamp", "protocol_type", "protocol_handler_id",
+    "protocol_group_id", "protocol_group_name", "protocol_group_icon", "protocol_sub_group_id",
+    "protocol_sub_group_name", "contract_name", "contract_symbol", "asset_sign", "status",
+    "underlying_tokens", "reward_tokens", "value_usd", "locked",
+})
+TOKEN_FIELDS = frozenset({
+    "chain", "chain_id", "address", "decimals", "symbol", "name", "amount", "price_usd",
+    "price_to_usd", "value_usd",
+})
+
+
+def parse_token(tok: Any, endpoint: str, where: str, builder: P.RowBuilder) -> dict[str, Any]:
+    """One TokenBalance (v5) or ProtocolUnderlyingTokenResponseItem (v4) as row values.
+
+    ``address`` is required; ``price_usd`` or ``price_to_usd``; ``value_usd`` = amount x price
+    when absent. The token's own ``chain``/``chain_id`` is accepted and otherwise ignored (the
+    row takes the position's chain).
+    """
+    tok = P.mapping_at(tok, endpoint, where)
+    address = P.to_address(P.require_key(tok, ("address",), endpoint, where), endpoint,
+                           f"{where}.address")
+    amount = P.to_float(tok.get("amount"), endpoint, f"{where}.amount")
+    price_name, price_raw = P.first_of(tok, ("price_usd", "price_to_usd"))
+    price = P.to_float(price_raw, endpoint, f"{where}.{price_name}")
+    if tok.get("value_usd") is None:
+        value = amount * price
+    else:
+        value = P.to_float(tok["value_usd"], endpoint, f"{where}.value_usd")
+    row = {
+        "token": address,
+        "symbol": P.to_str(tok.get("symbol"), endpoint, f"{where}.symbol"),
+        "name": P.to_str(tok.get("name"), endpoint, f"{where}.name"),
+        "decimals": P.to_int(tok.get("decimals"), endpoint, f"{where}.decimals"),
+        "amount": amount,
+        "price_usd": price,
+        "value_usd": value,
+    }
+    row.update(builder.extras(tok, TOKEN_FIELDS, prefix="token_", where="token."))
+    return row
+
+
+def _item_chain(item: Mapping[str, Any], ctx: P.Ctx, endpoint: str, where: str) -> int:
+    name, raw = P.first_of(item, ("chain", "chain_id"))
+    if raw is None and ctx.chain_id is not None:
+        return ctx.chain_id
+    if name not in item:
+        raise PayloadError(endpoint, f"{where}.chain",
+                           "required field is missing (neither chain nor chain_id)")
+    return P.to_chain(raw, endpoint, f"{where}.{name}")
+
+
+def _position(item: Any, ctx: P.Ctx, endpoint: str, where: str,
+              builder: P.RowBuilder) -> dict[str, Any]:
+    """Position-level values of one AdapterResult."""
+    item = P.mapping_at(item, endpoint, where)
+    chain_id = _item_chain(item, ctx, endpoint, where)
+    index = P.to_str(P.require_key(item, ("index",), endpoint, where), endpoint,
+                     f"{where}.index", required=True)
+    address = P.to_address(P.require_key(item, ("address",), endpoint, where), endpoint,
+                           f"{where}.address")
+    sign = P.to_int(item.get("asset_sign"), endpoint, f"{where}.asset_sign")
+    g = item.get
+    row = {
+        "chain_id": chain_id,
+        "wallet": P.wallet_for(address, ctx),
+        "position_index": index,
+        "protocol": P.to_str(g("protocol_group_id"), endpoint, f"{where}.protocol_group_id"),
+        "protocol_name": P.to_str(g("protocol_group_name"), endpoint,
+                                  f"{where}.protocol_group_name"),
+        "position_type": P.to_str(g("protocol_type"), endpoint, f"{where}.protocol_type"),
+        "protocol_handler": P.to_str(g("protocol_handler_id"), endpoint,
+                                     f"{where}.protocol_handler_id"),
+        "protocol_sub_group": P.to_str(g("protocol_sub_group_id"), endpoint,
+                                       f"{where}.protocol_sub_group_id"),
+        "protocol_sub_group_name": P.to_str(g("protocol_sub_group_name"), endpoint,
+                                            f"{where}.protocol_sub_group_name"),
+        "protocol_icon": P.to_str(g("protocol_group_icon"), endpoint,
+                                  f"{where}.protocol_group_icon"),
+        "contract_address": P.to_address(g("contract_address"), endpoint,
+                                         f"{where}.contract_address", required=False),
+        "contract_name": P.to_str(g("contract_name"), endpoint, f"{where}.contract_name"),
+        "contract_symbol": P.to_str(g("contract_symbol"), endpoint, f"{where}.contract_symbol"),
+        "token_id": P.to_big_int_str(g("token_id"), endpoint, f"{where}.token_id"),
+        "is_debt": sign is not None and sign < 0,
+        "position_value_usd": P.to_float(g("value_usd"), endpoint, f"{where}.value_usd"),
+        "status": P.to_int(g("status"), endpoint, f"{where}.status"),
+        "locked": P.to_bool(g("locked"), endpoint, f"{where}.locked"),
+        "block_number": P.to_int(g("block_number"), endpoint, f"{where}.block_number"),
+        "block_number_created": P.to_int(g("block_number_created"), endpoint,
+                                         f"{where}.block_number_created"),
+        "timestamp": P.to_unix_seconds(g("timestamp"), endpoint, f"{where}.timestamp"),
+    }
+    row.update(builder.extras(item, _ITEM_FIELDS))
+    return row
+
+
+def _items(payload: Any, endpoint: str) -> list[Any]:
+    result = unwrap_result(payload, endpoint)
+    if result is None:
+        raise PayloadError(endpoint, "result", "expected a list, got null")
+    return P.items_of(result, endpoint, "result")
+
+
+_TOKEN_ONLY_DROP = ("protocol_sub_group", "protocol_sub_group_name", "protocol_icon",
+                    "contract_name", "contract_symbol", "contract_address", "position_value_usd")
+
+
+def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/tokens/snapshot`` -> :data:`TOKENS_SNAPSHOT` (one row per chain x wallet x token).
+
+    The token is the item's underlying token; an item without underlying tokens gives one row
+    from its ``contract_address``/``contract_symbol``/``contract_name`` and ``value_usd``.
+    """
+    endpoint = "v5.tokens_snapshot"
+    builder = P.RowBuilder(TOKENS_SNAPSHOT, endpoint)
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        for i, item in enumerate(_items(payload, endpoint)):
+            where = f"result[{i}]"
+            pos = _position(item, ctx, endpoint, where, builder)
+            tokens = P.items_of(item.get("underlying_tokens"), endpoint,
+                                f"{where}.underlying_tokens")
+            fallback = {
+                "token": pos["contract_address"], "symbol": pos["contract_symbol"],
+                "name": pos["contract_name"], "value_usd": pos["position_value_usd"],
+            }
+            for name in _TOKEN_ONLY_DROP:
+                pos.pop(name, None)
+            if not tokens:
+                if fallback["token"] is None:
+                    raise PayloadError(endpoint, f"{where}.underlying_tokens",
+                                       "no underlying token and no contract_address")
+                builder.append({**pos, **fallback})
+            for j, tok in enumerate(tokens):
+                builder.append({**pos, **parse_token(tok, endpoint,
+                                                     f"{where}.underlying_tokens[{j}]", builder)})
+
+    P.run_batch(responses, endpoint, parse)
+    return builder.build({"api_version": API_VERSION})
+
+
+def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/protocols/snapshot`` -> :data:`PROTOCOLS_SNAPSHOT`.
+
+    One row per chain x wallet x position x token, ``role`` underlying then reward, numbered by
+    ``underlying_index`` within each list; ``position_value_usd`` (the item's ``value_usd``)
+    repeats on every row of the position, so sum it over ``drop_duplicates("position_index")``.
+    """
+    endpoint = "v5.protocols_snapshot"
+    builder = P.RowBuilder(PROTOCOLS_SNAPSHOT, endpoint)
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        for i, item in enumerate(_items(payload, endpoint)):
+            where = f"result[{i}]"
+            pos = _position(item, ctx, endpoint, where, builder)
+            n = 0
+            for role, field in (("underlying", "underlying_tokens"), ("reward", "reward_tokens")):
+                tokens = P.items_of(item.get(field), endpoint, f"{where}.{field}")
+                for j, tok in enumerate(tokens):
+                    row = parse_token(tok, endpoint, f"{where}.{field}[{j}]", builder)
+                    builder.append({**pos, **row, "role": role, "underlying_index": j})
+                    n += 1
+            if n == 0:
+                builder.append(pos)
+
+    P.run_batch(responses, endpoint, parse)
+    return builder.build({"api_version": API_VERSION})
+
+
+# --------------------------------------------------------------------------------------------
+# Metrics
+
+_METRIC_FIELDS = frozenset({
+    "index", "profit_abs_usd", "roi", "weighted_apr", "holding_time_days", "rewards_tokens",
+    "rewards_usd", "claimed_fees", "unclaimed_fees", "impermanent_loss", "claimed_fees_usd",
+    "unclaimed_fees_usd", "impermanent_loss_usd",
+})
+_METRIC_MEASURES = (
+    ("profit_usd", "profit_abs_usd"), ("roi", "roi"), ("apr", "weighted_apr"),
+    ("rewards_usd", "rewards_usd"), ("claimed_fees_usd", "claimed_fees_usd"),
+    ("unclaimed_fees_usd", "unclaimed_fees_usd"),
+    ("impermanent_loss_usd", "impermanent_loss_usd"),
+)
+
+
+def _metrics(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataFrame:
+    builder = P.RowBuilder(schema, endpoint)
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        for i, item in enumerate(_items(payload, endpoint)):
+            where = f"result[{i}]"
+            item = P.mapping_at(item, endpoint, where)
+            index = P.require_key(item, ("index",), endpoint, where)
+            row: dict[str, Any] = {"timerange": ctx.timerange}
+            if isinstance(index, Mapping):
+                chain = index.get("chain", index.get("chain_id"))
+                row.update({
+                    "position_index": None,
+                    "is_aggregate": True,
+                    "wallet": P.to_address(index.get("address"), endpoint, f"{where}.index.address",
+                                           required=False),
+                    "chain_id": None if chain is None else P.to_chain(
+                        chain, endpoint, f"{where}.index.chain"),
+                    "contract_address": P.to_address(index.get("contract_address"), endpoint,
+                                                     f"{where}.index.contract_address",
+                                                     required=False),
+                    "token_id": P.to_big_int_str(index.get("token_id"), endpoint,
+                                                 f"{where}.index.token_id"),
+                    "protocol_sub_group": P.to_str(index.get("protocol_sub_group_id"), endpoint,
+                                                   f"{where}.index.protocol_sub_group_id"),
+                })
+            else:
+                row.update({
+                    "position_index": P.to_str(index, endpoint, f"{where}.index", required=True),
+                    "is_aggregate": False,
+                    "wallet": ctx.wallet,
+                    "chain_id": ctx.chain_id,
+                })
+            for column, field in _METRIC_MEASURES:
+                row[column] = P.to_float(item.get(field), endpoint, f"{where}.{field}")
+            row["holding_time_days"] = P.to_int(item.get("holding_time_days"), endpoint,
+                                                f"{where}.holding_time_days")
+            for field in ("rewards_tokens", "claimed_fees", "unclaimed_fees", "impermanent_loss"):
+                P.items_of(item.get(field), endpoint, f"{where}.{field}")
+            row.update(builder.extras(item, _METRIC_FIELDS))
+            builder.append(row)
+
+    P.run_batch(responses, endpoint, parse)
+    return builder.build({"api_version": API_VERSION})
+
+
+def tokens_metrics(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/tokens/metrics`` -> :data:`TOKENS_METRICS` (context ``timerange`` is recorded)."""
+    return _metrics(responses, "v5.tokens_metrics", TOKENS_METRICS)
+
+
+def protocols_metrics(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/protocols/metrics`` -> :data:`PROTOCOLS_METRICS`."""
+    return _metrics(responses, "v5.protocols_metrics", PROTOCOLS_METRICS)
+
+
+# --------------------------------------------------------------------------------------------
+# General
+
+_BREAKDOWNS = (
+    # (result field, dimension, key field, label field)
+    ("by_address", "address", "address", None),
+    ("by_category", "category", "category_id", "category_name"),
+    ("by_protocol_group", "protocol", "protocol_group_id", "protocol_group_name"),
+    ("by_chain", "chain", "chain_id", "chain_name"),
+)
+_CURRENT_VALUE_FIELDS = frozenset({"total", *(b[0] for b in _BREAKDOWNS)})
+
+
+def current_value(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/general/current_value`` -> :data:`CURRENT_VALUE`, a long frame.
+
+    One ``total`` row, then one row per ``by_address`` / ``by_category`` / ``by_protocol_group``
+    / ``by_chain`` entry (dimension address / category / protocol / chain). ``chain_id`` is the
+    entry's chain on chain rows and the request's ``chain_id`` elsewhere (NA = all chains);
+    ``wallet`` is the entry's address on address rows and the request's single address elsewhere.
+    """
+    endpoint = "v5.current_value"
+    builder = P.RowBuilder(CURRENT_VALUE, endpoint)
+    ignored: set[str] = set()
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        result = P.mapping_at(unwrap_result(payload, endpoint), endpoint, "result")
+        base = {"chain_id": ctx.chain_id, "wallet": ctx.wallet, "wallets": ctx.wallets}
+        if "total" in result:
+            builder.append({**base, "dimension": "total", "key": "total", "label": "Total",
+                            "value_usd": P.to_float(result["total"], endpoint, "result.total")})
+        for field, dimension, key_field, label_field in _BREAKDOWNS:
+            entries = P.items_of(result.get(field), endpoint, f"result.{field}")
+            for i, entry in enumerate(entries):
+                where = f"result.{field}[{i}]"
+                entry = P.mapping_at(entry, endpoint, where)
+                raw_key = P.require_key(entry, (key_field,), endpoint, where)
+                row = {**base, "dimension": dimension,
+                       "value_usd": P.to_float(entry.get("value_usd"), endpoint,
+                                               f"{where}.value_usd")}
+                if dimension == "chain":
+                    chain_id = P.to_chain(raw_key, endpoint, f"{where}.{key_field}")
+                    row["chain_id"] = chain_id
+                    row["key"] = str(chain_id)
+                    label = P.to_str(entry.get(label_field), endpoint, f"{where}.{label_field}")
+                    row["label"] = label if label is not None else P.chain_label(chain_id)
+                elif dimension == "address":
+                    wallet = P.to_address(raw_key, endpoint, f"{where}.{key_field}")
+                    row.update(key=wallet, label=wallet, wallet=wallet)
+                else:
+                    row["key"] = P.to_str(raw_key, endpoint, f"{where}.{key_field}",
+                                          required=True)
+                    label = P.to_str(entry.get(label_field), endpoint, f"{where}.{label_field}")
+                    row["label"] = label if label is not None else row["key"]
+                known = frozenset({"value_usd", key_field, label_field or key_field})
+                row.update(builder.extras(entry, known, where=f"{field}[]."))
+                builder.append(row)
+        ignored.update(result.keys() - _CURRENT_VALUE_FIELDS)
+
+    P.run_batch(responses, endpoint, parse)
+    if ignored:
+        warnings.warn(f"{endpoint}: ignored unknown breakdowns: {', '.join(sorted(ignored))}",
+                      UnknownFieldsWarning, stacklevel=2)
+    return builder.build({"api_version": API_VERSION})
+
+
+def chart_frame(responses: P.Batch, endpoint: str, schema: FrameSchema,
+                api_version: str) -> pd.DataFrame:
+    """Shared by v5 ``general/chart`` and v4 ``general/value_chart``."""
+    builder = P.RowBuilder(schema, endpoint)
+    known = frozenset({"timestamp", "value_usd"})
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        base = {"chain_id": ctx.chain_id, "wallet": ctx.wallet, "wallets": ctx.wallets,
+                "timerange": ctx.timerange}
+        for i, point in enumerate(_items(payload, endpoint)):
+            where = f"result[{i}]"
+            point = P.mapping_at(point, endpoint, where)
+            ts = P.to_unix_seconds(P.require_key(point, ("timestamp",), endpoint, where),
+                                   endpoint, f"{where}.timestamp", required=True)
+            row = {**base, "timestamp": ts,
+                   "value_usd": P.to_float(point.get("value_usd"), endpoint, f"{where}.value_usd")}
+            row.update(builder.extras(point, known))
+            builder.append(row)
+
+    P.run_batch(responses, endpoint, parse)
+    return builder.build({"api_version": api_version})
+
+
+def chart(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/general/chart`` -> :data:`CHART` (context ``timerange`` is recorded)."""
+    return chart_frame(responses, "v5.chart", CHART, API_VERSION)
+
+
+def supported_chains(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/general/supported_chains`` (bare array or envelope) -> :data:`SUPPORTED_CHAINS`."""
+    endpoint = "v5.supported_chains"
+    builder = P.RowBuilder(SUPPORTED_CHAINS, endpoint)
+    known = frozenset({"chain_id", "chain", "chain_name", "chain_icon", "native_token"})
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        for i, item in enumerate(_items(payload, endpoint)):
+            builder.append(chain_row(item, endpoint, f"result[{i}]", builder, known))
+
+    P.run_batch(responses, endpoint, parse)
+    return builder.build({"api_version": API_VERSION})
+
+
+def chain_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder,
+              known: frozenset[str]) -> dict[str, Any]:
+    """One supported-chain entry: an int, or an object with a chain id and optional details."""
+    if not isinstance(item, Mapping):
+        chain_id = P.to_chain(item, endpoint, where)
+        return {"chain_id": chain_id, "chain_name": P.chain_label(chain_id)}
+    name, raw = P.first_of(item, ("chain_id", "id", "id_num", "chain"))
+    if name not in item:
+        raise PayloadError(endpoint, f"{where}.chain_id", "required field is missing")
+    chain_id = P.to_chain(raw, endpoint, f"{where}.{name}")
+    label_name, label = P.first_of(item, ("chain_name", "name_readable", "name"))
+    icon_name, icon = P.first_of(item, ("chain_icon", "icon_url", "icon"))
+    row: dict[str, Any] = {
+        "chain_id": chain_id,
+        "chain_name": P.to_str(label, endpoint, f"{where}.{label_name}") or P.chain_label(chain_id),
+        "chain_icon": P.to_str(icon, endpoint, f"{where}.{icon_name}"),
+    }
+    native = item.get("native_token")
+    if native is not None:
+        nw = f"{where}.native_token"
+        native = P.mapping_at(native, endpoint, nw)
+        row.update({
+            "native_token": P.to_address(native.get("address"), endpoint, f"{nw}.address",
+                                         required=False),
+            "native_symbol": P.to_str(native.get("symbol"), endpoint, f"{nw}.symbol"),
+            "native_name": P.to_str(native.get("name"), endpoint, f"{nw}.name"),
+            "native_decimals": P.to_int(native.get("decimals"), endpoint, f"{nw}.decimals"),
+        })
+    row.update(builder.extras(item, known | {"id", "id_num", "name", "name_readable",
+                                             "icon", "icon_url"}))
+    return row
+
+
+def protocol_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder) -> dict[str, Any]:
+    """One supported-protocol entry: an object (v5 protocol group) or a bare name (v4 guess)."""
+    if isinstance(item, str):
+        return {"protocol": item, "protocol_name": item}
+    item = P.mapping_at(item, endpoint, where)
+    key_name, key = P.first_of(item, ("protocol_group_id", "protocol", "id", "protocol_name",
+                                      "name"))
+    if key is None:
+        raise PayloadError(endpoint, f"{where}.protocol_group_id", "required field is missing")
+    label_name, label = P.first_of(item, ("protocol_group_name", "protocol_name", "name",
+                                          "title"))
+    icon_name, icon = P.first_of(item, ("protocol_group_icon", "protocol_icon", "icon",
+                                        "icon_url"))
+    chain = item.get("chain_id", item.get("chain"))
+    row = {
+        "chain_id": None if chain is None else P.to_chain(chain, endpoint, f"{where}.chain_id"),
+        "protocol": P.to_str(key, endpoint, f"{where}.{key_name}", required=True),
+        "protocol_name": P.to_str(label, endpoint, f"{where}.{label_name}"),
+        "protocol_icon": P.to_str(icon, endpoint, f"{where}.{icon_name}"),
+    }
+    if row["protocol_name"] is None:
+        row["protocol_name"] = row["protocol"]
+    used = {key_name, label_name, icon_name, "chain_id", "chain"}
+    row.update(builder.extras(item, frozenset(used)))
+    return row
+
+
+def supported_protocols(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/general/supported_protocols`` -> :data:`SUPPORTED_PROTOCOLS`."""
+    endpoint = "v5.supported_protocols"
+    builder = P.RowBuilder(SUPPORTED_PROTOCOLS, endpoint)
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        for i, item in enumerate(_items(payload, endpoint)):
+            builder.append(protocol_row(item, endpoint, f"result[{i}]", builder))
+
+    P.run_batch(responses, endpoint, parse)
+    return builder.build({"api_version": API_VERSION})
+
+
+def availability(responses: P.Batch, endpoint: str) -> bool:
+    """Shared by v5 ``status`` and v4 ``is_available``: True only if every response says so."""
+    answers: list[bool] = []
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        result = unwrap_result(payload, endpoint)
+        field = "result"
+        if isinstance(result, Mapping):
+            if "is_available" not in result:
+                raise PayloadError(endpoint, "result.is_available", "required field is missing")
+            result, field = result["is_available"], "result.is_available"
+        value = P.to_bool(result, endpoint, field)
+        if value is None:
+            raise PayloadError(endpoint, field, "required field is null")
+        answers.append(value)
+
+    P.run_batch(responses, endpoint, parse)
+    if not answers:
+        raise PayloadError(endpoint, "result", "the batch holds no response")
+    return all(answers)
+
+
+def status(responses: P.Batch) -> bool:
+    """``v5.0/general/status`` (``{result: {is_available}}``) -> bool."""
+    return availability(responses, "v5.status")
+
+
+def address_check(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/general/address_check`` -> :data:`ADDRESS_CHECK`. Never fails on shape.
+
+    Accepted: ``{address: {is_compliant, reason}}`` (INFERRED), ``{address: bool}``, a list of
+    objects with ``address``; anything else gives one row per requested address with
+    ``is_compliant`` NA and the whole result as JSON in ``raw``.
+    """
+    endpoint = "v5.address_check"
+    builder = P.RowBuilder(ADDRESS_CHECK, endpoint)
+
+    def entry(wallet: Any, value: Any, ctx: P.Ctx) -> None:
+        compliant: Any = None
+        reason: Any = None
+        if isinstance(value, bool):
+            compliant = value
+        elif isinstance(value, Mapping):
+            flag = value.get("is_compliant", value.get("compliant"))
+            compliant = flag if isinstance(flag, bool) else None
+            why = value.get("reason")
+            reason = why if isinstance(why, str) else (None if why is None else P.jsonish(why))
+        builder.append({
+            "wallet": str(wallet).lower() if wallet is not None else None,
+            "is_compliant": compliant, "reason": reason, "raw": _json(value),
+            "chain_id": ctx.chain_id,
+        })
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        result = unwrap_result(payload, endpoint)
+        if isinstance(result, Mapping) and result and all(
+            isinstance(k, str) and k.lower().startswith("0x") for k in result
+        ):
+            for wallet, value in result.items():
+                entry(wallet, value, ctx)
+        elif isinstance(result, list) and all(
+            isinstance(x, Mapping) and isinstance(x.get("address"), str) for x in result
+        ):
+            for x in result:
+                entry(x["address"], x, ctx)
+        else:
+            for wallet in ctx.addresses or (None,):
+                entry(wallet, result, ctx)
+
+    P.run_batch(responses, endpoint, parse)
+    return builder.build({"api_version": API_VERSION})
+
+
+def _json(value: Any) -> str:
+    """``value`` as JSON text (strings quoted), never failing."""
+    try:
+        return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def report(responses: P.Batch) -> pd.DataFrame:
+    """``v5.0/general/report`` (CSV text, str or bytes, bare or as ``result``) -> one frame.
+
+    Columns are whatever the CSV has, renamed to snake_case (duplicates get ``_2``...), text
+    columns as the Arrow string dtype, plus ``api_version``.
+    """
+    endpoint = "v5.report"
+    frames: list[pd.DataFrame] = []
+
+    def parse(ctx: P.Ctx, payload: Any) -> None:
+        text = unwrap_result(payload, endpoint)
+        if isinstance(text, (bytes, bytearray)):
+            text = bytes(text).decode("utf-8-sig", errors="replace")
+        if not isinstance(text, str):
+            raise PayloadError(endpoint, "result", f"expected CSV text, got {type(text).__name__}")
+        if not text.strip():
+            return
+        try:
+            frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), index_col=False)
+        except (ParserError, EmptyDataError, ValueError) as exc:
+            raise PayloadError(endpoint, "result", f"not readable as CSV: {exc}") from None
+        frame.columns = _unique([P.to_snake(col) for col in frame.columns])
+        for col in frame.columns:
+            if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
+                frame[col] = frame[col].astype(STRING)
+        frames.append(frame)
+
+    P.run_batch(responses, endpoint, parse)
+    if not frames:
+        return REPORT.conform(pd.DataFrame(index=pd.RangeIndex(0)))
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if "api_version" in out.columns:
+        out = out.rename(columns={"api_version": "report_api_version"})
+    out["api_version"] = pd.array([API_VERSION] * len(out), dtype=STRING)
+    return REPORT.conform(out)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
