@@ -55,6 +55,7 @@ _LAZY = {
 }
 _SUBMODULES = {"portfolio", "sandbox"}
 
+from . import accessor as _accessor  # noqa: E402, F401 - registers df.inch (imports only pandas)
 from .errors import (  # noqa: E402 - the light, dependency-free part of the API
     ApiError,
     AuthError,
