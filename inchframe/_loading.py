@@ -21,7 +21,7 @@ from . import __version__
 from .client import BatchResult, Client, Failure, Reply
 from .config import ENV
 from .endpoints import Call
-from .errors import ApiError, BatchError, InputError, OfflineCacheMiss
+from .errors import ApiError, BatchError, InputError, OfflineCacheMiss, PayloadError
 
 __all__ = [
     "ATTRS_KEY",
@@ -173,6 +173,31 @@ def _jsonable(value: Any) -> Any:
 # -- running a loader -----------------------------------------------------------------------
 
 
+def _convert_keeping_good(
+    client: Client, batch: BatchResult, convert: Callable[[list[Reply]], pd.DataFrame]
+) -> pd.DataFrame:
+    """Convert all replies at once; if one payload is unusable, find it and keep the rest.
+
+    The unusable replies become failures (``PayloadError``) and leave the cache, so the next
+    run asks the API again instead of replaying a bad answer.
+    """
+    try:
+        return convert(batch.replies)
+    except PayloadError:
+        pass
+    good: list[Reply] = []
+    for reply in batch.replies:
+        try:
+            convert([reply])
+        except PayloadError as error:
+            batch.failures.append(Failure(reply.call, error))
+            client.forget(reply.call)
+        else:
+            good.append(reply)
+    batch.replies[:] = good
+    return convert(good)
+
+
 def run_batch(
     client: Client,
     calls: Sequence[Call],
@@ -193,7 +218,7 @@ def run_batch(
     files can restore it.
     """
     batch = client.fetch_many(calls, progress=progress, description=description or endpoint)
-    result = convert(batch.replies)
+    result = _convert_keeping_good(client, batch, convert)
     result.attrs[ATTRS_KEY] = provenance(
         client,
         calls,

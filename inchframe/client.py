@@ -354,16 +354,24 @@ class Client:
             log.info("%s failed: %s", call.endpoint, error)
             return Failure(call, error)
 
+    def _cache_key(self, call: ep.Call) -> str:
+        request = requests.Request(
+            call.method, self._url(call), params=list(call.params) or None, json=call.body
+        ).prepare()
+        return self._session.cache.create_key(request)
+
+    def forget(self, call: ep.Call) -> None:
+        """Remove the cached answer to ``call`` (e.g. one whose payload could not be used)."""
+        if self._is_cached_session:
+            self._session.cache.delete(self._cache_key(call))
+
     def plan(self, calls: Sequence[ep.Call]) -> Plan:
         """Count the calls and how many are already fresh in the cache; send nothing."""
         cached = 0
         if self._is_cached_session:
             cache = self._session.cache
             for call in calls:
-                request = requests.Request(
-                    call.method, self._url(call), params=list(call.params) or None, json=call.body
-                ).prepare()
-                response = cache.get_response(cache.create_key(request))
+                response = cache.get_response(self._cache_key(call))
                 cached += response is not None and not response.is_expired
         return Plan(
             calls=list(calls),

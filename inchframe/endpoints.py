@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 TIMERANGES = ("1day", "1week", "1month", "1year", "3years")
+BOOL_PARAMS = frozenset({"closed", "use_cache"})
 BALANCE_PREFIX = "/balance/v1.2"
 V4_PREFIX = "/portfolio/portfolio/v4"
 V5_PREFIX = "/portfolio/portfolio/v5.0"
@@ -135,7 +136,7 @@ def _portfolio_params(
     for name, value in extra.items():
         if value is None:
             continue
-        params.append((name, _bool(value, name) if isinstance(value, bool) else str(value)))
+        params.append((name, _bool(value, name) if name in BOOL_PARAMS else str(value)))
     if use_cache is not None:
         params.append(("use_cache", _bool(use_cache, "use_cache")))
     return tuple(params)
