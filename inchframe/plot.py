@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -23,8 +24,14 @@ __all__ = ["composition", "format_usd", "pnl", "value_over_time"]
 OTHER_COLOR = "#b8b8b8"
 GAIN_COLOR = "#2e9e4f"
 LOSS_COLOR = "#d1403a"
-_BY_COLUMN = {"chain": "chain_id", "chains": "chain_id", "token": "symbol", "tokens": "symbol",
-              "wallets": "wallet", "address": "wallet"}
+_BY_COLUMN = {
+    "chain": "chain_id",
+    "chains": "chain_id",
+    "token": "symbol",
+    "tokens": "symbol",
+    "wallets": "wallet",
+    "address": "wallet",
+}
 
 
 def format_usd(value: float, *, signed: bool = False, decimals: int = 1) -> str:
@@ -42,10 +49,24 @@ def format_usd(value: float, *, signed: bool = False, decimals: int = 1) -> str:
     return f"{sign}${size:.2f}"
 
 
+def _tick_decimals(value: float, step: float) -> int:
+    """Decimals that keep neighbouring ticks ``step`` apart distinct ($1.085M, $1.090M)."""
+    size = abs(value)
+    unit = next((limit for limit in (1e12, 1e9, 1e6, 1e3) if size >= limit), 1.0)
+    if not step > 0 or unit == 1.0:
+        return 1
+    return max(1, min(4, math.ceil(-math.log10(step / unit))))
+
+
 def _usd_axis(axis: Any) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: format_usd(v)))
+    def label(value: float, _pos: int) -> str:
+        ticks = sorted(axis.get_majorticklocs())
+        steps = [b - a for a, b in pairwise(ticks) if b > a]
+        return format_usd(value, decimals=_tick_decimals(value, min(steps, default=0.0)))
+
+    axis.set_major_formatter(FuncFormatter(label))
 
 
 def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -135,19 +156,37 @@ def composition(
     keys = [str(k) for k in shares["key"]]
     colors = _palette(keys)
     if kind == "bar":
-        return _composition_bar(shares, keys, colors, col, value, total, ax,
-                                title or f"Portfolio by {what} · total {format_usd(total)}")
+        return _composition_bar(
+            shares,
+            keys,
+            colors,
+            col,
+            value,
+            total,
+            ax,
+            title or f"Portfolio by {what} · total {format_usd(total)}",
+        )
     if kind == "donut":
-        return _composition_donut(shares, keys, colors, col, value, total, ax,
-                                  title or f"Portfolio by {what}")
+        return _composition_donut(
+            shares, keys, colors, col, value, total, ax, title or f"Portfolio by {what}"
+        )
     if kind == "stacked":
-        return _composition_stacked(frame, col, keys, colors, _by_column(stack), value, ax,
-                                    title, what)
+        return _composition_stacked(
+            frame, col, keys, colors, _by_column(stack), value, ax, title, what
+        )
     raise InputError(f"kind={kind!r}: accepted values are 'bar', 'donut', 'stacked'")
 
 
-def _composition_bar(shares: pd.DataFrame, keys: list[str], colors: dict[str, Any], col: str,
-                     value: str, total: float, ax: Axes | None, title: str) -> Axes:
+def _composition_bar(
+    shares: pd.DataFrame,
+    keys: list[str],
+    colors: dict[str, Any],
+    col: str,
+    value: str,
+    total: float,
+    ax: Axes | None,
+    title: str,
+) -> Axes:
     ax = _new_axes(ax, (8, 0.45 * len(keys) + 1.6))
     labels = [_display(k, col) for k in keys]
     values = shares[value].to_numpy()
@@ -166,33 +205,63 @@ def _composition_bar(shares: pd.DataFrame, keys: list[str], colors: dict[str, An
     return ax
 
 
-def _composition_donut(shares: pd.DataFrame, keys: list[str], colors: dict[str, Any], col: str,
-                       value: str, total: float, ax: Axes | None, title: str) -> Axes:
+def _composition_donut(
+    shares: pd.DataFrame,
+    keys: list[str],
+    colors: dict[str, Any],
+    col: str,
+    value: str,
+    total: float,
+    ax: Axes | None,
+    title: str,
+) -> Axes:
     ax = _new_axes(ax, (9, 5.5))
     values = shares[value].to_numpy()
     wedges, _texts, autotexts = ax.pie(
-        values, colors=[colors[k] for k in keys], startangle=90, counterclock=False,
+        values,
+        colors=[colors[k] for k in keys],
+        startangle=90,
+        counterclock=False,
         wedgeprops={"width": 0.38, "edgecolor": "white", "linewidth": 1.2},
-        autopct=lambda pct: f"{pct:.0f}%" if pct >= 4 else "", pctdistance=0.81,
+        autopct=lambda pct: f"{pct:.0f}%" if pct >= 4 else "",
+        pctdistance=0.81,
     )
     for text, key in zip(autotexts, keys, strict=True):
         text.set_fontsize(9)
         text.set_color(_text_color(colors[key]))
         text.set_fontweight("bold")
-    ax.text(0, 0, f"{format_usd(total)}\ntotal", ha="center", va="center", fontsize=13,
-            fontweight="bold")
-    legend = [f"{_display(k, col)}  {format_usd(v)} ({s:.1%})"
-              for k, v, s in zip(keys, values, shares["share"], strict=True)]
-    ax.legend(wedges, legend, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
-              fontsize=9)
+    ax.text(
+        0,
+        0,
+        f"{format_usd(total)}\ntotal",
+        ha="center",
+        va="center",
+        fontsize=13,
+        fontweight="bold",
+    )
+    legend = [
+        f"{_display(k, col)}  {format_usd(v)} ({s:.1%})"
+        for k, v, s in zip(keys, values, shares["share"], strict=True)
+    ]
+    ax.legend(
+        wedges, legend, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=9
+    )
     ax.set_aspect("equal")
     ax.set_title(title)
     return ax
 
 
-def _composition_stacked(frame: pd.DataFrame, col: str, keys: list[str],
-                         colors: dict[str, Any], stack: str, value: str, ax: Axes | None,
-                         title: str | None, what: str) -> Axes:
+def _composition_stacked(
+    frame: pd.DataFrame,
+    col: str,
+    keys: list[str],
+    colors: dict[str, Any],
+    stack: str,
+    value: str,
+    ax: Axes | None,
+    title: str | None,
+    what: str,
+) -> Axes:
     if stack not in ("wallet", "chain_id"):
         raise InputError(f"stack={stack!r}: accepted values are 'wallet', 'chain'")
     if stack not in frame.columns:
@@ -212,30 +281,55 @@ def _composition_stacked(frame: pd.DataFrame, col: str, keys: list[str],
     table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
     from .accessor import _chain_label
 
-    labels = [short_address(str(g)) if stack == "wallet" else _chain_label(g)
-              for g in table.index]
+    labels = [short_address(str(g)) if stack == "wallet" else _chain_label(g) for g in table.index]
     ax = _new_axes(ax, (max(6.5, 1.3 * len(table) + 4.5), 5.5))
     x = range(len(table))
     bottom = [0.0] * len(table)
     for key in table.columns:
         heights = table[key].to_numpy()
-        ax.bar(x, heights, bottom=bottom, color=colors[key], width=0.65,
-               label=_display(key, col), edgecolor="white", linewidth=0.6)
+        ax.bar(
+            x,
+            heights,
+            bottom=bottom,
+            color=colors[key],
+            width=0.65,
+            label=_display(key, col),
+            edgecolor="white",
+            linewidth=0.6,
+        )
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     top_value = max(bottom) if bottom else 0.0
     for xi, height in zip(x, bottom, strict=True):
-        ax.text(xi, height + top_value * 0.01, format_usd(height), ha="center", va="bottom",
-                fontsize=9, fontweight="bold")
-    ax.set_xticks(list(x), labels, rotation=0 if len(table) <= 5 else 30,
-                  ha="center" if len(table) <= 5 else "right")
+        ax.text(
+            xi,
+            height + top_value * 0.01,
+            format_usd(height),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            fontweight="bold",
+        )
+    ax.set_xticks(
+        list(x),
+        labels,
+        rotation=0 if len(table) <= 5 else 30,
+        ha="center" if len(table) <= 5 else "right",
+    )
     ax.set_ylim(0, top_value * 1.1)
     _usd_axis(ax.yaxis)
     ax.set_ylabel("value (USD)")
     by_what = "wallet" if stack == "wallet" else "chain"
     ax.set_title(title or f"Portfolio by {by_what}, split by {what}")
     handles, names = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], names[::-1], title=what, loc="upper left",
-              bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    ax.legend(
+        handles[::-1],
+        names[::-1],
+        title=what,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=9,
+    )
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
@@ -261,8 +355,14 @@ def value_over_time(
         if needed not in frame.columns:
             raise InputError(f"value_over_time needs a {needed!r} column (a chart frame)")
     if by is None:
-        by = next((c for c in ("wallet", "chain_id") if c in frame.columns
-                   and frame[c].nunique(dropna=True) > 1), None)
+        by = next(
+            (
+                c
+                for c in ("wallet", "chain_id")
+                if c in frame.columns and frame[c].nunique(dropna=True) > 1
+            ),
+            None,
+        )
     col = _by_column(by) if by else None
     ax = _new_axes(ax, (9, 4.8))
     data = frame.dropna(subset=["timestamp"]).sort_values("timestamp")
@@ -281,24 +381,38 @@ def value_over_time(
     colors = _palette(list(table.columns))
     if kind == "area":
         filled = table.fillna(0.0)
-        ax.stackplot(filled.index, *[filled[c] for c in filled.columns],
-                     labels=list(filled.columns), colors=[colors[c] for c in filled.columns],
-                     alpha=0.85)
+        ax.stackplot(
+            filled.index,
+            *[filled[c] for c in filled.columns],
+            labels=list(filled.columns),
+            colors=[colors[c] for c in filled.columns],
+            alpha=0.85,
+        )
     elif kind == "line":
         for name in table.columns:
             ax.plot(table.index, table[name], label=name, color=colors[name], linewidth=1.8)
         if total is None:
             total = len(table.columns) > 1
         if total:
-            ax.plot(table.index, table.sum(axis=1, min_count=1), label="total", color="black",
-                    linewidth=1.4, linestyle="--")
+            ax.plot(
+                table.index,
+                table.sum(axis=1, min_count=1),
+                label="total",
+                color="black",
+                linewidth=1.4,
+                linestyle="--",
+            )
     else:
         raise InputError(f"kind={kind!r}: accepted values are 'line', 'area'")
     import matplotlib.dates as mdates
 
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    low, high = ax.get_xlim()
+    if 2 <= high - low <= 92:  # days to a quarter: "05 Dec" reads better than "05" + offset
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    else:
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     _usd_axis(ax.yaxis)
     ax.set_ylabel("value (USD)")
     if kind == "area":
@@ -373,8 +487,14 @@ def pnl(
     ax.axvline(0, color="black", linewidth=0.8)
     span = float(max(sums.max(), 0) - min(sums.min(), 0)) or 1.0
     for yi, v in zip(y, sums, strict=True):
-        ax.text(v + (span * 0.01 if v >= 0 else -span * 0.01), yi, format_usd(v, signed=True),
-                va="center", ha="left" if v >= 0 else "right", fontsize=9)
+        ax.text(
+            v + (span * 0.01 if v >= 0 else -span * 0.01),
+            yi,
+            format_usd(v, signed=True),
+            va="center",
+            ha="left" if v >= 0 else "right",
+            fontsize=9,
+        )
     low, high = min(sums.min(), 0.0), max(sums.max(), 0.0)
     ax.set_xlim(low - span * 0.2 if low < 0 else 0, high + span * 0.2 if high > 0 else 0)
     _usd_axis(ax.xaxis)

@@ -1,0 +1,147 @@
+"""``inchframe demo``: the tour a new user meets first.
+
+Balances and allowances (unlimited approvals flagged) from the Balance API, a Portfolio v5.0
+token snapshot and value chart, a printed summary, a Parquet dataset and PNG charts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .client import Client
+
+__all__ = ["Demo"]
+
+ROUTER_V6 = "0x111111125421ca6dc452d289314280a0f8842a65"
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.0f}"
+
+
+class Demo:
+    """One run of the demo into ``out``; ``say`` prints a line."""
+
+    def __init__(
+        self,
+        client: Client,
+        wallets: Sequence[str],
+        chains: Sequence[str],
+        out: Path,
+        *,
+        say: Callable[[str], None] = print,
+    ) -> None:
+        self.client = client
+        self.wallets = list(wallets)
+        self.chains = list(chains)
+        self.out = out
+        self.say = say
+        self.written: list[Path] = []
+
+    def run(self) -> None:
+        import inchframe as ifr
+
+        source = "the embedded sandbox" if self.client.is_sandbox else self.client.base_url
+        self.say(
+            f"inchframe demo: {len(self.wallets)} wallets on {', '.join(self.chains)} ({source})"
+        )
+        options: dict[str, Any] = {"client": self.client, "errors": "warn"}
+        balances = ifr.balances(self.wallets, self.chains, **options)
+        allowances = ifr.allowances(self.wallets, ROUTER_V6, self.chains, **options)
+        tokens = ifr.portfolio.tokens_snapshot(self.wallets, chain=self.chains, **options)
+        chart = ifr.portfolio.chart(self.wallets, self.chains, "1month", **options)
+
+        self._summarise(balances, allowances, tokens)
+        self._write_parquet(balances, allowances, tokens)
+        self._write_charts(tokens, chart)
+        self.say("")
+        self.say(f"wrote {len(self.written)} file(s) into {self.out}/:")
+        for path in self.written:
+            files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+            size = sum(p.stat().st_size for p in files) / 1024
+            what = (
+                "" if path.is_file() else f"/ ({len(files)} files, partitioned by date and chain)"
+            )
+            self.say(f"  {path.relative_to(self.out)}{what}  ({size:,.0f} kB)")
+
+    # -- summary ----------------------------------------------------------------------------
+
+    def _summarise(
+        self, balances: pd.DataFrame, allowances: pd.DataFrame, tokens: pd.DataFrame
+    ) -> None:
+        say = self.say
+        say("")
+        say(
+            f"Balance API: {len(balances)} non-zero balances "
+            f"({balances['wallet'].nunique()} wallets x {balances['chain_id'].nunique()} chains, "
+            f"{balances.attrs['inchframe']['requests']} requests)"
+        )
+        whales = balances[balances["balance_raw"].str.len() > 24]
+        if len(whales):
+            say(f"  {len(whales)} balances above 10**24 base units, kept exact in balance_raw")
+        risky = allowances[allowances["unlimited"] & ~allowances["is_native"]]
+        say(
+            f"Allowances to the 1inch router v6: {len(allowances)} non-zero, "
+            f"{len(risky)} unlimited (native coin excluded: the API reports it as max)"
+        )
+        if len(risky):
+            table = (
+                risky.groupby(["chain_id", "symbol"], observed=True)
+                .size()
+                .rename("wallets")
+                .reset_index()
+                .sort_values("wallets", ascending=False)
+            )
+            for line in table.head(8).to_string(index=False).splitlines():
+                say(f"  {line}")
+        total = tokens["value_usd"].sum()
+        say(f"Portfolio v5.0 token snapshot: {len(tokens)} token holdings worth {_usd(total)} "
+            "(DeFi positions: inchframe.portfolio.protocols_snapshot)")
+        by_chain = tokens.inch.totals(by="chain_id").sort_values("value_usd", ascending=False)
+        for row in by_chain.itertuples():
+            say(f"  chain {row.chain_id:>6}: {_usd(row.value_usd):>16}")
+        composition = tokens.inch.composition(by="symbol", top=6)
+        say(
+            "  top tokens: "
+            + ", ".join(f"{row.key} {row.share:.0%}" for row in composition.itertuples())
+        )
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _write_parquet(
+        self, balances: pd.DataFrame, allowances: pd.DataFrame, tokens: pd.DataFrame
+    ) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.written.append(balances.inch.to_parquet(self.out / "balances.parquet"))
+        self.written.append(allowances.inch.to_parquet(self.out / "allowances.parquet"))
+        dataset = self.out / "portfolio-snapshots"
+        tokens.inch.with_snapshot_time().inch.to_parquet(
+            dataset, partition_by=["snapshot_date", "chain_id"], mode="append"
+        )
+        self.written.append(dataset)
+
+    def _write_charts(self, tokens: pd.DataFrame, chart: pd.DataFrame) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: never open a window
+        import matplotlib.pyplot as plt
+
+        charts = self.out / "charts"
+        charts.mkdir(parents=True, exist_ok=True)
+        drawings = {
+            "composition-by-token.png": lambda: tokens.inch.plot.composition(by="symbol", top=10),
+            "composition-by-chain.png": lambda: tokens.inch.plot.composition(
+                by="chain", kind="donut"
+            ),
+            "value-over-time.png": lambda: chart.inch.plot.value_over_time(),
+        }
+        for name, draw in drawings.items():
+            ax = draw()
+            path = charts / name
+            ax.figure.savefig(path, dpi=120, bbox_inches="tight")
+            plt.close(ax.figure)
+            self.written.append(path)
