@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 
 __all__ = ["MINIMAL_COLUMNS", "InchAccessor", "InchPlotAccessor"]
 
-#: Columns every frame the accessor accepts has (all loader frames that describe holdings do).
-MINIMAL_COLUMNS: tuple[str, ...] = ("chain_id", "wallet")
+#: Columns every frame the accessor accepts has: every inchframe loader frame carries
+#: ``chain_id`` (supported chains, reports and breakdowns too); methods that need more columns
+#: raise InputError naming them.
+MINIMAL_COLUMNS: tuple[str, ...] = ("chain_id",)
 
 #: Columns holding addresses: :meth:`InchAccessor.checksummed` converts them.
 ADDRESS_COLUMNS: tuple[str, ...] = ("wallet", "token", "spender", "contract_address")

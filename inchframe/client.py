@@ -330,12 +330,16 @@ class Client:
         with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inchframe") as pool:
             futures = {pool.submit(self._fetch_quietly, call): i for i, call in enumerate(calls)}
             pending = set(futures)
+            shown = ""
             while pending:
                 done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
                 for future in done:
                     results[futures[future]] = future.result()
+                status = self.board.describe()
+                if status != shown:  # e.g. "waiting: rate limit 1/s", shown while it lasts
+                    bar.set_postfix_str(status, refresh=not done)
+                    shown = status
                 bar.update(len(done))
-                bar.set_postfix_str(self.board.describe(), refresh=False)
         bar.close()
         replies = [r for r in results if isinstance(r, Reply)]
         failures = [r for r in results if isinstance(r, Failure)]

@@ -264,3 +264,15 @@ def test_missing_key_is_a_clear_error_when_the_sandbox_is_off(tmp_path: Path) ->
         pytest.raises(ConfigError, match="API key"),
     ):
         client.balances(1, VITALIK)
+
+
+def test_progress_bar_says_when_it_waits_for_the_rate_limit(
+    scripted: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scripted.default = lambda method, path, body: Reply(200, BODY)
+    calls = [ep.balances(1, f"0x{i:040x}") for i in range(1, 9)]
+    with make_client(scripted, tmp_path, rate=4, cache=False) as client:
+        batch = client.fetch_many(calls, progress=True, description="balances")
+    assert len(batch.replies) == 8 and batch.rate_waits > 0
+    err = capsys.readouterr().err
+    assert "balances" in err and "waiting: rate limit 4/s" in err
