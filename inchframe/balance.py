@@ -258,7 +258,7 @@ def balances(
         params={
             "wallets": _wallets_of(calls),
             "chains": _chains_of(calls),
-            "tokens": tokens if tokens is None else list(tokens),
+            "tokens": _tokens_of(tokens),
             "keep_zero": keep_zero,
             "method": method,
         },
@@ -273,6 +273,11 @@ def _wallets_of(calls: Sequence[ep.Call]) -> list[str]:
             for wallet in call.context.get("wallets", ()):
                 seen.setdefault(wallet)
     return list(seen)
+
+
+def _tokens_of(tokens: str | Iterable[str] | None) -> list[str] | None:
+    """The token list as recorded in provenance (validated, lowercase)."""
+    return None if tokens is None else normalize_addresses(tokens, what="token address")
 
 
 def _chains_of(calls: Sequence[ep.Call]) -> list[int]:
@@ -337,6 +342,90 @@ def _convert_spender(
     return convert
 
 
+@dataclasses.dataclass(frozen=True)
+class _SpenderKind:
+    """What differs between the allowance loaders: endpoints, frame and which rows count."""
+
+    name: str
+    endpoint: str
+    schema: FrameSchema
+    converter: Callable[..., pd.DataFrame]
+    one_wallet: Callable[..., ep.Call]
+    one_wallet_tokens: Callable[..., ep.Call]
+    keep: Callable[[pd.DataFrame], pd.Series]
+
+
+_ALLOWANCES = _SpenderKind(
+    "allowances",
+    "balance.allowances",
+    fb.ALLOWANCES,
+    fb.allowances_frame,
+    ep.allowances,
+    ep.allowances_of_tokens,
+    _nonzero("allowance_raw"),
+)
+_BALANCES_AND_ALLOWANCES = _SpenderKind(
+    "balances_and_allowances",
+    "balance.allowances_and_balances",
+    fb.BALANCES_AND_ALLOWANCES,
+    fb.balances_and_allowances_frame,
+    ep.allowances_and_balances,
+    ep.allowances_and_balances_of_tokens,
+    lambda f: (f["balance_raw"] != "0") | (f["allowance_raw"] != "0"),
+)
+
+
+def _load_spender(
+    kind: _SpenderKind,
+    wallets: str | Iterable[str],
+    spender: str | None,
+    chain: Any,
+    *,
+    tokens: str | Iterable[str] | None,
+    keep_zero: bool,
+    method: Method,
+    client: Client | None,
+    progress: bool | None,
+    errors: ErrorPolicy,
+    plan: bool,
+) -> pd.DataFrame | Plan:
+    errors = check_errors_policy(errors)
+    spender = _spender(spender)
+    calls = _spender_calls(
+        wallets,
+        spender,
+        chain,
+        tokens,
+        method,
+        keep_zero,
+        one_wallet=kind.one_wallet,
+        one_wallet_tokens=kind.one_wallet_tokens,
+    )
+    client = get_client(client)
+    if plan:
+        return client.plan(calls)
+    convert = _convert_spender(kind.schema, kind.converter, kind.endpoint, keep_zero, kind.keep)
+    params = {
+        "wallets": _wallets_of(calls),
+        "spender": spender,
+        "chains": _chains_of(calls),
+        "tokens": _tokens_of(tokens),
+        "keep_zero": keep_zero,
+        "method": method,
+    }
+    return run_batch(
+        client,
+        calls,
+        convert,
+        errors=errors,
+        progress=progress,
+        endpoint=kind.name,
+        frame=kind.name,
+        params=params,
+        **API,
+    )
+
+
 def allowances(
     wallets: str | Iterable[str],
     spender: str,
@@ -357,45 +446,18 @@ def allowances(
     unless ``keep_zero``. The native coin always reports an unlimited allowance (the API's
     convention). See :func:`balances` for ``errors``, ``progress`` and ``plan``.
     """
-    errors = check_errors_policy(errors)
-    spender = _spender(spender)
-    calls = _spender_calls(
+    return _load_spender(
+        _ALLOWANCES,
         wallets,
         spender,
         chain,
-        tokens,
-        method,
-        keep_zero,
-        one_wallet=ep.allowances,
-        one_wallet_tokens=ep.allowances_of_tokens,
-    )
-    client = get_client(client)
-    if plan:
-        return client.plan(calls)
-    convert = _convert_spender(
-        fb.ALLOWANCES,
-        fb.allowances_frame,
-        "balance.allowances",
-        keep_zero,
-        _nonzero("allowance_raw"),
-    )
-    return run_batch(
-        client,
-        calls,
-        convert,
-        errors=errors,
+        tokens=tokens,
+        keep_zero=keep_zero,
+        method=method,
+        client=client,
         progress=progress,
-        endpoint="allowances",
-        frame="allowances",
-        params={
-            "wallets": _wallets_of(calls),
-            "spender": spender,
-            "chains": _chains_of(calls),
-            "keep_zero": keep_zero,
-            "tokens": tokens if tokens is None else list(tokens),
-            "method": method,
-        },
-        **API,
+        errors=errors,
+        plan=plan,
     )
 
 
@@ -416,45 +478,18 @@ def balances_and_allowances(
 
     Rows where both are zero are dropped unless ``keep_zero``. See :func:`balances`.
     """
-    errors = check_errors_policy(errors)
-    spender = _spender(spender)
-    calls = _spender_calls(
+    return _load_spender(
+        _BALANCES_AND_ALLOWANCES,
         wallets,
         spender,
         chain,
-        tokens,
-        method,
-        keep_zero,
-        one_wallet=ep.allowances_and_balances,
-        one_wallet_tokens=ep.allowances_and_balances_of_tokens,
-    )
-    client = get_client(client)
-    if plan:
-        return client.plan(calls)
-    convert = _convert_spender(
-        fb.BALANCES_AND_ALLOWANCES,
-        fb.balances_and_allowances_frame,
-        "balance.allowances_and_balances",
-        keep_zero,
-        lambda f: (f["balance_raw"] != "0") | (f["allowance_raw"] != "0"),
-    )
-    return run_batch(
-        client,
-        calls,
-        convert,
-        errors=errors,
+        tokens=tokens,
+        keep_zero=keep_zero,
+        method=method,
+        client=client,
         progress=progress,
-        endpoint="balances_and_allowances",
-        frame="balances_and_allowances",
-        params={
-            "wallets": _wallets_of(calls),
-            "spender": spender,
-            "chains": _chains_of(calls),
-            "keep_zero": keep_zero,
-            "tokens": tokens if tokens is None else list(tokens),
-            "method": method,
-        },
-        **API,
+        errors=errors,
+        plan=plan,
     )
 
 

@@ -15,6 +15,7 @@ catches anything the library raises on purpose::
     ├── TransportError                  no usable answer: dropped connection, timeout, cut body
     ├── PayloadError                    a 200 response without the documented shape
     ├── OfflineCacheMiss                offline mode, and these requests are not in the cache
+    ├── CacheError                      the on-disk cache file is damaged or locked; says the fix
     └── BatchError                      some requests of a batch failed; carries the partial frame
 
 Messages never contain the API key: URLs are passed through :func:`redact_url` and request
@@ -23,8 +24,8 @@ headers are never quoted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ __all__ = [
     "AuthError",
     "BadRequestError",
     "BatchError",
+    "CacheError",
     "ConfigError",
     "InchframeError",
     "InputError",
@@ -234,6 +236,40 @@ class OfflineCacheMiss(InchframeError):
         return (type(self), (self.missing,))
 
 
+class CacheError(InchframeError):
+    """The on-disk HTTP cache cannot be used.
+
+    ``path`` is the cache file, ``reason`` what is wrong with it: ``"damaged"`` (not a database,
+    truncated, malformed pages), ``"locked"`` (another process held a lock on it for longer than
+    the busy timeout) or ``"unusable"`` (cannot be opened or written: permissions, a full disk).
+    The message names the file and the fix. The cache only holds copies of API answers, so
+    deleting it (``inchframe cache clear``) loses nothing but quota.
+    """
+
+    _FIXES: ClassVar[dict[str, str]] = {
+        "damaged": "run `inchframe cache clear` (or inchframe.clear_cache()), or delete the file "
+        "and its -wal and -shm companions; the cache only holds copies of API answers, so "
+        "nothing is lost but quota",
+        "locked": "another process holds a lock on it; close that program (or notebook "
+        "kernel), or use another cache_dir= / INCHFRAME_CACHE_DIR, or run without the cache "
+        "(cache=False / INCHFRAME_CACHE=0)",
+        "unusable": "check that its directory exists and is writable and that the disk is not "
+        "full, or use another cache_dir= / INCHFRAME_CACHE_DIR, or run without the cache "
+        "(cache=False / INCHFRAME_CACHE=0)",
+    }
+
+    def __init__(self, path: str, reason: str, detail: str = "") -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.detail = detail
+        cause = f" ({detail})" if detail else ""
+        fix = self._FIXES.get(reason, self._FIXES["unusable"])
+        super().__init__(f"the HTTP cache file {self.path} is {reason}{cause}: {fix}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.reason, self.detail))
+
+
 class BatchError(InchframeError):
     """Some requests of a batch failed; nothing that arrived is lost.
 
@@ -254,8 +290,3 @@ class BatchError(InchframeError):
             f"the {len(frame)} row(s) that arrived are in .frame, the failures in .failures"
         )
 
-
-def join_limited(items: Sequence[str], limit: int = 12) -> str:
-    """Join ``items`` for a message, eliding the tail past ``limit``."""
-    shown = ", ".join(items[:limit])
-    return shown + (f", ... ({len(items)} in all)" if len(items) > limit else "")

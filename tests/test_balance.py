@@ -96,6 +96,9 @@ def test_allowances_get_and_post(sandbox, client) -> None:
         VITALIK, ROUTER_V6, 1, tokens=[USDT, USDC], keep_zero=True, client=client
     )
     assert set(posted.token) >= {USDT, USDC}
+    one_token = ifr.allowances(VITALIK, ROUTER_V6, 1, tokens=USDT.upper().replace("0X", "0x"),
+                               keep_zero=True, client=client)
+    assert one_token.attrs["inchframe"]["params"]["tokens"] == [USDT]
     endpoints = sandbox.stats()["by_endpoint"]
     assert endpoints["balance.allowances"] == 1 and endpoints["balance.allowances_post"] == 1
 
