@@ -96,11 +96,11 @@ def test_allowances_get_and_post(sandbox, client) -> None:
         VITALIK, ROUTER_V6, 1, tokens=[USDT, USDC], keep_zero=True, client=client
     )
     assert set(posted.token) >= {USDT, USDC}
+    endpoints = sandbox.stats()["by_endpoint"]
+    assert endpoints["balance.allowances"] == 1 and endpoints["balance.allowances_post"] == 1
     one_token = ifr.allowances(VITALIK, ROUTER_V6, 1, tokens=USDT.upper().replace("0X", "0x"),
                                keep_zero=True, client=client)
     assert one_token.attrs["inchframe"]["params"]["tokens"] == [USDT]
-    endpoints = sandbox.stats()["by_endpoint"]
-    assert endpoints["balance.allowances"] == 1 and endpoints["balance.allowances_post"] == 1
 
 
 def test_balances_and_allowances_get_post_and_aggregated(sandbox, client) -> None:
