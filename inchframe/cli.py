@@ -32,8 +32,6 @@ DEMO_WALLETS = (
 )
 DEMO_CHAINS = ("ethereum", "base", "arbitrum")
 ROUTER_V6 = "0x111111125421ca6dc452d289314280a0f8842a65"
-#: The sandbox answers hundreds of requests per second; no need to pace it like the free plan.
-SANDBOX_RATE = 50.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,20 +63,16 @@ class _Exit(Exception):
 
 
 def _client(args: argparse.Namespace, *, sandbox: bool | None = None) -> Any:
-    """A client from the connection options; the sandbox is not paced like the free plan."""
+    """A client from the connection options."""
     from .client import Client
-    from .config import resolve_settings
 
     use_sandbox = True if args.sandbox else sandbox
-    rate = args.rate
-    if rate is None and resolve_settings(base_url=args.base_url, sandbox=use_sandbox).sandbox:
-        rate = SANDBOX_RATE
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the CLI says it in its own words below
         client = Client(
             base_url=args.base_url,
             sandbox=use_sandbox,
-            rate=rate,
+            rate=args.rate,
             offline=True if args.offline else None,
             cache_dir=args.cache_dir,
             cache=False if args.no_cache else None,

@@ -13,7 +13,7 @@ variable                   default                     meaning
                                                        ``0``: never; ``auto``: when no key is set
 ``INCHFRAME_CACHE_DIR``    user cache dir/inchframe    where the HTTP cache (SQLite) lives
 ``INCHFRAME_CACHE``        ``1``                       ``0`` disables the on-disk cache
-``INCHFRAME_RATE``         ``1``                       requests per second (free plan: 1)
+``INCHFRAME_RATE``         ``1`` (sandbox: ``50``)     requests per second (free plan: 1)
 ``INCHFRAME_OFFLINE``      ``0``                       ``1``: answer only from the cache
 ``INCHFRAME_TIMEOUT``      ``30``                      read timeout in seconds (connect: 10)
 ``INCHFRAME_MAX_RETRIES``  ``5``                       retries for 429, 5xx and dropped connections
@@ -42,6 +42,8 @@ __all__ = [
 DEFAULT_BASE_URL = "https://api.1inch.dev"
 ALTERNATE_BASE_URL = "https://api.1inch.com"
 DEFAULT_RATE = 1.0  #: requests per second on the free (Dev) plan
+#: Default rate against the embedded sandbox, which has no quota to respect.
+SANDBOX_RATE = 50.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
@@ -201,10 +203,10 @@ def resolve_settings(
     if offline and not cache:
         raise ConfigError("offline mode answers from the cache, so it needs the cache enabled")
 
-    if rate is None:
-        rate = (
-            _number(ENV.RATE, env[ENV.RATE], minimum=0.001) if env.get(ENV.RATE) else DEFAULT_RATE
-        )
+    if rate is None and env.get(ENV.RATE):
+        rate = _number(ENV.RATE, env[ENV.RATE], minimum=0.001)
+    elif rate is None:
+        rate = SANDBOX_RATE if sandbox else DEFAULT_RATE
     elif not (isinstance(rate, (int, float)) and rate > 0):
         raise ConfigError(f"rate={rate!r}: expected a positive number of requests per second")
 

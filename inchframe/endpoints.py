@@ -70,7 +70,7 @@ def normalize_timerange(timerange: str) -> str:
 def normalize_timestamp(timestamp: int | float | str | dt.datetime | dt.date | None) -> int | None:
     """Unix seconds (0 <= t < 2**32) from an int, an ISO string, a datetime or a date.
 
-    Naive datetimes and dates are taken as UTC.
+    Naive datetimes and dates are taken as UTC; fractions of a second are dropped.
     """
     if timestamp is None:
         return None
@@ -102,11 +102,9 @@ def normalize_timestamp(timestamp: int | float | str | dt.datetime | dt.date | N
         )
     else:
         raise InputError(f"invalid timestamp {timestamp!r}; accepted: unix seconds or a datetime")
-    if not math.isfinite(value) or value != int(value) or not 0 <= value < 2**32:
-        raise InputError(
-            f"invalid timestamp {timestamp!r}: must be whole unix seconds in [0, 2**32)"
-        )
-    return int(value)
+    if not math.isfinite(value) or not 0 <= value < 2**32:
+        raise InputError(f"invalid timestamp {timestamp!r}: must be unix seconds in [0, 2**32)")
+    return math.floor(value)  # the API takes whole seconds; a fraction is dropped
 
 
 def _tokens(tokens: str | Iterable[str]) -> list[str]:

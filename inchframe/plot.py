@@ -445,8 +445,9 @@ def pnl(
 ) -> Axes:
     """Profit and loss by chain, token (``symbol``) or protocol: diverging green/red bars.
 
-    Metrics frames have no ``symbol``/``protocol`` column: pass the matching ``snapshot``
-    (tokens or protocols snapshot) and its labels are joined on ``position_index``. Rolled-up
+    Metrics frames have no ``symbol``/``protocol`` column, and no ``chain_id`` when they come
+    from an all-chains request: pass the matching ``snapshot`` (tokens or protocols snapshot)
+    and its labels are joined on ``position_index``. Rolled-up
     rows (``is_aggregate``) are left out when per-position rows exist. ``top`` keeps the
     largest gains and losses by absolute value.
     """
@@ -456,14 +457,17 @@ def pnl(
         raise InputError(f"pnl needs a {value!r} column (a metrics frame)")
     if "is_aggregate" in data.columns and (~data["is_aggregate"].astype(bool)).any():
         data = data[~data["is_aggregate"].astype(bool)]
-    if col not in data.columns:
+    # metrics of an all-chains request leave chain_id empty: the snapshot knows the chains
+    unlabelled = col not in data.columns or data[col].isna().all()
+    if unlabelled:
         if snapshot is None or "position_index" not in data.columns:
             raise InputError(
-                f"pnl(by={by!r}): the frame has no {col!r} column; pass snapshot=<tokens or "
+                f"pnl(by={by!r}): the frame has no {col!r} values; pass snapshot=<tokens or "
                 "protocols snapshot> to join its labels on position_index"
             )
         labels = snapshot[["position_index", col]].drop_duplicates("position_index")
-        data = data.merge(labels, on="position_index", how="left")
+        data = data.drop(columns=[col], errors="ignore").merge(labels, on="position_index",
+                                                               how="left")
     from .accessor import _chain_label
 
     if col == "chain_id":
@@ -472,6 +476,8 @@ def pnl(
         keys = data["wallet"].astype(object).map(lambda w: short_address(str(w)))
     else:
         keys = data[col].astype(object).fillna("(unknown)").astype(str)
+    if unlabelled:  # e.g. closed positions, which the current snapshot no longer lists
+        keys = keys.where(data[col].notna().to_numpy(), "not in snapshot")
     sums = data[value].astype("float64").groupby(keys.to_numpy()).sum()
     sums = sums[sums != 0]
     if top is not None and len(sums) > top:

@@ -17,11 +17,16 @@ def test_defaults_without_environment(tmp_path: Path) -> None:
     settings = resolve_settings(environ={})
     assert settings.api_key is None
     assert settings.base_url == DEFAULT_BASE_URL
-    assert settings.rate == 1.0
+    assert settings.rate == 50.0  # the sandbox has no quota to respect
     assert settings.offline is False
     assert settings.cache is True
     assert settings.sandbox is True  # no key, no base URL: nothing real to talk to
     assert settings.cache_dir.name == "inchframe"
+
+
+def test_default_rate_is_the_free_plan_with_a_key() -> None:
+    assert resolve_settings(api_key=FAKE_KEY, environ={}).rate == 1.0
+    assert resolve_settings(sandbox=True, rate=2, environ={}).rate == 2.0
 
 
 def test_environment_is_read() -> None:

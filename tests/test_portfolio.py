@@ -228,3 +228,24 @@ def test_bad_input_fails_before_any_request(sandbox, client, call) -> None:
     with pytest.raises(InputError):
         call(client)
     assert api_requests(sandbox) == 0
+
+
+def test_pnl_by_chain_takes_chains_from_the_snapshot(client) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = pf.tokens_metrics(WALLETS, client=client)
+    assert metrics["chain_id"].isna().all()  # an all-chains request names no chain per row
+    snapshot = pf.tokens_snapshot(WALLETS, client=client)
+    ax = metrics.inch.plot.pnl(by="chain", snapshot=snapshot)
+    labels = {t.get_text() for t in ax.get_yticklabels()}
+    plt.close(ax.figure)
+    assert len(labels - {"not in snapshot"}) >= 3 and "all chains" not in labels
+
+
+def test_timestamps_drop_fractions_of_a_second(client) -> None:
+    moment = pd.Timestamp("2025-06-01 12:00:00.750", tz="UTC")
+    plan = pf.tokens_snapshot(VITALIK, timestamp=moment, plan=True, client=client)
+    assert ("timestamp", str(int(moment.floor("s").timestamp()))) in plan.calls[0].params
