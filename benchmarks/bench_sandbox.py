@@ -1,7 +1,8 @@
 """Throughput of the sandbox: requests/s per endpoint with 1 and 4 keep-alive client threads.
 
-Run ``python benchmarks/bench_sandbox.py`` (``--in-process`` to share the client's process and
-GIL, ``--seconds`` per cell). No faults are set; the script asserts nothing and prints a table.
+Part of ``python -m benchmarks`` (suite ``sandbox``, information only), or on its own:
+``python benchmarks/bench_sandbox.py`` (``--in-process`` to share the client's process and GIL,
+``--seconds`` per cell). No faults are set; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -81,6 +82,26 @@ def measure(url: str, threads: int, seconds: float) -> tuple[float, int]:
     for t in pool:
         t.join()
     return sum(counts) / (time.perf_counter() - began), sum(errors)
+
+
+NAME = "sandbox"
+
+
+def run(options: object) -> list[object]:
+    """The runner's entry point: one information row per endpoint (sandbox in its own process)."""
+    from ._harness import Result
+
+    seconds = 0.5 if getattr(options, "quick", False) else 1.0
+    results: list[object] = []
+    with sandbox_url(in_process=False) as base:
+        for name, path in CASES.items():
+            one, e1 = measure(base + path, 1, seconds)
+            four, e4 = measure(base + path, 4, seconds)
+            results.append(Result(NAME, f"sandbox throughput {name}", one, four, "req/s",
+                                  None, "", None,
+                                  f"info: 1 thread {one:.0f}/s, 4 threads {four:.0f}/s "
+                                  f"(baseline column), {e1 + e4} errors"))
+    return results
 
 
 def main() -> int:

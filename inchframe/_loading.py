@@ -21,7 +21,15 @@ from . import __version__
 from .client import BatchResult, Client, Failure, Reply
 from .config import ENV
 from .endpoints import Call
-from .errors import ApiError, BatchError, InputError, OfflineCacheMiss, PayloadError
+from .errors import (
+    ApiError,
+    BatchError,
+    InputError,
+    OfflineCacheMiss,
+    PartialResultWarning,
+    PayloadError,
+    user_stacklevel,
+)
 
 __all__ = [
     "ATTRS_KEY",
@@ -37,10 +45,6 @@ __all__ = [
 ATTRS_KEY = "inchframe"
 ErrorPolicy = Literal["raise", "warn", "ignore"]
 _POLICIES = ("raise", "warn", "ignore")
-
-
-class PartialResultWarning(UserWarning):
-    """``errors="warn"``: some requests failed; the frame holds what arrived."""
 
 
 # -- the default client ---------------------------------------------------------------------
@@ -243,6 +247,6 @@ def run_batch(
             f"({', '.join(kinds)}); the frame holds the {len(result)} row(s) that arrived and "
             f'df.attrs["inchframe"]["failures"] lists the rest',
             PartialResultWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return result

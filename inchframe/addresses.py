@@ -9,7 +9,7 @@ casing sent, so sending one casing keeps responses predictable.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from .errors import InputError
@@ -72,7 +72,13 @@ def normalize_addresses(
     addresses: str | Iterable[str], *, what: str = "address", allow_empty: bool = False
 ) -> list[str]:
     """Validate one or many addresses; return them lowercase, de-duplicated, in the order given."""
-    items = [addresses] if isinstance(addresses, str) else list(addresses)
+    if isinstance(addresses, str):
+        items = [addresses]
+    elif isinstance(addresses, Iterable) and not isinstance(addresses, (bytes, Mapping)):
+        items = list(addresses)
+    else:
+        raise InputError(f"invalid {what} list {addresses!r}: pass one address string or a "
+                         "list of them")
     if not items and not allow_empty:
         raise InputError(f"no {what} given: pass one address or a non-empty list of addresses")
     seen: dict[str, None] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from numbers import Integral
 
 from .errors import InputError
 
@@ -226,11 +227,12 @@ def resolve_chain(chain: int | str, *, api: str | None = None) -> int:
     chain_id: int | None
     if isinstance(chain, bool):
         chain_id = None
-    elif isinstance(chain, int):
-        chain_id = chain if chain in CHAINS else None
+    elif isinstance(chain, Integral):  # int, numpy.int64...
+        chain_id = int(chain) if int(chain) in CHAINS else None
     elif isinstance(chain, str):
         text = chain.strip().lower()
-        chain_id = int(text) if text.isdigit() and int(text) in CHAINS else _BY_NAME.get(text)
+        digits = text.isascii() and text.isdigit()
+        chain_id = int(text) if digits and int(text) in CHAINS else _BY_NAME.get(text)
     else:
         chain_id = None
     if chain_id is None:
@@ -243,7 +245,10 @@ def resolve_chain(chain: int | str, *, api: str | None = None) -> int:
 
 def resolve_chains(chains: int | str | Iterable[int | str], *, api: str | None = None) -> list[int]:
     """Resolve one chain or a list of chains to unique ids, keeping the order given."""
-    items = [chains] if isinstance(chains, (int, str)) else list(chains)
+    if isinstance(chains, (str, Integral)) or not isinstance(chains, Iterable):
+        items = [chains]  # one chain (or something resolve_chain will reject by name)
+    else:
+        items = list(chains)
     if not items:
         raise InputError(f"no chain given; known chains: {_accepted()}")
     ids: list[int] = []

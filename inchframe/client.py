@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import math
+import sqlite3
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,7 @@ import requests
 
 from . import endpoints as ep
 from ._http import BearerAuth, StatusBoard, build_adapter, build_session, expiry_for
+from .cache import cache_error, guarded, is_intact
 from .config import SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
 from .errors import (
     ApiError,
@@ -33,9 +35,11 @@ from .errors import (
     OfflineCacheMiss,
     PayloadError,
     RateLimitError,
+    SandboxWarning,
     TransportError,
     api_error_for_status,
     redact_url,
+    user_stacklevel,
 )
 
 log = logging.getLogger("inchframe.client")
@@ -46,10 +50,6 @@ __all__ = ["BatchResult", "Client", "Failure", "Plan", "Reply", "SandboxWarning"
 BODY_RETRIES = 2
 #: Batches at least this long show a progress bar when ``progress=None``.
 PROGRESS_THRESHOLD = 8
-
-
-class SandboxWarning(UserWarning):
-    """The client talks to the embedded sandbox, so the data is synthetic."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ class Client:
             "API key is set. Set INCHFRAME_API_KEY (or pass api_key=) for the real 1inch API; "
             "set INCHFRAME_SANDBOX=0 to make a missing key an error instead.",
             SandboxWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         return _replace(settings, base_url=self._sandbox.url)
 
@@ -268,7 +268,16 @@ class Client:
                     url=url,
                     endpoint=call.endpoint,
                 ) from None
+            except sqlite3.Error as exc:  # the cache file is damaged, locked or unwritable
+                raise cache_error(self._cache_path(), exc) from None
             from_cache = bool(getattr(response, "from_cache", False))
+            if from_cache and not is_intact(response):
+                # the stored body no longer matches its checksum: drop it, never serve it
+                log.warning("%s: a cached answer was damaged; fetching it again", call.endpoint)
+                self._forget(response)
+                if attempt < BODY_RETRIES:
+                    continue
+                raise PayloadError(call.endpoint, "body", "the cached answer is damaged")
             if self.settings.offline and response.status_code == 504:  # requests-cache: not cached
                 raise OfflineCacheMiss([_full_url(response, url)])
             if response.status_code >= 400:
@@ -296,11 +305,22 @@ class Client:
     def _is_cached_session(self) -> bool:
         return hasattr(self._session, "cache")
 
+    def _cache_path(self) -> str:
+        try:
+            return str(self._session.cache.db_path)
+        except (AttributeError, NotImplementedError):
+            return str(self.settings.cache_dir)
+
+    def _cache_guard(self) -> Any:
+        """Context manager turning SQLite errors into :class:`CacheError` naming the file."""
+        return guarded(self._cache_path())
+
     def _forget(self, response: requests.Response) -> None:
         """Drop a response that failed to parse from the cache, so it is never served again."""
         key = getattr(response, "cache_key", None)
         if key and self._is_cached_session:
-            self._session.cache.delete(key)
+            with self._cache_guard():
+                self._session.cache.delete(key)
 
     def _pause(self, attempt: int, reason: str) -> None:
         self.board.count_retry()
@@ -331,15 +351,21 @@ class Client:
             futures = {pool.submit(self._fetch_quietly, call): i for i, call in enumerate(calls)}
             pending = set(futures)
             shown = ""
-            while pending:
-                done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
-                for future in done:
-                    results[futures[future]] = future.result()
-                status = self.board.describe()
-                if status != shown:  # e.g. "waiting: rate limit 1/s", shown while it lasts
-                    bar.set_postfix_str(status, refresh=not done)
-                    shown = status
-                bar.update(len(done))
+            try:
+                while pending:
+                    done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
+                    for future in done:
+                        results[futures[future]] = future.result()
+                    status = self.board.describe()
+                    if status != shown:  # e.g. "waiting: rate limit 1/s", shown while it lasts
+                        bar.set_postfix_str(status, refresh=not done)
+                        shown = status
+                    bar.update(len(done))
+            except BaseException:
+                # CacheError, Ctrl-C...: do not send the calls still queued before raising
+                pool.shutdown(wait=True, cancel_futures=True)
+                bar.close()
+                raise
         bar.close()
         replies = [r for r in results if isinstance(r, Reply)]
         failures = [r for r in results if isinstance(r, Failure)]
@@ -367,16 +393,18 @@ class Client:
     def forget(self, call: ep.Call) -> None:
         """Remove the cached answer to ``call`` (e.g. one whose payload could not be used)."""
         if self._is_cached_session:
-            self._session.cache.delete(self._cache_key(call))
+            with self._cache_guard():
+                self._session.cache.delete(self._cache_key(call))
 
     def plan(self, calls: Sequence[ep.Call]) -> Plan:
         """Count the calls and how many are already fresh in the cache; send nothing."""
         cached = 0
         if self._is_cached_session:
             cache = self._session.cache
-            for call in calls:
-                response = cache.get_response(self._cache_key(call))
-                cached += response is not None and not response.is_expired
+            with self._cache_guard():
+                for call in calls:
+                    response = cache.get_response(self._cache_key(call))
+                    cached += response is not None and not response.is_expired
         return Plan(
             calls=list(calls),
             requests=len(calls),
@@ -573,7 +601,30 @@ def _full_url(response: requests.Response, fallback: str) -> str:
 def _parse(call: ep.Call, response: requests.Response) -> Any:
     if call.response == "text":
         return response.text
-    return json.loads(response.content)
+    return loads_json(response.content)
+
+
+try:  # optional: about 2.5x faster than json on Portfolio bodies
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is not a dependency
+    _orjson = None
+#: Maps every digit to "1" and every other byte to "0", to find long runs of digits.
+_DIGIT_RUNS = bytes(0x31 if 0x30 <= b <= 0x39 else 0x30 for b in range(256))
+
+
+def loads_json(content: bytes) -> Any:
+    """``json.loads``, with orjson doing the work when it gives the same result.
+
+    orjson turns integers outside [-2**63, 2**64) into floats, and json keeps them exact (the
+    Balance API's uint256 amounts), so a body with any run of 19 digits goes to json; so does
+    anything orjson rejects (NaN, lone surrogates, ...), so errors are json's own.
+    """
+    if _orjson is not None and b"1" * 19 not in content.translate(_DIGIT_RUNS):
+        try:
+            return _orjson.loads(content)
+        except _orjson.JSONDecodeError:
+            pass
+    return json.loads(content)
 
 
 def _api_error(call: ep.Call, response: requests.Response) -> ApiError:

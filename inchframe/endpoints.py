@@ -72,6 +72,18 @@ def normalize_timestamp(timestamp: int | float | str | dt.datetime | dt.date | N
 
     Naive datetimes and dates are taken as UTC; fractions of a second are dropped.
     """
+    try:
+        return _unix_seconds(timestamp)
+    except (ValueError, OverflowError, TypeError) as error:  # NaT, 10**400, odd objects
+        if isinstance(error, InputError):
+            raise
+        raise InputError(
+            f"invalid timestamp {timestamp!r}; accepted: unix seconds in [0, 2**32), an ISO "
+            "8601 string such as '2025-01-31T00:00:00Z', a datetime or a date"
+        ) from None
+
+
+def _unix_seconds(timestamp: int | float | str | dt.datetime | dt.date | None) -> int | None:
     if timestamp is None:
         return None
     if isinstance(timestamp, bool):

@@ -18,13 +18,22 @@ catches anything the library raises on purpose::
     ├── CacheError                      the on-disk cache file is damaged or locked; says the fix
     └── BatchError                      some requests of a batch failed; carries the partial frame
 
+Warnings (``UserWarning`` subclasses; filter them with :mod:`warnings` as usual)::
+
+    InchframeWarning
+    ├── SandboxWarning          no API key: the embedded sandbox answers (synthetic data)
+    ├── PartialResultWarning    errors="warn": some requests failed, the frame holds the rest
+    └── UnknownFieldsWarning    a response has fields inchframe does not know yet (kept)
+
 Messages never contain the API key: URLs are passed through :func:`redact_url` and request
 headers are never quoted.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -39,13 +48,17 @@ __all__ = [
     "CacheError",
     "ConfigError",
     "InchframeError",
+    "InchframeWarning",
     "InputError",
     "NotFoundError",
     "OfflineCacheMiss",
+    "PartialResultWarning",
     "PayloadError",
     "RateLimitError",
+    "SandboxWarning",
     "ServerError",
     "TransportError",
+    "UnknownFieldsWarning",
     "api_error_for_status",
     "redact_url",
 ]
@@ -290,3 +303,37 @@ class BatchError(InchframeError):
             f"the {len(frame)} row(s) that arrived are in .frame, the failures in .failures"
         )
 
+
+class InchframeWarning(UserWarning):
+    """Base class of the warnings inchframe emits."""
+
+
+class SandboxWarning(InchframeWarning):
+    """The client talks to the embedded sandbox, so the data is synthetic."""
+
+
+class PartialResultWarning(InchframeWarning):
+    """``errors="warn"``: some requests failed; the frame holds what arrived."""
+
+
+class UnknownFieldsWarning(InchframeWarning):
+    """A response carried fields inchframe does not know yet (they are kept, not dropped)."""
+
+
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for :func:`warnings.warn` that points at the first line outside inchframe.
+
+    Call it in the function that warns: the warning then names the user's line (the loader
+    call in their notebook), not inchframe's internals.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+        _PACKAGE
+    ):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import inchframe as ifr
-from inchframe._loading import PartialResultWarning
+from inchframe import PartialResultWarning
 from inchframe.balance import MAX_WALLETS_PER_CALL
 from inchframe.client import Plan
 from inchframe.errors import BatchError, InputError
@@ -233,7 +233,7 @@ def test_bad_input_fails_before_any_request(sandbox, client, call) -> None:
 
 
 def test_default_client_uses_the_sandbox_without_a_key() -> None:
-    with pytest.warns(ifr.client.SandboxWarning):
+    with pytest.warns(ifr.SandboxWarning):
         frame = ifr.balances(VITALIK, 1, progress=False)
     assert frame.attrs["inchframe"]["source"] == "sandbox"
     again = ifr.balances(VITALIK, 1, progress=False)

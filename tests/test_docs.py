@@ -355,7 +355,7 @@ PAGES_WITH_CODE = [page for page in PAGES if extract_blocks(page)]
 
 
 def _sandbox_warning() -> type[Warning]:
-    from inchframe.client import SandboxWarning
+    from inchframe import SandboxWarning
 
     return SandboxWarning
 

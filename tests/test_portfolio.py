@@ -184,7 +184,7 @@ def test_one_unusable_payload_loses_nothing_else(scripted, sandbox, tmp_path) ->
         assert scripted.count() == before + 1  # only the bad chunk is asked again
 
 
-@pytest.mark.filterwarnings("ignore::inchframe.frames._parse.UnknownFieldsWarning")
+@pytest.mark.filterwarnings("ignore::inchframe.UnknownFieldsWarning")
 def test_drift_gives_a_frame_or_payload_errors_never_a_crash(sandbox, client) -> None:
     sandbox.configure(drift_rate=1.0, fault_endpoints=("v5.tokens_snapshot",))
     for _ in range(6):

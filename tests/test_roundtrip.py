@@ -17,6 +17,13 @@ from inchframe.portfolio import v4
 from .conftest import BINANCE, FAKE_KEY, ROUTER_V6, VITALIK
 
 WALLETS = [VITALIK, BINANCE]
+
+
+def _for_wallets(module: Any, name: str) -> Callable[[Any], pd.DataFrame]:
+    loader = getattr(module, name)
+    return lambda client: loader(WALLETS, client=client)
+
+
 LOADERS: dict[str, Callable[[Any], pd.DataFrame]] = {
     "balances": lambda c: ifr.balances(WALLETS, [1, 8453], client=c),
     "balances_one_wallet": lambda c: ifr.balances(VITALIK, 1, keep_zero=True, client=c),
@@ -24,12 +31,12 @@ LOADERS: dict[str, Callable[[Any], pd.DataFrame]] = {
     "balances_and_allowances": lambda c: ifr.balances_and_allowances(VITALIK, ROUTER_V6, 1,
                                                                      client=c),
     "aggregated_balances": lambda c: ifr.aggregated_balances(WALLETS, ROUTER_V6, 1, client=c),
-    **{f"v5.{name}": (lambda c, f=getattr(pf, name): f(WALLETS, client=c))
+    **{f"v5.{name}": _for_wallets(pf, name)
        for name in ("address_check", "current_value", "chart", "report", "protocols_snapshot",
                     "protocols_metrics", "tokens_snapshot", "tokens_metrics")},
     "v5.supported_chains": lambda c: pf.supported_chains(client=c),
     "v5.supported_protocols": lambda c: pf.supported_protocols(client=c),
-    **{f"v4.{name}": (lambda c, f=getattr(v4, name): f(WALLETS, client=c))
+    **{f"v4.{name}": _for_wallets(v4, name)
        for name in ("current_value", "profit_and_loss", "value_chart", "protocols_current_value",
                     "protocols_profit_and_loss", "protocols_details", "tokens_current_value",
                     "tokens_profit_and_loss", "tokens_details")},

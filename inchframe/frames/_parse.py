@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import PayloadError
+from ..errors import PayloadError, UnknownFieldsWarning
 
 __all__ = [
     "UnknownFieldsWarning",
@@ -24,10 +24,6 @@ __all__ = [
     "unwrap_result",
     "warn_unknown_fields",
 ]
-
-
-class UnknownFieldsWarning(UserWarning):
-    """A response carried fields inchframe does not know yet (they are kept, not dropped)."""
 
 
 def unwrap_result(payload: Any, endpoint: str) -> Any:

@@ -59,6 +59,7 @@ import pyarrow.compute as pc
 
 from ..chains import CHAINS, NATIVE_TOKEN
 from ..errors import InputError, PayloadError
+from . import _fast as F
 from ._parse import warn_unknown_fields
 from .schema import STRING, VOCABULARY, Column, FrameSchema, empty_frame
 
@@ -273,12 +274,50 @@ def _address_array(
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         arr = pa.array([k if isinstance(k, str) else None for k in keys], type=_STR_TYPE)
     arr = pc.ascii_lower(arr)
+    if _all_addresses(arr):
+        return arr
     ok = pc.fill_null(pc.match_substring_regex(arr, _ADDRESS_RE2), False)
     row = _first_false(ok)
     if row is not None:
         path, where = segments.locate(row, keys)
         raise _fail(endpoint, path, f"{what} key {keys[row]!r} is not an address", where)
     return arr
+
+
+def _all_addresses(arr: pa.Array) -> bool:
+    """Every (lowercase) string is 0x + 40 hex digits, as ``_ADDRESS_RE2`` says, checked on
+    the bytes (small arrays) or once per distinct value (large ones, where tokens repeat)."""
+    if arr.null_count:
+        return False
+    n = len(arr)
+    if not n:
+        return True
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != _STR_TYPE:
+        arr = arr.cast(_STR_TYPE)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
+    if offsets[-1] - offsets[0] != 42 * n or (np.diff(offsets) != 42).any():
+        return False
+    if n >= 100_000:
+        distinct = pc.unique(arr)
+        return bool(pc.all(pc.match_substring_regex(distinct, _ADDRESS_RE2)).as_py())
+    text = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    text = text.reshape(n, 42)
+    if (text[:, 0] != ord("0")).any() or (text[:, 1] != ord("x")).any():
+        return False
+    hexits = text[:, 2:]
+    # uint8 arithmetic wraps around, so each test is one comparison: 0-9 or a-f
+    return bool((((hexits - ord("0")) < 10) | ((hexits - ord("a")) < 6)).all())
+
+
+def _plain_digits(arr: pa.Array) -> bool:
+    """Every string is one or more ASCII digits (``[0-9]+``), without the regex."""
+    if arr.null_count:
+        return False
+    if not len(arr):
+        return True
+    return bool(pc.all(pc.ascii_is_decimal(arr)).as_py())  # non-ASCII bytes are not digits
 
 
 def _coerce_raw(values: list[Any], endpoint: str, segments: _Segments, keys: Sequence[Any],
@@ -327,23 +366,52 @@ def _raw(values: list[Any], endpoint: str, segments: _Segments, keys: Sequence[A
         arr = pa.array(_coerce_raw(values, endpoint, segments, keys, suffix), type=_STR_TYPE)
     if arr.null_count:
         _coerce_raw(values, endpoint, segments, keys, suffix)  # raises on the first null
-    row = _first_false(pc.match_substring_regex(arr, _DIGITS_RE2))
-    if row is not None:
+    if _plain_digits(arr):
+        needs_normalising = _leading_zeros(arr)
+    else:
+        row = _first_false(pc.match_substring_regex(arr, _DIGITS_RE2))
+        if row is not None:
+            path, where = segments.locate(row, keys, suffix)
+            raise _fail(endpoint, path,
+                        f"expected a non-negative decimal integer string, got {values[row]!r:.90}",
+                        where)
+        needs_normalising = bool(
+            pc.any(pc.match_substring_regex(arr, _NEEDS_NORMALISING_RE2)).as_py())
+    raw = _normalised_raw(arr, needs_normalising)
+    if raw is None:
+        row = _first_false(pc.invert(_too_big(_strip(arr, needs_normalising))))
+        assert row is not None
         path, where = segments.locate(row, keys, suffix)
-        raise _fail(endpoint, path,
-                    f"expected a non-negative decimal integer string, got {values[row]!r:.90}",
-                    where)
-    if len(arr) and pc.any(pc.match_substring_regex(arr, _NEEDS_NORMALISING_RE2)).as_py():
-        arr = pc.replace_substring_regex(arr, _STRIP_RE2, r"\1")
+        raise _fail(endpoint, path, f"{values[row]!r:.90} is larger than 2**256-1", where)
+    return raw
+
+
+def _leading_zeros(arr: pa.Array) -> bool:
+    """Some string of plain digits has a leading zero to strip (``"007"``, not ``"0"``)."""
+    if not len(arr):
+        return False
+    return bool(pc.any(pc.and_(pc.starts_with(arr, "0"),
+                               pc.greater(pc.binary_length(arr), 1))).as_py())
+
+
+def _strip(arr: pa.Array, needs_normalising: bool) -> pa.Array:
+    return pc.replace_substring_regex(arr, _STRIP_RE2, r"\1") if needs_normalising else arr
+
+
+def _too_big(arr: pa.Array) -> pa.Array:
     lengths = pc.binary_length(arr)
-    too_big = pc.or_(
+    return pc.or_(
         pc.greater(lengths, len(_MAX_UINT256_STR)),
         pc.and_(pc.equal(lengths, len(_MAX_UINT256_STR)), pc.greater(arr, _MAX_UINT256_STR)),
     )
-    row = _first_false(pc.invert(too_big))
-    if row is not None:
-        path, where = segments.locate(row, keys, suffix)
-        raise _fail(endpoint, path, f"{values[row]!r:.90} is larger than 2**256-1", where)
+
+
+def _normalised_raw(arr: pa.Array, needs_normalising: bool) -> _Raw | None:
+    """Validated digit strings normalised (leading ``+``/zeros stripped); None when one is
+    larger than 2**256-1."""
+    arr = _strip(arr, needs_normalising)
+    if len(arr) and pc.any(_too_big(arr)).as_py():
+        return None
     zero = np.asarray(pc.equal(arr, "0").to_numpy(zero_copy_only=False), dtype=bool)
     return _Raw(arr, zero)
 
@@ -507,7 +575,9 @@ def _build(schema: FrameSchema, rows: _Rows, *, token_info: pd.DataFrame | None,
         data["allowance_raw"] = _string_array(allowance_raw)
         data["allowance"] = allowance_f / scale
         data["unlimited"] = unlimited
-    return schema.conform(pd.DataFrame(data, copy=False))
+    ordered = {name: data.pop(name) for name in schema.names if name in data}
+    ordered.update(data)  # schema order up front: conform then has nothing to reorder
+    return schema.conform(pd.DataFrame(ordered, copy=False))
 
 
 def _repeat_strings(values: list[str], segments: _Segments) -> pa.Array:
@@ -532,6 +602,114 @@ def _map_rows(
     return segments, keys, values, contexts
 
 
+# ------------------------------------------------------------- raw-body fast path (bytes)
+
+
+def _fast_addresses(keys: pa.Array) -> pa.Array:
+    lowered = pc.ascii_lower(keys)
+    if not _all_addresses(lowered):
+        raise F.NoFit
+    return lowered
+
+
+def _fast_raw(values: pa.Array) -> _Raw:
+    if not _plain_digits(values):
+        raise F.NoFit  # "+1", numbers, nulls...: the safe path accepts or names them
+    raw = _normalised_raw(values, _leading_zeros(values))
+    if raw is None:
+        raise F.NoFit
+    return raw
+
+
+def _fast_contexts(pairs: list[Any], names: tuple[str, ...], endpoint: str) -> list[tuple]:
+    try:
+        return [_context(ctx, names, endpoint) for ctx, _ in pairs]
+    except InputError:
+        raise F.NoFit from None
+
+
+def _joined(pairs: list[Any]) -> tuple[bytes, np.ndarray, np.ndarray]:
+    bodies = [bytes(body) for _, body in pairs]
+    lengths = np.fromiter(map(len, bodies), dtype=np.int64, count=len(bodies))
+    ends = np.cumsum(lengths)
+    return b"".join(bodies), ends - lengths, ends
+
+
+def _flat_fast(pairs: list[Any], names: tuple[str, ...], endpoint: str, value: str
+               ) -> _Rows:
+    """Rows of flat ``{token: "amount"}`` bodies, one segment per response (or NoFit)."""
+    contexts = _fast_contexts(pairs, names, endpoint)
+    buffer, starts, ends = _joined(pairs)
+    keys, values, counts = F.flat_string_maps(buffer, starts, ends)
+    token = _fast_addresses(keys)
+    if not F.unique_per_object(keys, counts):
+        raise F.NoFit
+    seg = pa.array(np.repeat(np.arange(len(contexts), dtype=np.int64), counts))
+    rows = _Rows(
+        chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[seg.to_numpy()],
+        wallet=pa.array([c[1] for c in contexts], type=_STR_TYPE).take(seg),
+        token=token,
+    )
+    if len(names) > 2:
+        rows.spender = pa.array([c[2] for c in contexts], type=_STR_TYPE).take(seg)
+    setattr(rows, value, _fast_raw(values))
+    return rows
+
+
+def _nested_fast(pairs: list[Any]) -> _Rows:
+    """Rows of ``{wallet: {token: "balance"}}`` bodies (walletsAndTokens), or NoFit."""
+    endpoint = ENDPOINT_WALLETS_AND_TOKENS
+    contexts = _fast_contexts(pairs, ("chain_id",), endpoint)
+    buffer, starts, ends = _joined(pairs)
+    span_starts: list[int] = []
+    span_ends: list[int] = []
+    chains: list[int] = []
+    wallet_keys: list[bytes] = []
+    for context, start, end in zip(contexts, starts.tolist(), ends.tolist(), strict=True):
+        if buffer[start:end] == b"{}":
+            continue
+        if buffer[start:start + 2] != b'{"':
+            raise F.NoFit
+        seen: set[bytes] = set()
+        i = start + 1
+        while True:
+            close = buffer.find(b'"', i + 1, end)
+            if close < 0 or buffer[close + 1:close + 3] != b":{":
+                raise F.NoFit
+            key = buffer[i + 1:close]
+            inner_end = buffer.find(b"}", close + 2, end) + 1
+            if inner_end <= 0 or key in seen:
+                raise F.NoFit
+            seen.add(key)
+            span_starts.append(close + 2)
+            span_ends.append(inner_end)
+            chains.append(context[0])
+            wallet_keys.append(key)
+            if buffer[inner_end:inner_end + 2] == b',"':
+                i = inner_end + 1
+            elif inner_end + 1 == end and buffer[inner_end:end] == b"}":
+                break
+            else:
+                raise F.NoFit
+    try:
+        wallets = pa.array([k.decode("ascii") for k in wallet_keys], type=_STR_TYPE)
+    except UnicodeDecodeError:
+        raise F.NoFit from None
+    wallets = _fast_addresses(wallets)
+    keys, values, counts = F.flat_string_maps(
+        buffer, np.asarray(span_starts, dtype=np.int64), np.asarray(span_ends, dtype=np.int64))
+    token = _fast_addresses(keys)
+    if not F.unique_per_object(keys, counts):
+        raise F.NoFit
+    seg = np.repeat(np.arange(len(chains), dtype=np.int64), counts)
+    return _Rows(
+        chain=np.asarray(chains, dtype=np.int64)[seg],
+        wallet=wallets.take(pa.array(seg)),
+        token=token,
+        balance=_fast_raw(values),
+    )
+
+
 # ------------------------------------------------------------------------------ converters
 
 Response = tuple[Any, Any]  # (context tuple, parsed JSON payload)
@@ -546,10 +724,20 @@ def balances_frame(
     """:data:`BALANCES` from GET/POST ``balances/{wallet}`` payloads ``{token: "balance"}``.
 
     ``responses``: ``((chain_id, wallet), payload)`` pairs. Rows drop ``balance_raw == "0"``
-    unless ``keep_zero``.
+    unless ``keep_zero``. Payloads may be raw response bodies (``bytes``): compact bodies are
+    then split with Arrow kernels without a Python object per row (see
+    :mod:`inchframe.frames._fast`), anything else is parsed first; the frame is the same.
     """
     names = ("chain_id", "wallet")
-    segments, keys, values, contexts = _map_rows(responses, ENDPOINT_BALANCES, "balances", names)
+    pairs, raw = F.split_raw(responses)
+    if raw:
+        try:
+            rows = _flat_fast(pairs, names, ENDPOINT_BALANCES, "balance")
+            return _build(BALANCES, rows, token_info=token_info, keep_zero=keep_zero)
+        except F.NoFit:
+            pass
+    pairs = F.parse_bodies(pairs, ENDPOINT_BALANCES)
+    segments, keys, values, contexts = _map_rows(pairs, ENDPOINT_BALANCES, "balances", names)
     if not keys:
         return empty_frame(BALANCES)
     seg = segments.row_segments()
@@ -575,6 +763,14 @@ def wallets_and_tokens_frame(
     Rows follow the payload's wallet order, then its token order.
     """
     endpoint, root = ENDPOINT_WALLETS_AND_TOKENS, "walletsAndTokens"
+    responses, raw = F.split_raw(responses)
+    if raw:
+        try:
+            return _build(BALANCES, _nested_fast(responses), token_info=token_info,
+                          keep_zero=keep_zero)
+        except F.NoFit:
+            pass
+    responses = F.parse_bodies(responses, endpoint)
     segments = _Segments(("chain_id",))
     keys: list[Any] = []
     values: list[Any] = []
@@ -621,7 +817,15 @@ def allowances_frame(
     """
     endpoint = ENDPOINT_ALLOWANCES
     names = ("chain_id", "wallet", "spender")
-    segments, keys, values, contexts = _map_rows(responses, endpoint, "allowances", names)
+    pairs, raw = F.split_raw(responses)
+    if raw:
+        try:
+            rows = _flat_fast(pairs, names, endpoint, "allowance")
+            return _build(ALLOWANCES, rows, token_info=token_info, keep_zero=keep_zero)
+        except F.NoFit:
+            pass
+    pairs = F.parse_bodies(pairs, endpoint)
+    segments, keys, values, contexts = _map_rows(pairs, endpoint, "allowances", names)
     if not keys:
         return empty_frame(ALLOWANCES)
     seg = segments.row_segments()
@@ -753,7 +957,9 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
             for extra in item.keys() - _AGGREGATED_FIELDS.keys():
                 out.extras.setdefault(extra, {})[n] = item[extra]
             if wallets:
-                holders = item.get("wallets")
+                if "wallets" not in item:  # required; only an explicit null means "no rows"
+                    raise _fail(endpoint, f"{path}.wallets", "required field is missing", where)
+                holders = item["wallets"]
                 if holders is None:  # documented: "wallets": null means no rows
                     holders = {}
                 holders = _mapping(holders, endpoint, f"{path}.wallets", where)
@@ -761,6 +967,134 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
                 out.entries.extend(holders.values())
                 out.segments.add(len(holders), f"{path}.wallets", context)
     return out
+
+
+_AGG_FIELDS = [
+    ("address", pa.string()), ("decimals", pa.int64()), ("symbol", pa.string()),
+    ("name", pa.string()), ("logoURI", pa.string()), ("tags", pa.list_(pa.string())),
+    ("isCustom", pa.bool_()), ("type", pa.string()), ("tracked", pa.bool_()),
+]
+_AGG_SCHEMA = pa.schema([pa.field("result", pa.list_(pa.struct(_AGG_FIELDS)))])
+_ENTRY_TYPE = pa.struct([("balance", pa.string()), ("allowance", pa.string())])
+#: Below this many bytes a batch of aggregated bodies is parsed instead (measured crossover).
+_AGG_ARROW_MIN_BYTES = 1 << 19
+
+
+def _validity(arr: pa.Array) -> np.ndarray:
+    """The non-null mask of ``arr`` as booleans, read from its validity bitmap."""
+    n = len(arr)
+    bitmap = arr.buffers()[0]
+    if arr.null_count == 0 or bitmap is None:
+        return np.ones(n, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")
+    return bits[arr.offset:arr.offset + n].astype(bool)
+
+
+def _known_fields(tokens: pa.StructArray) -> pa.StructArray:
+    """The token objects with the known fields only (bodies infer different wallet fields)."""
+    names = [name for name, _ in _AGG_FIELDS]
+    return pa.StructArray.from_arrays([tokens.field(name) for name in names], names=names)
+
+
+def _aggregated_body(body: bytes) -> tuple[pa.StructArray, list[str], np.ndarray,
+                                           pa.Array, pa.Array]:
+    """One aggregated body: its token objects, wallet keys, the (wallet, token) pairs that
+    have an entry (wallet-major) and their balance and allowance strings."""
+    table = F.read_json_objects([body], _AGG_SCHEMA, wrap_arrays="result", exact=False)
+    result = table.column("result").combine_chunks()
+    if result.null_count:
+        raise F.NoFit
+    tokens = result.flatten()
+    if tokens.null_count:
+        raise F.NoFit
+    kind = tokens.type
+    for name, typ in _AGG_FIELDS:  # known fields keep their types; unknown ones are ignored
+        if kind.field(name).type != typ:
+            raise F.NoFit
+    index = kind.get_field_index("wallets")
+    if index < 0 or pa.types.is_null(kind.field(index).type):
+        raise F.NoFit  # Arrow cannot tell a missing "wallets" (an error) from null (no rows)
+    holders = tokens.field(index)
+    if not pa.types.is_struct(holders.type):
+        raise F.NoFit
+    present = _validity(holders)
+    if not present.all():
+        raise F.NoFit  # the same question for some items: the safe path decides
+    children = [holders.field(j) for j in range(holders.type.num_fields)]
+    if any(child.type != _ENTRY_TYPE for child in children):
+        raise F.NoFit  # numbers, extra keys...: the safe path decides
+    keys = [holders.type.field(j).name for j in range(len(children))]
+    if not children:
+        return tokens, [], np.zeros((0, len(tokens)), dtype=bool), pa.array([]), pa.array([])
+    valid = np.stack([_validity(child) for child in children])
+    valid &= present
+    mask = pa.array(valid.ravel())
+    balances = pa.concat_arrays([c.field("balance") for c in children]).filter(mask)
+    allowances = pa.concat_arrays([c.field("allowance") for c in children]).filter(mask)
+    if balances.null_count or allowances.null_count:
+        raise F.NoFit  # a missing balance or allowance: the safe path names it
+    return tokens, keys, valid, balances, allowances
+
+
+def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
+    """:func:`aggregated_frame` of raw bodies, read by Arrow one body at a time (or NoFit)."""
+    endpoint = ENDPOINT_AGGREGATED
+    contexts = _fast_contexts(pairs, ("chain_id", "spender"), endpoint)
+    parts = [_aggregated_body(bytes(body)) for _, body in pairs]
+    token_parts, wallet_keys, token_rows, wallet_rows = [], [], [], []
+    chain_of_token, spender_of_token, balances, allowances = [], [], [], []
+    offset = 0
+    for context, (tokens, keys, valid, bal, alw) in zip(contexts, parts, strict=True):
+        wallet_of_row, token_of_row = np.nonzero(valid)  # wallet-major, tokens in order
+        lowered = [k.lower() for k in keys]
+        if len(set(lowered)) != len(lowered):
+            raise F.NoFit  # two spellings of one wallet: the safe path groups them
+        wallet_rows.append(len(wallet_keys) + wallet_of_row)
+        wallet_keys += keys
+        token_rows.append(offset + token_of_row)
+        token_parts.append(_known_fields(tokens))
+        chain_of_token.append(np.full(len(tokens), context[0], dtype=np.int64))
+        spender_of_token += [context[1]] * len(tokens)
+        balances.append(bal)
+        allowances.append(alw)
+        offset += len(tokens)
+    rows_token = np.concatenate(token_rows)
+    if not len(rows_token):
+        raise F.NoFit  # nothing to build: the safe path's empty frame
+    tokens = pa.concat_arrays(token_parts) if len(token_parts) > 1 else token_parts[0]
+    f = tokens.field
+    try:
+        address = pc.ascii_lower(f("address")) if pc.all(
+            pc.string_is_ascii(f("address"))).as_py() is not False else None
+    except pa.ArrowInvalid:
+        raise F.NoFit from None
+    if address is None or not _all_addresses(address):
+        raise F.NoFit
+    decimals = f("decimals")
+    if len(decimals) > decimals.null_count and (
+            pc.min(decimals).as_py() < 0 or pc.max(decimals).as_py() > 255):
+        raise F.NoFit
+    tags = f("tags")
+    if pc.list_flatten(tags).null_count:
+        raise F.NoFit
+    wallets = pa.array([k.encode("utf-8").decode("ascii", "replace") for k in wallet_keys],
+                       type=_STR_TYPE)
+    take = pa.array(rows_token)
+    rows = _Rows(
+        chain=np.concatenate(chain_of_token)[rows_token],
+        wallet=_fast_addresses(wallets).take(pa.array(np.concatenate(wallet_rows))),
+        spender=pa.array(spender_of_token, type=_STR_TYPE).take(take),
+        token=address.take(take),
+        balance=_fast_raw(pa.concat_arrays(balances).cast(_STR_TYPE)),
+        allowance=_fast_raw(pa.concat_arrays(allowances).cast(_STR_TYPE)),
+        metadata={
+            "symbol": _string_array(f("symbol").cast(_STR_TYPE).take(take)),
+            "name": _string_array(f("name").cast(_STR_TYPE).take(take)),
+            "decimals": F.int_array(decimals.take(take)),
+            "tags": _string_array(pc.binary_join(tags, ",").cast(_STR_TYPE).take(take)),
+        },
+    )
+    return _build(AGGREGATED, rows, token_info=None, keep_zero=keep_zero)
 
 
 def aggregated_frame(
@@ -776,8 +1110,20 @@ def aggregated_frame(
     wallet-major (wallets in order of first appearance within a response), then tokens in payload
     order. Rows where balance and allowance are both ``"0"`` are dropped unless ``keep_zero``.
     Unknown token fields are not copied here; :func:`token_metadata_frame` keeps them.
+
+    Payloads may also be raw response bodies (``bytes``): large batches are then read by
+    Arrow's JSON reader, one body at a time, when they fit its schema (see
+    :mod:`inchframe.frames._fast`); the frame is the same either way.
     """
     endpoint = ENDPOINT_AGGREGATED
+    responses, raw = F.split_raw(responses)
+    # Arrow's reader has a fixed cost per wallet column: small batches parse faster
+    if raw and sum(len(body) for _, body in responses) >= _AGG_ARROW_MIN_BYTES:
+        try:
+            return _aggregated_fast(responses, keep_zero)
+        except F.NoFit:
+            pass
+    responses = F.parse_bodies(responses, endpoint)
     agg = _parse_aggregated(responses, wallets=True, exact=True)
     segments, keys = agg.segments, agg.wallet_keys
     if not keys:

@@ -14,19 +14,25 @@ object as the metrics ``index``.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.errors import EmptyDataError, ParserError
 
-from ..errors import PayloadError
+from ..errors import InchframeError, PayloadError
+from . import _fast as F
 from . import _portfolio as P
 from ._parse import UnknownFieldsWarning, unwrap_result
-from .schema import STRING, FrameSchema
+from .schema import STRING, UTC_TIMESTAMP, FrameSchema
 
 __all__ = [
     "ADDRESS_CHECK",
@@ -285,8 +291,20 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
 
     The token is the item's underlying token; an item without underlying tokens gives one row
     from its ``contract_address``/``contract_symbol``/``contract_name`` and ``value_usd``.
+
+    Payloads may be parsed JSON or raw response bodies (``bytes``): a batch of raw bodies is read
+    by Arrow's JSON reader with an explicit schema (no Python object per row) when every body
+    fits it, and parsed with :func:`json.loads` for the row-by-row path otherwise. The frame is
+    the same either way.
     """
     endpoint = "v5.tokens_snapshot"
+    pairs, raw = F.split_raw(responses)
+    if raw:
+        try:
+            return _snapshot_fast(pairs, endpoint, protocols=False)
+        except F.NoFit:
+            pass
+    responses = F.parse_bodies(pairs, endpoint)
     builder = P.RowBuilder(TOKENS_SNAPSHOT, endpoint)
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
@@ -320,8 +338,16 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
     One row per chain x wallet x position x token, ``role`` underlying then reward, numbered by
     ``underlying_index`` within each list; ``position_value_usd`` (the item's ``value_usd``)
     repeats on every row of the position, so sum it over ``drop_duplicates("position_index")``.
+    Raw bodies take a fast path as in :func:`tokens_snapshot`.
     """
     endpoint = "v5.protocols_snapshot"
+    pairs, raw = F.split_raw(responses)
+    if raw:
+        try:
+            return _snapshot_fast(pairs, endpoint, protocols=True)
+        except F.NoFit:
+            pass
+    responses = F.parse_bodies(pairs, endpoint)
     builder = P.RowBuilder(PROTOCOLS_SNAPSHOT, endpoint)
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
@@ -340,6 +366,243 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})
+
+
+# --------------------------------------------------------------------------------------------
+# Snapshot fast path: raw bodies -> Arrow (explicit schema) -> columns, no Python object per row
+
+_I64, _F64, _STR = pa.int64(), pa.float64(), pa.large_string()  # large: what pandas holds
+_TOKEN_TYPE = pa.struct([
+    ("chain_id", _I64), ("chain", _I64), ("address", _STR), ("decimals", _I64),
+    ("symbol", _STR), ("name", _STR), ("amount", _F64), ("price_usd", _F64),
+    ("price_to_usd", _F64), ("value_usd", _F64),
+])
+_ITEM_TYPE = pa.struct([
+    ("index", _STR), ("chain", _I64), ("chain_id", _I64), ("contract_address", _STR),
+    ("token_id", _I64), ("address", _STR), ("block_number_created", _I64),
+    ("block_number", _I64), ("timestamp", _I64), ("protocol_type", _STR),
+    ("protocol_handler_id", _STR), ("protocol_group_id", _STR), ("protocol_group_name", _STR),
+    ("protocol_group_icon", _STR), ("protocol_sub_group_id", _STR),
+    ("protocol_sub_group_name", _STR), ("contract_name", _STR), ("contract_symbol", _STR),
+    ("asset_sign", _I64), ("status", _I64), ("underlying_tokens", pa.list_(_TOKEN_TYPE)),
+    ("reward_tokens", pa.list_(_TOKEN_TYPE)), ("value_usd", _F64), ("locked", pa.bool_()),
+])
+_SNAPSHOT_SCHEMA = pa.schema([pa.field("result", pa.list_(_ITEM_TYPE))])
+_CHAIN_NULL = re.compile(rb'"chain"[ \t\r\n]*:[ \t\r\n]*null')
+_ZERO_WALLET = P.ZERO_ADDRESS
+
+
+def _np(arr: pa.Array, dtype: Any) -> np.ndarray:
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def _item_chains(items: pa.StructArray, per_item_ctx: pa.Array, bodies: list[bytes]) -> np.ndarray:
+    """``_item_chain`` for every item: ``chain``, else ``chain_id``, else the request's chain."""
+    chain, chain_id = items.field("chain"), items.field("chain_id")
+    if chain.null_count == 0:
+        out = chain
+    elif chain_id.null_count == len(chain_id):  # neither key, or nulls: the request's chain
+        out = pc.coalesce(chain, per_item_ctx)
+    elif any(_CHAIN_NULL.search(b) for b in bodies):
+        raise F.NoFit  # "chain": null next to a chain_id: the safe path decides
+    else:
+        out = pc.coalesce(chain, chain_id, per_item_ctx)
+    if out.null_count or pc.any(pc.less_equal(out, 0)).as_py():
+        raise F.NoFit
+    return _np(out, np.int64)
+
+
+def _unix_seconds(arr: pa.Array) -> pa.Array:
+    """``to_unix_seconds``: milliseconds (>= 1e11) become seconds; out of range does not fit."""
+    values = _np(arr.fill_null(0), np.int64)
+    if ((values < 0) | (values >= 10**14)).any():
+        raise F.NoFit
+    seconds = np.where(values >= 10**11, values // 1000, values)
+    return pa.array(seconds, mask=_np(arr.is_null(), bool))
+
+
+def _token_columns(tokens: pa.StructArray) -> dict[str, Any]:
+    """``parse_token`` for every TokenBalance (Arrow arrays, one per row column)."""
+    if tokens.null_count:
+        raise F.NoFit
+    f = tokens.field
+    if f("price_to_usd").null_count != len(tokens):
+        raise F.NoFit  # price_usd vs price_to_usd precedence: the safe path decides
+    amount, price = f("amount"), f("price_usd")
+    value = pc.if_else(f("value_usd").is_null(), pc.multiply(amount, price), f("value_usd"))
+    return {
+        "token": F.ascii_addresses(f("address"), required=True),
+        "symbol": f("symbol"), "name": f("name"), "decimals": f("decimals"),
+        "amount": amount, "price_usd": price, "value_usd": value,
+    }
+
+
+#: Bodies are read by Arrow in groups of about this many bytes, so the peak memory is the frame
+#: plus one group (its bytes and its Arrow table), not the frame plus every body's table.
+_CHUNK_BYTES = 16 << 20
+
+
+def _snapshot_fast(pairs: list[Any], endpoint: str, *, protocols: bool) -> pd.DataFrame:
+    """:func:`tokens_snapshot` / :func:`protocols_snapshot` of raw bodies (or :class:`F.NoFit`)."""
+    try:
+        ctxs = [P.make_ctx(ctx) for ctx, _ in pairs]
+    except (TypeError, ValueError, InchframeError):
+        raise F.NoFit from None
+    groups: list[list[int]] = [[]]
+    size = 0
+    for i, (_, body) in enumerate(pairs):
+        if groups[-1] and size + len(body) > _CHUNK_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(i)
+        size += len(body)
+    parts = [_snapshot_columns([ctxs[i] for i in group], [bytes(pairs[i][1]) for i in group],
+                               protocols=protocols) for group in groups]
+    parts = [part for part in parts if part[1]]
+    n = sum(rows for _, rows in parts)
+    if n == 0:
+        raise F.NoFit  # nothing to build: the safe path's empty frame
+    if len(parts) == 1:
+        columns = parts[0][0]
+    else:
+        columns = {name: pa.chunked_array([cols[name] for cols, _ in parts],
+                                          type=parts[0][0][name].type)
+                   for name in parts[0][0]}
+    return _fast_frame(PROTOCOLS_SNAPSHOT if protocols else TOKENS_SNAPSHOT, columns, n)
+
+
+def _snapshot_columns(ctxs: list[P.Ctx], bodies: list[bytes], *, protocols: bool
+                      ) -> tuple[dict[str, pa.Array], int]:
+    """The frame's columns (Arrow arrays) for one group of bodies, and its number of rows."""
+    table = F.read_json_objects(bodies, _SNAPSHOT_SCHEMA, wrap_arrays="result")
+    result = table.column("result").combine_chunks()
+    if result.null_count:
+        raise F.NoFit
+    items = result.flatten()
+    n = len(items)
+    if items.null_count:
+        raise F.NoFit
+    if n == 0:
+        return {}, 0
+    parent = pa.array(_np(pc.list_parent_indices(result), np.int64))
+    f = items.field
+    ctx_chain = pa.array([c.chain_id for c in ctxs], type=pa.int64()).take(parent)
+    ctx_wallet = pa.array([c.wallet for c in ctxs], type=_STR).take(parent)
+    if f("index").null_count:
+        raise F.NoFit
+    address = F.ascii_addresses(f("address"), required=True)
+    replace = pc.and_(pc.equal(address, _ZERO_WALLET), pc.is_valid(ctx_wallet))
+    sign = f("asset_sign")
+    pos: dict[str, Any] = {
+        "chain_id": pa.array(_item_chains(items, ctx_chain, bodies)),
+        "wallet": pc.if_else(replace, ctx_wallet, address),
+        "position_index": f("index"),
+        "protocol": f("protocol_group_id"),
+        "protocol_name": f("protocol_group_name"),
+        "position_type": f("protocol_type"),
+        "protocol_handler": f("protocol_handler_id"),
+        "protocol_sub_group": f("protocol_sub_group_id"),
+        "protocol_sub_group_name": f("protocol_sub_group_name"),
+        "protocol_icon": f("protocol_group_icon"),
+        "contract_address": F.ascii_addresses(f("contract_address"), required=False),
+        "contract_name": f("contract_name"),
+        "contract_symbol": f("contract_symbol"),
+        "token_id": pc.cast(f("token_id"), _STR),
+        "is_debt": pc.fill_null(pc.less(sign, 0), False),
+        "position_value_usd": f("value_usd"),
+        "status": f("status"),
+        "locked": f("locked"),
+        "block_number": f("block_number"),
+        "block_number_created": f("block_number_created"),
+        "timestamp": _unix_seconds(f("timestamp")),
+    }
+    # rows: underlying tokens, then (protocols only) reward tokens; one row if there are none
+    under = f("underlying_tokens")
+    ulen = _np(pc.fill_null(pc.list_value_length(under), 0), np.int64)
+    lists = [under.flatten()]
+    rlen = np.zeros(n, dtype=np.int64)
+    if protocols:
+        reward = f("reward_tokens")
+        rlen = _np(pc.fill_null(pc.list_value_length(reward), 0), np.int64)
+        lists.append(reward.flatten())
+    total = ulen + rlen
+    per_item = np.maximum(total, 1)
+    row_item = np.repeat(np.arange(n, dtype=np.int64), per_item)
+    k = np.arange(len(row_item), dtype=np.int64) - np.repeat(np.cumsum(per_item) - per_item,
+                                                              per_item)
+    u_start = np.cumsum(ulen) - ulen
+    r_start = int(ulen.sum()) + np.cumsum(rlen) - rlen
+    is_under = k < ulen[row_item]
+    has_token = k < total[row_item]
+    tok_pos = np.where(is_under, u_start[row_item] + k, r_start[row_item] + k - ulen[row_item])
+    token_idx = pa.array(np.where(has_token, tok_pos, 0), mask=~has_token)
+    tokens = pa.concat_arrays(lists) if len(lists) > 1 else lists[0]
+    tok = _token_columns(tokens) if len(tokens) else None
+    take_item = pa.array(row_item)
+    rows = {name: values.take(take_item) for name, values in pos.items()}
+    has = pa.array(has_token)
+
+    def token_col(name: str, typ: pa.DataType) -> pa.Array:
+        if tok is None:
+            return pa.nulls(len(row_item), typ)
+        return tok[name].take(token_idx)
+
+    columns: dict[str, Any] = {}
+    if protocols:
+        for name, typ in (("token", _STR), ("symbol", _STR), ("name", _STR),
+                          ("decimals", _I64), ("amount", _F64), ("price_usd", _F64),
+                          ("value_usd", _F64)):
+            columns[name] = token_col(name, typ)
+        role = np.where(is_under, "underlying", "reward")
+        columns["role"] = pa.array(role, mask=~has_token, type=_STR)
+        columns["underlying_index"] = pa.array(np.where(is_under, k, k - ulen[row_item]),
+                                               mask=~has_token)
+        columns.update(rows)
+    else:
+        if not has_token.all() and rows["contract_address"].filter(
+                pc.invert(has)).null_count:
+            raise F.NoFit  # no underlying token and no contract_address: the safe path raises
+        fallback = {"token": "contract_address", "symbol": "contract_symbol",
+                    "name": "contract_name", "value_usd": "position_value_usd"}
+        for name, typ in (("token", _STR), ("symbol", _STR), ("name", _STR),
+                          ("decimals", _I64), ("amount", _F64), ("price_usd", _F64),
+                          ("value_usd", _F64)):
+            col = token_col(name, typ)
+            if name in fallback and not has_token.all():
+                col = pc.if_else(has, col, rows[fallback[name]])
+            columns[name] = col
+        for name in _TOKEN_ONLY_DROP:
+            rows.pop(name)
+        columns.update(rows)
+    columns["api_version"] = pa.array([API_VERSION], _STR).take(pa.array(np.zeros(len(row_item),
+                                                                                 np.int64)))
+    schema = PROTOCOLS_SNAPSHOT if protocols else TOKENS_SNAPSHOT
+    return {name: columns[name] for name in schema.names}, len(row_item)
+
+
+def _fast_frame(schema: FrameSchema, columns: dict[str, Any], n: int) -> pd.DataFrame:
+    """Arrow columns as the dtypes :class:`~inchframe.frames._portfolio.RowBuilder` gives."""
+    data: dict[str, Any] = {}
+    for column in schema.columns:
+        arr = columns[column.name]
+        kind = str(column.dtype)
+        if column.dtype == STRING:
+            data[column.name] = F.string_array(arr)
+        elif kind == "float64":
+            data[column.name] = _np(arr, np.float64)
+        elif kind in ("int64", "bool"):
+            if arr.null_count:
+                raise F.NoFit
+            data[column.name] = _np(arr, np.int64 if kind == "int64" else bool)
+        elif kind == "Int64":
+            data[column.name] = F.int_array(arr)
+        elif kind == "boolean":
+            data[column.name] = F.bool_array(arr)
+        elif column.dtype == UTC_TIMESTAMP:
+            data[column.name] = pd.to_datetime(F.int_array(arr), unit="s", utc=True)
+        else:  # pragma: no cover - every snapshot column is one of the above
+            raise F.NoFit
+    return schema.conform(pd.DataFrame(data, index=pd.RangeIndex(n)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -693,8 +956,10 @@ def report(responses: P.Batch) -> pd.DataFrame:
             raise PayloadError(endpoint, "result", f"expected CSV text, got {type(text).__name__}")
         if not text.strip():
             return
+        text = text.lstrip("\ufeff")
+        _check_csv_rows(text, endpoint)
         try:
-            frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), index_col=False)
+            frame = pd.read_csv(io.StringIO(text), index_col=False)
         except (ParserError, EmptyDataError, ValueError) as exc:
             raise PayloadError(endpoint, "result", f"not readable as CSV: {exc}") from None
         frame.columns = _unique([P.to_snake(col) for col in frame.columns])
@@ -711,6 +976,21 @@ def report(responses: P.Batch) -> pd.DataFrame:
         out = out.rename(columns={"api_version": "report_api_version"})
     out["api_version"] = pd.array([API_VERSION] * len(out), dtype=STRING)
     return REPORT.conform(out)
+
+
+def _check_csv_rows(text: str, endpoint: str) -> None:
+    """Every record has the header's number of fields; pandas would pad a short one with NaN,
+    hiding a body cut short mid-row."""
+    try:
+        rows = csv.reader(io.StringIO(text))
+        header = next(rows, [])
+        for line, row in enumerate(rows, start=2):
+            if row and len(row) != len(header):
+                raise PayloadError(endpoint, f"result line {line}",
+                                   f"{len(row)} fields where the header has {len(header)} "
+                                   "(a body cut short?)")
+    except csv.Error as exc:
+        raise PayloadError(endpoint, "result", f"not readable as CSV: {exc}") from None
 
 
 def _unique(names: list[str]) -> list[str]:

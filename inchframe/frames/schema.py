@@ -156,16 +156,25 @@ class FrameSchema:
         documented columns.
         """
         out = frame
-        missing = [c for c in self.columns if c.name not in out.columns]
+        present = set(out.columns)
+        missing = [c for c in self.columns if c.name not in present]
         if missing:
             out = out.copy()
             for c in missing:
                 out[c.name] = pd.Series(
                     pd.array([None] * len(out), dtype=_nullable(c.dtype)), index=out.index
                 )
-        extras = [c for c in out.columns if c not in self._names]
-        out = out[list(self._names) + extras]
-        casts = {c.name: c.dtype for c in self.columns if str(out[c.name].dtype) != str(c.dtype)}
+        names = set(self._names)
+        columns = list(out.columns)
+        order = list(self._names) + [c for c in columns if c not in names]
+        # reorder only when needed: selecting columns copies them (small frames feel it)
+        out = out[order] if columns != order else out.copy(deep=False)
+        dtypes = out.dtypes
+        casts = {
+            c.name: c.dtype
+            for c, dtype in zip(self.columns, dtypes.iloc[: len(self.columns)], strict=True)
+            if str(dtype) != str(c.dtype)
+        }
         if casts:
             out = out.astype(casts)
         return out

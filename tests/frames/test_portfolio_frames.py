@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inchframe import UnknownFieldsWarning
 from inchframe.errors import PayloadError
 from inchframe.frames import _portfolio as P
 from inchframe.frames import portfolio_v4 as v4
 from inchframe.frames import portfolio_v5 as v5
-from inchframe.frames._parse import UnknownFieldsWarning
 from inchframe.frames.reconcile import RECONCILE_COLUMNS, reconcile
 from inchframe.frames.schema import FrameSchema
 

@@ -1,0 +1,62 @@
+"""The client's JSON parsing (orjson when it gives json's answer) and the cache serializer
+(JSON head + raw body; entries of requests-cache's json serializer still read)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inchframe._http import cache_serializer, open_cache
+from inchframe.client import loads_json
+
+from .conftest import Reply, ScriptedServer
+
+BIG = 2**256 - 1
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a": 1, "b": [1.5, "x", null, true]}',
+    f'{{"amount": {BIG}}}'.encode(),  # orjson would make a float of it
+    b'{"a": -9223372036854775809}',
+    b"[NaN, Infinity]",  # orjson rejects these; json accepts them
+    b'"\\ud800"',  # a lone surrogate
+    b'{"a": 1, "a": 2}',
+    b'{"price": 0.1234567890123456789}',
+])
+def test_loads_json_gives_what_json_gives(body: bytes) -> None:
+    got, expected = loads_json(body), json.loads(body)
+    assert repr(got) == repr(expected)  # repr: NaN != NaN, and ints stay ints
+    if isinstance(expected, dict) and "amount" in expected:
+        assert type(got["amount"]) is int
+
+
+def test_loads_json_errors_are_jsons() -> None:
+    with pytest.raises(ValueError, match="Expecting"):
+        loads_json(b'{"a": ')
+
+
+def test_cache_entries_keep_the_body_bytes_and_read_old_entries(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    body = {"0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee": str(BIG), "note": "é ✓"}
+    scripted.default = lambda method, path, data: Reply(200, body)
+    session = open_cache(tmp_path)
+    first = session.get(scripted.url + "/x", headers={"Authorization": "Bearer k"})
+    hit = session.get(scripted.url + "/x", headers={"Authorization": "Bearer k"})
+    assert hit.from_cache and hit.content == first.content and hit.json() == body
+    assert hit.raw.read() == first.content
+    entry = session.cache.responses.serializer.dumps(hit)
+    assert isinstance(entry, bytes) and entry.startswith(b"IFC1")
+    assert first.content in entry and b"Bearer" not in entry
+    # an entry written by requests-cache's own json serializer (older caches) still reads
+    from requests_cache.serializers import json_serializer
+
+    old = json_serializer.dumps(hit)
+    assert isinstance(old, str)
+    again = cache_serializer().loads(old)
+    assert again.content == first.content and again.status_code == 200
+    session.close()
+    assert scripted.count() == 1
+
