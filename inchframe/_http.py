@@ -301,16 +301,38 @@ def cache_serializer() -> Any:
         response.raw.reset(response._content)  # what requests' raw.read() would give
         return response
 
-    return SerializerPipeline([Stage(dumps=dumps, loads=loads)], name="inchframe-json",
-                              is_binary=True)
+    return SerializerPipeline(
+        [Stage(dumps=dumps, loads=loads)], name="inchframe-json", is_binary=True
+    )
 
 
-def open_cache(cache_dir: Path, *, offline: bool = False) -> Any:
+#: Stands for the embedded sandbox in cache keys: its port changes every run, its answers don't.
+SANDBOX_KEY_HOST = "http://inchframe-sandbox"
+
+
+def _key_on_fixed_host(base_url: str) -> Any:
+    """A requests-cache key function that files ``base_url`` under :data:`SANDBOX_KEY_HOST`."""
+    from requests_cache import create_key
+
+    def key(request: Any, **kwargs: Any) -> str:
+        if request.url and request.url.startswith(base_url):
+            request = request.copy()
+            request.url = SANDBOX_KEY_HOST + request.url[len(base_url) :]
+        return create_key(request, **kwargs)
+
+    return key
+
+
+def open_cache(cache_dir: Path, *, offline: bool = False, sandbox_url: str | None = None) -> Any:
     """A requests-cache ``CachedSession`` on ``cache_dir``, configured as inchframe uses it.
 
     The backend gives up on a lock after ``inchframe.cache.BUSY_TIMEOUT_MS`` and every stored
     body carries its SHA-256 (see :mod:`inchframe.cache`); a damaged, locked or unwritable file
     raises :class:`~inchframe.errors.CacheError` naming the file and the fix.
+
+    Offline, expired entries are served too (``stale_if_error``): old data beats no data, and
+    each reply's ``fetched_at`` says how old it is. ``sandbox_url``: the embedded sandbox the
+    client started; its entries are keyed on a fixed host so later sessions reuse them.
     """
     from requests_cache import CachedSession
 
@@ -330,7 +352,8 @@ def open_cache(cache_dir: Path, *, offline: bool = False) -> Any:
         match_headers=False,
         ignored_parameters=("Authorization", "apiKey", "api_key", "X-API-KEY"),
         only_if_cached=offline,
-        stale_if_error=False,
+        stale_if_error=offline,
+        key_fn=_key_on_fixed_host(sandbox_url) if sandbox_url else None,
     )
     session.hooks["response"].append(stamp_digest)
     return session
@@ -342,7 +365,11 @@ def build_session(
     """The session a :class:`~inchframe.client.Client` owns: cached (unless disabled) and
     rate-limited, with retries."""
     session = (
-        open_cache(settings.cache_dir, offline=settings.offline)
+        open_cache(
+            settings.cache_dir,
+            offline=settings.offline,
+            sandbox_url=settings.base_url if settings.sandbox else None,
+        )
         if settings.cache
         else requests.Session()
     )

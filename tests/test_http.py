@@ -276,3 +276,31 @@ def test_progress_bar_says_when_it_waits_for_the_rate_limit(
     assert len(batch.replies) == 8 and batch.rate_waits > 0
     err = capsys.readouterr().err
     assert "balances" in err and "waiting: rate limit 4/s" in err
+
+
+def test_offline_serves_expired_entries(scripted: ScriptedServer, tmp_path: Path) -> None:
+    import datetime as dt
+
+    scripted.default = lambda method, path, body: Reply(200, BODY)
+    with make_client(scripted, tmp_path) as client:
+        client.balances(1, VITALIK)
+        cache = client.session.cache
+        (key,) = list(cache.responses.keys())
+        stale = cache.responses[key]
+        stale.expires = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        cache.responses[key] = stale
+        assert client.plan([ep.balances(1, VITALIK)]).cached == 0  # expired online
+    with make_client(scripted, tmp_path, offline=True) as offline:
+        reply = offline.fetch(ep.balances(1, VITALIK))
+    assert reply.payload == BODY and reply.from_cache
+    assert scripted.count() == 1
+
+
+def test_sandbox_answers_are_reused_across_sessions(tmp_path: Path) -> None:
+    with Client(sandbox=True, cache_dir=tmp_path, progress=False) as first:
+        url = first.base_url
+        answer = first.balances(1, VITALIK)
+    with Client(sandbox=True, cache_dir=tmp_path, offline=True, progress=False) as later:
+        assert later.base_url != url  # a new sandbox on another port...
+        reply = later.fetch(ep.balances(1, VITALIK))  # ...and still a cache hit
+    assert reply.from_cache and reply.payload == answer
