@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import math
+import os
 import sqlite3
 import time
 import warnings
@@ -27,7 +28,7 @@ import requests
 from . import endpoints as ep
 from ._http import BearerAuth, StatusBoard, build_adapter, build_session, expiry_for
 from .cache import cache_error, guarded, is_intact
-from .config import SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
+from .config import ENV, SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
 from .errors import (
     ApiError,
     ConfigError,
@@ -154,7 +155,9 @@ class Client:
         )
         self._sandbox: Any = None
         if settings.sandbox:
-            settings = self._start_sandbox(settings)
+            # asked for by name: no need to warn; chosen for want of a key: say so
+            chosen = sandbox is None and ENV.SANDBOX not in os.environ
+            settings = self._start_sandbox(settings, warn=chosen)
         self.settings = settings
         self.progress = progress
         self.max_workers = max_workers or max(2, min(16, math.ceil(settings.rate * 2)))
@@ -172,18 +175,19 @@ class Client:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def _start_sandbox(self, settings: Settings) -> Settings:
+    def _start_sandbox(self, settings: Settings, *, warn: bool) -> Settings:
         from .sandbox import Sandbox
 
         self._sandbox = Sandbox()
         self._sandbox.start()
-        warnings.warn(
-            "inchframe is using its embedded sandbox (synthetic data on 127.0.0.1) because no "
-            "API key is set. Set INCHFRAME_API_KEY (or pass api_key=) for the real 1inch API; "
-            "set INCHFRAME_SANDBOX=0 to make a missing key an error instead.",
-            SandboxWarning,
-            stacklevel=user_stacklevel(),
-        )
+        if warn:
+            warnings.warn(
+                "inchframe is using its embedded sandbox (synthetic data on 127.0.0.1) because "
+                "no API key is set. Set INCHFRAME_API_KEY (or pass api_key=) for the real 1inch "
+                "API; set INCHFRAME_SANDBOX=0 to make a missing key an error instead.",
+                SandboxWarning,
+                stacklevel=user_stacklevel(),
+            )
         return _replace(settings, base_url=self._sandbox.url)
 
     @property

@@ -64,7 +64,7 @@ def test_balances_of_tokens_posts_for_one_and_many_wallets(sandbox, client) -> N
         assert by_token(rows, "balance_raw") == expected_balances(1, wallet, [USDT, NATIVE])
     assert set(many.symbol) == {"USDT", "ETH"}
     endpoints = sandbox.stats()["by_endpoint"]
-    assert endpoints["balance.balances_post"] == 1
+    assert endpoints["balance.balances_of_tokens"] == 1
     assert endpoints["balance.wallets_and_tokens"] == 1
 
 
@@ -97,7 +97,7 @@ def test_allowances_get_and_post(sandbox, client) -> None:
     )
     assert set(posted.token) >= {USDT, USDC}
     endpoints = sandbox.stats()["by_endpoint"]
-    assert endpoints["balance.allowances"] == 1 and endpoints["balance.allowances_post"] == 1
+    assert endpoints["balance.allowances"] == 1 and endpoints["balance.allowances_of_tokens"] == 1
     one_token = ifr.allowances(VITALIK, ROUTER_V6, 1, tokens=USDT.upper().replace("0X", "0x"),
                                keep_zero=True, client=client)
     assert one_token.attrs["inchframe"]["params"]["tokens"] == [USDT]
@@ -115,7 +115,7 @@ def test_balances_and_allowances_get_post_and_aggregated(sandbox, client) -> Non
     assert set(many.wallet) <= set(WALLETS)
     endpoints = sandbox.stats()["by_endpoint"]
     assert endpoints["balance.allowances_and_balances"] == 1
-    assert endpoints["balance.allowances_and_balances_post"] == 1
+    assert endpoints["balance.allowances_and_balances_of_tokens"] == 1
     assert endpoints["balance.aggregated"] >= 2  # the token list, and the many-wallet call
 
 

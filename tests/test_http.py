@@ -304,3 +304,16 @@ def test_sandbox_answers_are_reused_across_sessions(tmp_path: Path) -> None:
         assert later.base_url != url  # a new sandbox on another port...
         reply = later.fetch(ep.balances(1, VITALIK))  # ...and still a cache hit
     assert reply.from_cache and reply.payload == answer
+
+
+def test_sandbox_warns_only_when_chosen_for_want_of_a_key(tmp_path: Path) -> None:
+    import warnings
+
+    from inchframe import SandboxWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Client(sandbox=True, cache_dir=tmp_path).close()
+    assert not [w for w in caught if issubclass(w.category, SandboxWarning)]
+    with pytest.warns(SandboxWarning, match="no API key is set"):
+        Client(cache_dir=tmp_path).close()

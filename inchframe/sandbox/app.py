@@ -679,12 +679,12 @@ def _make_balance_handlers(render: _Render) -> dict[str, Handler]:
     return {
         "balance.aggregated": aggregated,
         "balance.balances": balances,
-        "balance.balances_post": balances_post,
+        "balance.balances_of_tokens": balances_post,
         "balance.wallets_and_tokens": wallets_and_tokens,
         "balance.allowances_and_balances": allowances_and_balances,
-        "balance.allowances_and_balances_post": allowances_and_balances_post,
+        "balance.allowances_and_balances_of_tokens": allowances_and_balances_post,
         "balance.allowances": allowances,
-        "balance.allowances_post": allowances_post,
+        "balance.allowances_of_tokens": allowances_post,
     }
 
 
@@ -694,21 +694,21 @@ def _routes(render: _Render) -> list[Route]:
         Route("balance.aggregated", "GET", (*_BAL, "aggregatedBalancesAndAllowances", "{spender}"),
               b["balance.aggregated"]),
         Route("balance.balances", "GET", (*_BAL, "balances", "{wallet}"), b["balance.balances"]),
-        Route("balance.balances_post", "POST", (*_BAL, "balances", "{wallet}"),
-              b["balance.balances_post"]),
+        Route("balance.balances_of_tokens", "POST", (*_BAL, "balances", "{wallet}"),
+              b["balance.balances_of_tokens"]),
         Route("balance.wallets_and_tokens", "POST",
               (*_BAL, "balances", "multiple", "walletsAndTokens"),
               b["balance.wallets_and_tokens"]),
         Route("balance.allowances_and_balances", "GET",
               (*_BAL, "allowancesAndBalances", "{spender}", "{wallet}"),
               b["balance.allowances_and_balances"]),
-        Route("balance.allowances_and_balances_post", "POST",
+        Route("balance.allowances_and_balances_of_tokens", "POST",
               (*_BAL, "allowancesAndBalances", "{spender}", "{wallet}"),
-              b["balance.allowances_and_balances_post"]),
+              b["balance.allowances_and_balances_of_tokens"]),
         Route("balance.allowances", "GET", (*_BAL, "allowances", "{spender}", "{wallet}"),
               b["balance.allowances"]),
-        Route("balance.allowances_post", "POST", (*_BAL, "allowances", "{spender}", "{wallet}"),
-              b["balance.allowances_post"]),
+        Route("balance.allowances_of_tokens", "POST",
+              (*_BAL, "allowances", "{spender}", "{wallet}"), b["balance.allowances_of_tokens"]),
     ]
     v4: list[tuple[str, str, Handler, tuple[str, ...]]] = [
         ("v4.is_available", "general/is_available", _v4_is_available, ()),
@@ -723,11 +723,11 @@ def _routes(render: _Render) -> list[Route]:
          _v4_protocols_profit_and_loss, _PNL),
         ("v4.protocols_details", "overview/protocols/details", _v4_protocols_details,
          ("addresses", "chain_id", "closed", "closed_threshold", "use_cache")),
-        ("v4.erc20_current_value", "overview/erc20/current_value", _v4_erc20_current_value,
+        ("v4.tokens_current_value", "overview/erc20/current_value", _v4_erc20_current_value,
          _DATA),
-        ("v4.erc20_profit_and_loss", "overview/erc20/profit_and_loss",
+        ("v4.tokens_profit_and_loss", "overview/erc20/profit_and_loss",
          _v4_erc20_profit_and_loss, _PNL),
-        ("v4.erc20_details", "overview/erc20/details", _v4_erc20_details,
+        ("v4.tokens_details", "overview/erc20/details", _v4_erc20_details,
          ("addresses", "chain_id", "timerange", "closed", "closed_threshold", "use_cache")),
     ]
     v5: list[tuple[str, str, Handler, tuple[str, ...]]] = [

@@ -43,8 +43,8 @@ def test_same_seed_same_bytes() -> None:
     same = {n for n in first if first[n] == third[n]}
     assert same <= {"v4.is_available", "v4.supported_chains", "v4.supported_protocols",
                     "v5.status", "v5.supported_chains", "v5.supported_protocols",
-                    "v5.address_check", "balance.balances_post", "balance.wallets_and_tokens",
-                    "balance.allowances_and_balances_post", "balance.allowances_post"}
+                    "v5.address_check", "balance.balances_of_tokens", "balance.wallets_and_tokens",
+                    "balance.allowances_and_balances_of_tokens", "balance.allowances_of_tokens"}
 
 
 def test_different_wallets_differ(sandbox: Sandbox) -> None:
