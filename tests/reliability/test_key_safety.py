@@ -38,6 +38,7 @@ from inchframe.errors import (
 from inchframe.sandbox import Sandbox
 
 from ..conftest import BINANCE, FAKE_KEY, ROUTER_V6, VITALIK
+from ..loaders import PORTFOLIO_LOADERS
 from ._scan import files_under, find_in_bytes, find_in_files, find_in_texts, leak_forms
 
 USDT = "0xdac17f958d2ee523a2206206994597c13d831ec7"
@@ -52,32 +53,9 @@ LOADERS: dict[str, Callable[[ifr.Client], Any]] = {
     "balances_and_allowances": lambda c: ifr.balances_and_allowances(
         WALLETS, ROUTER_V6, 1, client=c),
     "aggregated_balances": lambda c: ifr.aggregated_balances(WALLETS, ROUTER_V6, 1, client=c),
-    # Portfolio v5.0 (11)
-    "v5.status": lambda c: p5.status(client=c),
-    "v5.supported_chains": lambda c: p5.supported_chains(client=c),
-    "v5.supported_protocols": lambda c: p5.supported_protocols(client=c),
-    "v5.address_check": lambda c: p5.address_check(WALLETS, client=c),
-    "v5.current_value": lambda c: p5.current_value(WALLETS, client=c),
-    "v5.chart": lambda c: p5.chart(WALLETS, 1, "1week", client=c),
-    "v5.report": lambda c: p5.report(WALLETS, client=c),
-    "v5.protocols_snapshot": lambda c: p5.protocols_snapshot(WALLETS, client=c),
-    "v5.protocols_metrics": lambda c: p5.protocols_metrics(WALLETS, client=c),
+    **PORTFOLIO_LOADERS,
     "v5.tokens_snapshot": lambda c: p5.tokens_snapshot(WALLETS, [1, 8453], client=c,
                                                        progress=True),
-    "v5.tokens_metrics": lambda c: p5.tokens_metrics(WALLETS, client=c),
-    # Portfolio v4 (12)
-    "v4.is_available": lambda c: p4.is_available(client=c),
-    "v4.supported_chains": lambda c: p4.supported_chains(client=c),
-    "v4.supported_protocols": lambda c: p4.supported_protocols(client=c),
-    "v4.current_value": lambda c: p4.current_value(WALLETS, client=c),
-    "v4.profit_and_loss": lambda c: p4.profit_and_loss(WALLETS, client=c),
-    "v4.value_chart": lambda c: p4.value_chart(WALLETS, client=c),
-    "v4.protocols_current_value": lambda c: p4.protocols_current_value(WALLETS, client=c),
-    "v4.protocols_profit_and_loss": lambda c: p4.protocols_profit_and_loss(WALLETS, client=c),
-    "v4.protocols_details": lambda c: p4.protocols_details(WALLETS, client=c),
-    "v4.tokens_current_value": lambda c: p4.tokens_current_value(WALLETS, client=c),
-    "v4.tokens_profit_and_loss": lambda c: p4.tokens_profit_and_loss(WALLETS, client=c),
-    "v4.tokens_details": lambda c: p4.tokens_details(WALLETS, client=c),
 }
 
 NOTEBOOK_CELLS = [
