@@ -31,6 +31,7 @@ from .portfolio_v5 import (
     SUPPORTED_CHAINS_COLUMNS,
     SUPPORTED_PROTOCOLS_COLUMNS,
     TOKEN_FIELDS,
+    append_position_rows,
     availability,
     chain_row,
     chart_frame,
@@ -396,16 +397,8 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
                                                             else [info]),
             }
             pos.update(builder.extras(item, _DETAIL_FIELDS))
-            n = 0
             reward_field = "reward_tokens" if "reward_tokens" in item else "rewards_tokens"
-            for role, field in (("underlying", "underlying_tokens"), ("reward", reward_field)):
-                tokens = P.items_of(item.get(field), endpoint, f"{where}.{field}")
-                for j, tok in enumerate(tokens):
-                    row = parse_token(tok, endpoint, f"{where}.{field}[{j}]", builder)
-                    builder.append({**pos, **row, "role": role, "underlying_index": j})
-                    n += 1
-            if n == 0:
-                builder.append(pos)
+            append_position_rows(builder, pos, item, reward_field, endpoint, where)
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})

@@ -286,6 +286,22 @@ _TOKEN_ONLY_DROP = ("protocol_sub_group", "protocol_sub_group_name", "protocol_i
                     "contract_name", "contract_symbol", "contract_address", "position_value_usd")
 
 
+def append_position_rows(builder: P.RowBuilder, pos: dict[str, Any], item: Mapping[str, Any],
+                         reward_field: str, endpoint: str, where: str) -> None:
+    """One row per underlying and reward token of a position (``role``, ``underlying_index``),
+    or one bare row when it lists none: the shape v5 protocol snapshots and v4 protocol
+    details share."""
+    n = 0
+    for role, field in (("underlying", "underlying_tokens"), ("reward", reward_field)):
+        tokens = P.items_of(item.get(field), endpoint, f"{where}.{field}")
+        for j, tok in enumerate(tokens):
+            row = parse_token(tok, endpoint, f"{where}.{field}[{j}]", builder)
+            builder.append({**pos, **row, "role": role, "underlying_index": j})
+            n += 1
+    if n == 0:
+        builder.append(pos)
+
+
 def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
     """``v5.0/tokens/snapshot`` -> :data:`TOKENS_SNAPSHOT` (one row per chain x wallet x token).
 
@@ -354,15 +370,7 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
         for i, item in enumerate(_items(payload, endpoint)):
             where = f"result[{i}]"
             pos = _position(item, ctx, endpoint, where, builder)
-            n = 0
-            for role, field in (("underlying", "underlying_tokens"), ("reward", "reward_tokens")):
-                tokens = P.items_of(item.get(field), endpoint, f"{where}.{field}")
-                for j, tok in enumerate(tokens):
-                    row = parse_token(tok, endpoint, f"{where}.{field}[{j}]", builder)
-                    builder.append({**pos, **row, "role": role, "underlying_index": j})
-                    n += 1
-            if n == 0:
-                builder.append(pos)
+            append_position_rows(builder, pos, item, "reward_tokens", endpoint, where)
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})
