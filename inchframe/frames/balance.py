@@ -715,6 +715,34 @@ def _nested_fast(pairs: list[Any]) -> _Rows:
 Response = tuple[Any, Any]  # (context tuple, parsed JSON payload)
 
 
+def _flat_map_frame(responses: Iterable[Response], schema: FrameSchema, endpoint: str,
+                    measure: str, *, token_info: pd.DataFrame | None,
+                    keep_zero: bool) -> pd.DataFrame:
+    """A frame from flat ``{token: "amount"}`` maps: balances (context chain, wallet) or
+    allowances (context chain, wallet, spender); ``measure`` names the amount."""
+    spender = measure == "allowance"
+    names = ("chain_id", "wallet", "spender") if spender else ("chain_id", "wallet")
+    pairs, raw = F.split_raw(responses)
+    if raw:
+        try:
+            rows = _flat_fast(pairs, names, endpoint, measure)
+            return _build(schema, rows, token_info=token_info, keep_zero=keep_zero)
+        except F.NoFit:
+            pass
+    pairs = F.parse_bodies(pairs, endpoint)
+    segments, keys, values, contexts = _map_rows(pairs, endpoint, f"{measure}s", names)
+    if not keys:
+        return empty_frame(schema)
+    rows = _Rows(
+        chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[segments.row_segments()],
+        wallet=_repeat_strings([c[1] for c in contexts], segments),
+        spender=_repeat_strings([c[2] for c in contexts], segments) if spender else None,
+        token=_address_array(keys, endpoint, segments, "token"),
+        **{measure: _raw(values, endpoint, segments, keys)},
+    )
+    return _build(schema, rows, token_info=token_info, keep_zero=keep_zero)
+
+
 def balances_frame(
     responses: Iterable[Response],
     *,
@@ -728,26 +756,8 @@ def balances_frame(
     then split with Arrow kernels without a Python object per row (see
     :mod:`inchframe.frames._fast`), anything else is parsed first; the frame is the same.
     """
-    names = ("chain_id", "wallet")
-    pairs, raw = F.split_raw(responses)
-    if raw:
-        try:
-            rows = _flat_fast(pairs, names, ENDPOINT_BALANCES, "balance")
-            return _build(BALANCES, rows, token_info=token_info, keep_zero=keep_zero)
-        except F.NoFit:
-            pass
-    pairs = F.parse_bodies(pairs, ENDPOINT_BALANCES)
-    segments, keys, values, contexts = _map_rows(pairs, ENDPOINT_BALANCES, "balances", names)
-    if not keys:
-        return empty_frame(BALANCES)
-    seg = segments.row_segments()
-    rows = _Rows(
-        chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[seg],
-        wallet=_repeat_strings([c[1] for c in contexts], segments),
-        token=_address_array(keys, ENDPOINT_BALANCES, segments, "token"),
-        balance=_raw(values, ENDPOINT_BALANCES, segments, keys),
-    )
-    return _build(BALANCES, rows, token_info=token_info, keep_zero=keep_zero)
+    return _flat_map_frame(responses, BALANCES, ENDPOINT_BALANCES, "balance",
+                           token_info=token_info, keep_zero=keep_zero)
 
 
 def wallets_and_tokens_frame(
@@ -815,28 +825,8 @@ def allowances_frame(
     allowance is always max uint256); it is kept. Rows drop ``allowance_raw == "0"`` unless
     ``keep_zero``.
     """
-    endpoint = ENDPOINT_ALLOWANCES
-    names = ("chain_id", "wallet", "spender")
-    pairs, raw = F.split_raw(responses)
-    if raw:
-        try:
-            rows = _flat_fast(pairs, names, endpoint, "allowance")
-            return _build(ALLOWANCES, rows, token_info=token_info, keep_zero=keep_zero)
-        except F.NoFit:
-            pass
-    pairs = F.parse_bodies(pairs, endpoint)
-    segments, keys, values, contexts = _map_rows(pairs, endpoint, "allowances", names)
-    if not keys:
-        return empty_frame(ALLOWANCES)
-    seg = segments.row_segments()
-    rows = _Rows(
-        chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[seg],
-        wallet=_repeat_strings([c[1] for c in contexts], segments),
-        spender=_repeat_strings([c[2] for c in contexts], segments),
-        token=_address_array(keys, endpoint, segments, "token"),
-        allowance=_raw(values, endpoint, segments, keys),
-    )
-    return _build(ALLOWANCES, rows, token_info=token_info, keep_zero=keep_zero)
+    return _flat_map_frame(responses, ALLOWANCES, ENDPOINT_ALLOWANCES, "allowance",
+                           token_info=token_info, keep_zero=keep_zero)
 
 
 def balances_and_allowances_frame(
