@@ -62,13 +62,25 @@ _SIDE_FILES = ("-wal", "-shm", "-journal")
 # -- the safety net -------------------------------------------------------------------------
 
 
+#: SQLite messages of conditions that pass when the other connections move on: a lock
+#: ("database is locked", "database table is locked") or a wal-index race between processes
+#: ("locking protocol", SQLITE_PROTOCOL, which SQLite returns after its own retries).
+_TRANSIENT = ("locked", "busy", "locking protocol")
+#: SQLite messages of a damaged file.
+_DAMAGED = ("malformed", "not a database", "corrupt")
+#: Retries of a read that met a transient error, and of a write that failed for another reason
+#: (an I/O error while another process resizes the shared-memory file, say), before either
+#: is reported.
+_RETRIES = 5
+
+
 def cache_error(path: str | os.PathLike[str], error: sqlite3.Error) -> CacheError:
     """The :class:`CacheError` for an SQLite error on the cache file at ``path``."""
     text = str(error)
     lowered = text.lower()
-    if "locked" in lowered or "busy" in lowered:
+    if any(word in lowered for word in _TRANSIENT):
         reason = "locked"
-    elif any(word in lowered for word in ("malformed", "not a database", "corrupt")):
+    elif any(word in lowered for word in _DAMAGED):
         reason = "damaged"  # "file is not a database", "database disk image is malformed"
     else:
         reason = "unusable"  # cannot open, read-only, disk full, I/O error, closed
@@ -109,21 +121,62 @@ def _backend_class() -> type:
     from requests_cache.backends.sqlite import SQLiteDict
 
     class GuardedSQLiteDict(SQLiteDict):
+        """One connection shared by a process's threads; writes serialised by ``self._lock``.
+
+        requests-cache decides whether a write joins an open transaction by reading
+        ``_active_transaction`` outside its lock, so a thread could write unlocked inside
+        another thread's transaction; here that is decided while holding the (reentrant)
+        lock, where only this thread can have opened one.
+        """
+
         #: after a write gave up on a lock, the next writes try once without waiting until then
         _blocked_until = 0.0
 
         @contextmanager
+        def connection(self, commit: bool = False) -> Iterator[sqlite3.Connection]:
+            if not commit:  # reads go on in parallel, as in requests-cache
+                with super().connection() as con:
+                    yield con
+                return
+            # the flag is read once the lock is held (a `with` enters its items in order)
+            with self._lock, super().connection(commit=not self._active_transaction) as con:
+                yield con
+
+        @contextmanager
         def _acquire_sqlite_lock(self) -> Iterator[None]:
             with self._lock:
+                if self._connection.in_transaction:  # left open by an interrupted write
+                    self._connection.rollback()
                 self._begin_immediate()
                 self._active_transaction = True
                 try:
                     yield
                     self._connection.commit()
                 except sqlite3.OperationalError:
-                    self._connection.rollback()  # a lost cache write is only a future miss
+                    self._rollback()  # a lost cache write is only a future miss
+                except BaseException:
+                    self._rollback()
+                    raise
                 finally:
                     self._active_transaction = False
+
+        def _rollback(self) -> None:
+            try:
+                if self._connection.in_transaction:
+                    self._connection.rollback()
+            except sqlite3.Error:
+                pass  # the next write rolls back what is still open (above)
+
+        def __getitem__(self, key: str) -> Any:
+            """Read, retrying the transient errors (a wal-index race) for a moment."""
+            for attempt in range(_RETRIES):
+                try:
+                    return super().__getitem__(key)
+                except sqlite3.OperationalError as error:
+                    if cache_error(self.db_path, error).reason != "locked":
+                        raise
+                    time.sleep(0.01 * (attempt + 1))
+            return super().__getitem__(key)
 
         def _begin_immediate(self) -> None:
             """BEGIN IMMEDIATE, retried for up to BUSY_TIMEOUT_MS, then CacheError.
@@ -132,10 +185,13 @@ def _backend_class() -> type:
             connection committed since this one's read snapshot), so a retry loop is needed;
             requests-cache's never ends. Once a write gave up, the writes queued behind it
             (``self._lock``) try once without waiting, instead of each waiting the full time.
+            Other errors are retried a few times (an I/O error can be a passing race between
+            processes) before they are reported: a read-only or full disk is not waited on.
             """
             fail_fast = time.monotonic() < self._blocked_until
             deadline = time.monotonic() + (0.0 if fail_fast else BUSY_TIMEOUT_MS / 1000)
             pause = 0.001
+            other_failures = 0
             if fail_fast:
                 self._connection.execute("PRAGMA busy_timeout=0")
             try:
@@ -144,9 +200,13 @@ def _backend_class() -> type:
                         self._connection.execute("BEGIN IMMEDIATE")
                     except sqlite3.Error as error:
                         failure = cache_error(self.db_path, error)
-                        if failure.reason != "locked":
+                        if failure.reason == "damaged":
                             raise failure from None
-                        if time.monotonic() >= deadline:
+                        if failure.reason != "locked":
+                            other_failures += 1
+                            if other_failures > _RETRIES:
+                                raise failure from None
+                        elif time.monotonic() >= deadline:
                             self._blocked_until = time.monotonic() + BUSY_TIMEOUT_MS / 1000
                             raise failure from None
                         time.sleep(pause)
