@@ -221,7 +221,10 @@ def run_batch(
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
     files can restore it.
     """
-    batch = client.fetch_many(calls, progress=progress, description=description or endpoint)
+    # raw: replies hold the bodies only (converters with fast paths read them; others parse)
+    batch = client.fetch_many(
+        calls, progress=progress, description=description or endpoint, raw=True
+    )
     result = _convert_keeping_good(client, batch, convert)
     result.attrs[ATTRS_KEY] = provenance(
         client,

@@ -88,11 +88,14 @@ def _aggregated_calls(
     ]
 
 
-def _pairs(replies: Iterable[Reply], endpoints: str | tuple[str, ...], *names: str) -> list[tuple]:
-    """``(context tuple, payload)`` pairs of the replies from the named endpoint(s)."""
+def _pairs(
+    replies: Iterable[Reply], endpoints: str | tuple[str, ...], *names: str, raw: bool = False
+) -> list[tuple]:
+    """``(context tuple, payload)`` pairs of the replies from the named endpoint(s); ``raw``:
+    the bodies as received, for the converters whose fast paths read bytes."""
     wanted = (endpoints,) if isinstance(endpoints, str) else endpoints
     return [
-        (tuple(r.call.context[n] for n in names), r.payload)
+        (tuple(r.call.context[n] for n in names), r.content if raw else r.payload)
         for r in replies
         if r.call.endpoint in wanted
     ]
@@ -108,7 +111,7 @@ def _from_aggregated(
 ) -> pd.DataFrame:
     """Rows of the aggregated endpoint reshaped to ``schema`` (e.g. balances only)."""
     frame = fb.aggregated_frame(
-        _pairs(replies, "balance.aggregated", "chain_id", "spender"), keep_zero=True
+        _pairs(replies, "balance.aggregated", "chain_id", "spender", raw=True), keep_zero=True
     )
     if keep is not None:
         frame = frame[keep(frame)]
@@ -169,12 +172,13 @@ def _convert_balances(keep_zero: bool) -> Callable[[list[Reply]], pd.DataFrame]:
                     ("balance.balances", "balance.balances_of_tokens"),
                     "chain_id",
                     "wallet",
+                    raw=True,
                 ),
                 token_info=info,
                 keep_zero=keep_zero,
             ),
             fb.wallets_and_tokens_frame(
-                _pairs(replies, "balance.wallets_and_tokens", "chain_id"),
+                _pairs(replies, "balance.wallets_and_tokens", "chain_id", raw=True),
                 token_info=info,
                 keep_zero=keep_zero,
             ),
@@ -324,22 +328,6 @@ def _spender_calls(
     return calls
 
 
-def _convert_spender(
-    schema: FrameSchema,
-    converter: Callable[..., pd.DataFrame],
-    endpoint: str,
-    keep_zero: bool,
-    keep: Callable[[pd.DataFrame], pd.Series] | None,
-) -> Callable[[list[Reply]], pd.DataFrame]:
-    def convert(replies: list[Reply]) -> pd.DataFrame:
-        if any(r.call.endpoint == "balance.aggregated" for r in replies):
-            return _from_aggregated(replies, schema, None if keep_zero else keep)
-        pairs = _pairs(
-            replies, (endpoint, f"{endpoint}_of_tokens"), "chain_id", "wallet", "spender"
-        )
-        return converter(pairs, token_info=_token_info(replies), keep_zero=keep_zero)
-
-    return convert
 
 
 @dataclasses.dataclass(frozen=True)
@@ -353,6 +341,8 @@ class _SpenderKind:
     one_wallet: Callable[..., ep.Call]
     one_wallet_tokens: Callable[..., ep.Call]
     keep: Callable[[pd.DataFrame], pd.Series]
+    #: the converter has a fast path reading response bodies as bytes
+    reads_bytes: bool = False
 
 
 _ALLOWANCES = _SpenderKind(
@@ -363,6 +353,7 @@ _ALLOWANCES = _SpenderKind(
     ep.allowances,
     ep.allowances_of_tokens,
     _nonzero("allowance_raw"),
+    reads_bytes=True,
 )
 _BALANCES_AND_ALLOWANCES = _SpenderKind(
     "balances_and_allowances",
@@ -373,6 +364,23 @@ _BALANCES_AND_ALLOWANCES = _SpenderKind(
     ep.allowances_and_balances_of_tokens,
     lambda f: (f["balance_raw"] != "0") | (f["allowance_raw"] != "0"),
 )
+
+
+def _convert_spender(kind: _SpenderKind, keep_zero: bool) -> Callable[[list[Reply]], pd.DataFrame]:
+    def convert(replies: list[Reply]) -> pd.DataFrame:
+        if any(r.call.endpoint == "balance.aggregated" for r in replies):
+            return _from_aggregated(replies, kind.schema, None if keep_zero else kind.keep)
+        pairs = _pairs(
+            replies,
+            (kind.endpoint, f"{kind.endpoint}_of_tokens"),
+            "chain_id",
+            "wallet",
+            "spender",
+            raw=kind.reads_bytes,
+        )
+        return kind.converter(pairs, token_info=_token_info(replies), keep_zero=keep_zero)
+
+    return convert
 
 
 def _load_spender(
@@ -404,7 +412,7 @@ def _load_spender(
     client = get_client(client)
     if plan:
         return client.plan(calls)
-    convert = _convert_spender(kind.schema, kind.converter, kind.endpoint, keep_zero, kind.keep)
+    convert = _convert_spender(kind, keep_zero)
     params = {
         "wallets": _wallets_of(calls),
         "spender": spender,
@@ -525,7 +533,8 @@ def aggregated_balances(
 
     def convert(replies: list[Reply]) -> pd.DataFrame:
         return fb.aggregated_frame(
-            _pairs(replies, "balance.aggregated", "chain_id", "spender"), keep_zero=keep_zero
+            _pairs(replies, "balance.aggregated", "chain_id", "spender", raw=True),
+            keep_zero=keep_zero,
         )
 
     return run_batch(

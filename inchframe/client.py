@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
-import json
 import logging
 import math
 import os
@@ -21,12 +20,14 @@ import time
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import requests
 
 from . import endpoints as ep
 from ._http import BearerAuth, StatusBoard, build_adapter, build_session, expiry_for
+from ._json import loads_json
 from .cache import cache_error, guarded, is_intact
 from .config import ENV, SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
 from .errors import (
@@ -55,14 +56,22 @@ PROGRESS_THRESHOLD = 8
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful answer to a :class:`~inchframe.endpoints.Call`."""
+    """A successful answer to a :class:`~inchframe.endpoints.Call`.
+
+    ``content`` is the body as received; ``payload`` the parsed JSON (the v5 report: CSV text),
+    parsed when first read unless the fetch kept it (``raw=False``, the default).
+    """
 
     call: ep.Call
-    payload: Any
+    content: bytes = field(repr=False)
     from_cache: bool
     fetched_at: dt.datetime  #: when the API produced it (the original fetch, for cache hits)
     url: str
     request_id: str | None = None
+
+    @cached_property
+    def payload(self) -> Any:
+        return _parse_body(self.call, self.content)
 
 
 @dataclass(frozen=True)
@@ -235,8 +244,13 @@ class Client:
                 "the embedded sandbox with sandbox=True / INCHFRAME_SANDBOX=1"
             )
 
-    def fetch(self, call: ep.Call) -> Reply:
-        """Send one call (through cache, rate limiter and retries) and parse the answer."""
+    def fetch(self, call: ep.Call, *, raw: bool = False) -> Reply:
+        """Send one call (through cache, rate limiter and retries) and parse the answer.
+
+        The body is always parsed once, to retry (and never cache) a malformed one. With
+        ``raw=True`` the reply keeps only the body (``reply.content``) and parses ``payload``
+        again if it is read: for converters that read bytes, and to hold less in big batches.
+        """
         self._check_ready()
         url = self._url(call)
         expire = expiry_for(call.endpoint, historical=call.historical)
@@ -287,7 +301,7 @@ class Client:
             if response.status_code >= 400:
                 raise _api_error(call, response)
             try:
-                payload = _parse(call, response)
+                payload = _parse_body(call, response.content)
             except ValueError as exc:
                 self._forget(response)
                 if attempt < BODY_RETRIES and not from_cache:
@@ -295,14 +309,17 @@ class Client:
                     continue
                 raise PayloadError(call.endpoint, "body", f"not valid JSON: {exc}") from None
             created = getattr(response, "created_at", None) if from_cache else None
-            return Reply(
+            reply = Reply(
                 call=call,
-                payload=payload,
+                content=response.content,
                 from_cache=from_cache,
                 fetched_at=_utc(created) if created else dt.datetime.now(dt.UTC),
                 url=redact_url(_full_url(response, url)),
                 request_id=response.headers.get("X-Request-Id"),
             )
+            if not raw:
+                reply.__dict__["payload"] = payload  # what payload would parse again
+            return reply
         raise AssertionError("unreachable")  # pragma: no cover
 
     @property
@@ -337,10 +354,12 @@ class Client:
         *,
         progress: bool | None = None,
         description: str | None = None,
+        raw: bool = False,
     ) -> BatchResult:
         """Send ``calls`` concurrently (as fast as the rate allows) and keep every reply.
 
         Failures are collected, not raised; an invalid configuration still raises at once.
+        ``raw``: as in :meth:`fetch`.
         """
         self._check_ready()
         started = time.perf_counter()
@@ -352,7 +371,9 @@ class Client:
         bar = _progress_bar(len(calls), description or _describe(calls), enabled=show)
         workers = min(self.max_workers, max(1, len(calls)))
         with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inchframe") as pool:
-            futures = {pool.submit(self._fetch_quietly, call): i for i, call in enumerate(calls)}
+            futures = {
+                pool.submit(self._fetch_quietly, call, raw): i for i, call in enumerate(calls)
+            }
             pending = set(futures)
             shown = ""
             try:
@@ -381,9 +402,9 @@ class Client:
             elapsed=time.perf_counter() - started,
         )
 
-    def _fetch_quietly(self, call: ep.Call) -> Reply | Failure:
+    def _fetch_quietly(self, call: ep.Call, raw: bool) -> Reply | Failure:
         try:
-            return self.fetch(call)
+            return self.fetch(call, raw=raw)
         except (ApiError, TransportError, PayloadError, OfflineCacheMiss) as error:
             log.info("%s failed: %s", call.endpoint, error)
             return Failure(call, error)
@@ -602,33 +623,10 @@ def _full_url(response: requests.Response, fallback: str) -> str:
     return getattr(request, "url", None) or getattr(response, "url", None) or fallback
 
 
-def _parse(call: ep.Call, response: requests.Response) -> Any:
+def _parse_body(call: ep.Call, content: bytes) -> Any:
     if call.response == "text":
-        return response.text
-    return loads_json(response.content)
-
-
-try:  # optional: about 2.5x faster than json on Portfolio bodies
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - orjson is not a dependency
-    _orjson = None
-#: Maps every digit to "1" and every other byte to "0", to find long runs of digits.
-_DIGIT_RUNS = bytes(0x31 if 0x30 <= b <= 0x39 else 0x30 for b in range(256))
-
-
-def loads_json(content: bytes) -> Any:
-    """``json.loads``, with orjson doing the work when it gives the same result.
-
-    orjson turns integers outside [-2**63, 2**64) into floats, and json keeps them exact (the
-    Balance API's uint256 amounts), so a body with any run of 19 digits goes to json; so does
-    anything orjson rejects (NaN, lone surrogates, ...), so errors are json's own.
-    """
-    if _orjson is not None and b"1" * 19 not in content.translate(_DIGIT_RUNS):
-        try:
-            return _orjson.loads(content)
-        except _orjson.JSONDecodeError:
-            pass
-    return json.loads(content)
+        return content.decode("utf-8", "replace")
+    return loads_json(content)
 
 
 def _api_error(call: ep.Call, response: requests.Response) -> ApiError:

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inchframe._http import cache_serializer, open_cache
-from inchframe.client import loads_json
+from inchframe._json import has_long_integer, loads_json
 
 from .conftest import Reply, ScriptedServer
 
@@ -24,12 +26,39 @@ BIG = 2**256 - 1
     b'"\\ud800"',  # a lone surrogate
     b'{"a": 1, "a": 2}',
     b'{"price": 0.1234567890123456789}',
+    b'{"token": "0x0000000000000000000000000000000000000001", "n": 18446744073709551616}',
+    b'[-18446744073709551616, 1]',
+    b'[\n18446744073709551616]',
+    b'{"a":12345678901234567890123.5}',  # a float: orjson and json agree
 ])
 def test_loads_json_gives_what_json_gives(body: bytes) -> None:
     got, expected = loads_json(body), json.loads(body)
     assert repr(got) == repr(expected)  # repr: NaN != NaN, and ints stay ints
     if isinstance(expected, dict) and "amount" in expected:
         assert type(got["amount"]) is int
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**300), max_value=2**300)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(alphabet="0123456789x. -e"),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+))
+def test_loads_json_keeps_every_integer_exact(value: object) -> None:
+    compact = json.dumps(value, separators=(",", ":"))
+    for text in (json.dumps(value), json.dumps(value, indent=1), compact):
+        got = loads_json(text.encode())
+        assert repr(got) == repr(json.loads(text))
+
+
+def test_long_integer_detection_skips_addresses_and_fractions() -> None:
+    assert not has_long_integer(b'{"a": "0x0000000000000000000000000000000000000001"}')
+    assert not has_long_integer(b'{"p": 0.00023058825425964879}')
+    assert has_long_integer(b'{"a": 18446744073709551616}')
+    assert has_long_integer(b'[-1234567890123456789]')
+    assert has_long_integer(b"1234567890123456789")
 
 
 def test_loads_json_errors_are_jsons() -> None:

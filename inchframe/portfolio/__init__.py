@@ -51,11 +51,21 @@ _CURRENT_VALUE = Spec(
 _CHART = Spec(ep.v5_chart, p5.chart, "chart", V, merge=sum_chunks("value_usd"))
 _REPORT = Spec(ep.v5_report, p5.report, "report", V)
 _PROTOCOLS_SNAPSHOT = Spec(
-    ep.v5_protocols_snapshot, p5.protocols_snapshot, "protocols_snapshot", V, rows_carry_chain=True
+    ep.v5_protocols_snapshot,
+    p5.protocols_snapshot,
+    "protocols_snapshot",
+    V,
+    rows_carry_chain=True,
+    reads_bytes=True,
 )
 _PROTOCOLS_METRICS = Spec(ep.v5_protocols_metrics, p5.protocols_metrics, "protocols_metrics", V)
 _TOKENS_SNAPSHOT = Spec(
-    ep.v5_tokens_snapshot, p5.tokens_snapshot, "tokens_snapshot", V, rows_carry_chain=True
+    ep.v5_tokens_snapshot,
+    p5.tokens_snapshot,
+    "tokens_snapshot",
+    V,
+    rows_carry_chain=True,
+    reads_bytes=True,
 )
 _TOKENS_METRICS = Spec(ep.v5_tokens_metrics, p5.tokens_metrics, "tokens_metrics", V)
 

@@ -52,10 +52,12 @@ class Spec:
     rows_carry_chain: bool = False
     #: combines the frames of several address chunks into one (aggregate endpoints)
     merge: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    #: the converter has a fast path reading response bodies as bytes
+    reads_bytes: bool = False
 
-
-def _pairs(replies: Iterable[Reply]) -> list[tuple[Any, Any]]:
-    return [(reply.call.context, reply.payload) for reply in replies]
+    def pairs(self, replies: Iterable[Reply]) -> list[tuple[Any, Any]]:
+        """``(context, payload)`` pairs for the converter (bodies as received if it reads bytes)."""
+        return [(r.call.context, r.content if self.reads_bytes else r.payload) for r in replies]
 
 
 def _check_chunk_size(chunk_size: int) -> int:
@@ -98,7 +100,7 @@ def load(
         return client.plan(calls)
 
     def convert(replies: list[Reply]) -> pd.DataFrame:
-        frame = spec.convert(_pairs(replies))
+        frame = spec.convert(spec.pairs(replies))
         if keep_chains is not None:
             frame = frame[frame["chain_id"].isin(keep_chains)].reset_index(drop=True)
         if spec.merge is not None and len(chunks) > 1:
@@ -125,7 +127,7 @@ def load_plain(spec: Spec, *, client: Client | None, name: str) -> Any:
     client = get_client(client)
     call = spec.build()
     reply = client.fetch(call)
-    result = spec.convert([(call.context, reply.payload)])
+    result = spec.convert(spec.pairs([reply]))
     if isinstance(result, pd.DataFrame):
         result.attrs[ATTRS_KEY] = provenance(
             client,
