@@ -17,10 +17,12 @@ import functools
 import json
 import logging
 import math
+import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -167,14 +169,31 @@ class StatusBoard:
 
 
 class ObservedRetry(Retry):
-    """urllib3 ``Retry`` that reports its waits and counts to a :class:`StatusBoard`."""
+    """urllib3 ``Retry`` that reports its waits and counts to a :class:`StatusBoard`, backs off
+    before the first retry too, and takes a token of the client's rate before each retry.
+
+    urllib3 retries inside the adapter, after the rate limiter let the first attempt through,
+    and sends its first retry at once: a burst of 5xx would then exceed the rate (the free
+    plan's 1 request/s) and earn 429s.
+    """
 
     board: StatusBoard | None = None
+    #: blocks until the client's rate allows one more request (set by :func:`build_adapter`)
+    pace: Callable[[], None] | None = None
 
     def new(self, **kw: Any) -> ObservedRetry:
         fresh = super().new(**kw)
         fresh.board = self.board
+        fresh.pace = self.pace
         return fresh
+
+    def get_backoff_time(self) -> float:
+        """``backoff_factor * 2**(n - 1)`` plus jitter after the n-th consecutive error, n >= 1."""
+        errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
+        if errors == 0:
+            return 0.0
+        value = self.backoff_factor * 2 ** (errors - 1) + random.random() * self.backoff_jitter
+        return float(max(0.0, min(self.backoff_max, value)))
 
     def increment(self, *args: Any, **kwargs: Any) -> ObservedRetry:
         new = super().increment(*args, **kwargs)
@@ -184,7 +203,10 @@ class ObservedRetry(Retry):
 
     def sleep(self, response: Any = None) -> None:
         if self.board is None:
-            return super().sleep(response)
+            super().sleep(response)
+            if self.pace is not None:
+                self.pace()
+            return
         retry_after = self.get_retry_after(response) if response is not None else None
         if retry_after:
             reason = f"Retry-After {retry_after:g}s (HTTP {response.status})"
@@ -192,6 +214,8 @@ class ObservedRetry(Retry):
             reason = f"backoff {self.get_backoff_time():.1f}s"
         with self.board.waiting(reason):
             super().sleep(response)
+        if self.pace is not None:
+            self.pace()
 
 
 class ObservedLimiterAdapter(LimiterAdapter):
@@ -200,15 +224,33 @@ class ObservedLimiterAdapter(LimiterAdapter):
     board: StatusBoard | None = None
     rate_text = ""
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        bucket = self._bucket_name(request)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sending = threading.local()  # the bucket of the request this thread is sending
+
+    def take_token(self, bucket: str) -> None:
+        """Block until the rate allows one more request to ``bucket``."""
         if not self.limiter.try_acquire(bucket, weight=1, blocking=False):
             board = self.board or StatusBoard()
             board.count_rate_wait()
             with board.waiting(f"rate limit {self.rate_text}"):
                 self.limiter.try_acquire(bucket, weight=1, blocking=True, timeout=-1)
+
+    def pace_retry(self) -> None:
+        """Called by :class:`ObservedRetry` in the sending thread before each retry."""
+        bucket = getattr(self._sending, "bucket", None)
+        if bucket is not None:
+            self.take_token(bucket)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        bucket = self._bucket_name(request)
+        self.take_token(bucket)
         started = time.perf_counter()
-        response = HTTPAdapter.send(self, request, **kwargs)  # skip the mixin's own acquire
+        self._sending.bucket = bucket
+        try:
+            response = HTTPAdapter.send(self, request, **kwargs)  # skip the mixin's own acquire
+        finally:
+            self._sending.bucket = None
         log.debug(
             "%s %s -> %s in %.3fs",
             request.method,
@@ -259,6 +301,8 @@ def build_adapter(
     adapter.limiter.buffer_ms = LIMITER_BUFFER_MS
     adapter.board = board
     adapter.rate_text = f"{settings.rate:g}/s"
+    if isinstance(adapter.max_retries, ObservedRetry):
+        adapter.max_retries.pace = adapter.pace_retry
     return adapter
 
 

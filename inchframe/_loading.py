@@ -36,6 +36,7 @@ __all__ = [
     "ErrorPolicy",
     "PartialResultWarning",
     "check_errors_policy",
+    "check_flag",
     "failures_frame",
     "get_client",
     "provenance",
@@ -78,6 +79,14 @@ def get_client(client: Client | None) -> Client:
 
 
 # -- policy and failures --------------------------------------------------------------------
+
+
+def check_flag(name: str, value: Any, *, optional: bool = False) -> None:
+    """Raise :class:`InputError` unless ``value`` is True or False (or None if ``optional``)."""
+    if isinstance(value, bool) or (optional and value is None):
+        return
+    accepted = "True, False or None" if optional else "True or False"
+    raise InputError(f"{name}={value!r}: expected {accepted}")
 
 
 def check_errors_policy(errors: str) -> ErrorPolicy:
@@ -222,6 +231,7 @@ def run_batch(
     files can restore it.
     """
     # raw: replies hold the bodies only (converters with fast paths read them; others parse)
+    check_flag("progress", progress, optional=True)
     batch = client.fetch_many(
         calls, progress=progress, description=description or endpoint, raw=True
     )

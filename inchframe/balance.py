@@ -17,7 +17,7 @@ from typing import Any, Literal, overload
 import pandas as pd
 
 from . import endpoints as ep
-from ._loading import ErrorPolicy, check_errors_policy, get_client, run_batch
+from ._loading import ErrorPolicy, check_errors_policy, check_flag, get_client, run_batch
 from .addresses import normalize_address, normalize_addresses
 from .chains import resolve_chains
 from .client import Client, Plan, Reply
@@ -134,6 +134,7 @@ def plan_balances(
     method: Method = "auto",
 ) -> list[ep.Call]:
     """The requests :func:`balances` would send (validated; nothing is sent)."""
+    check_flag("keep_zero", keep_zero)
     wallet_list = normalize_addresses(wallets, what="wallet address")
     chains = resolve_chains(chain, api="balance")
     token_list = None if tokens is None else normalize_addresses(tokens, what="token address")
@@ -310,6 +311,7 @@ def _spender_calls(
     one_wallet: Callable[..., ep.Call],
     one_wallet_tokens: Callable[..., ep.Call],
 ) -> list[ep.Call]:
+    check_flag("keep_zero", keep_zero)
     wallet_list = normalize_addresses(wallets, what="wallet address")
     chains = resolve_chains(chain, api="balance")
     token_list = None if tokens is None else normalize_addresses(tokens, what="token address")
@@ -520,8 +522,8 @@ def aggregated_balances(
     balance and allowance are both zero are dropped unless ``keep_zero``.
     """
     errors = check_errors_policy(errors)
-    if not isinstance(filter_empty, bool):
-        raise InputError(f"filter_empty={filter_empty!r}: expected True or False")
+    check_flag("filter_empty", filter_empty)
+    check_flag("keep_zero", keep_zero)
     spender = _spender(spender)
     wallet_list = normalize_addresses(wallets, what="wallet address")
     calls = _aggregated_calls(

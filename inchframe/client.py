@@ -175,6 +175,11 @@ class Client:
         if session is None:
             self._session = build_session(settings, self.board, pool_size=self.max_workers)
         else:
+            if settings.offline and not hasattr(session, "cache"):
+                raise ConfigError(
+                    "offline mode answers from the cache, so session= must be a "
+                    "requests_cache.CachedSession (or leave session= out)"
+                )
             self._session = session
             session.mount(
                 settings.base_url, build_adapter(settings, self.board, pool_size=self.max_workers)
@@ -263,7 +268,7 @@ class Client:
                     json=call.body,
                     auth=self._auth,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                    **({"expire_after": expire} if self._is_cached_session else {}),
+                    **(self._cache_options(expire) if self._is_cached_session else {}),
                 )
             except (
                 requests.exceptions.ChunkedEncodingError,
@@ -321,6 +326,12 @@ class Client:
                 reply.__dict__["payload"] = payload  # what payload would parse again
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _cache_options(self, expire: Any) -> dict[str, Any]:
+        """Per-request requests-cache options (offline ones too, for a session the user gave)."""
+        if self.settings.offline:
+            return {"expire_after": expire, "only_if_cached": True}
+        return {"expire_after": expire}
 
     @property
     def _is_cached_session(self) -> bool:

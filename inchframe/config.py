@@ -177,8 +177,13 @@ def resolve_settings(
     """
     env = os.environ if environ is None else environ
 
-    key_text = api_key if api_key is not None else env.get(ENV.API_KEY) or env.get(ENV.API_KEY_ALT)
-    key = ApiKey(key_text) if key_text else None
+    if api_key is not None:  # given explicitly: an empty key is a mistake, not "no key"
+        if not isinstance(api_key, str):
+            raise ConfigError(f"api_key: expected a string, not {type(api_key).__name__}")
+        key: ApiKey | None = ApiKey(api_key)
+    else:  # an empty variable counts as unset, as shells make it easy to leave one empty
+        key_text = env.get(ENV.API_KEY) or env.get(ENV.API_KEY_ALT)
+        key = ApiKey(key_text) if key_text else None
 
     url = base_url if base_url is not None else env.get(ENV.BASE_URL)
     if sandbox is None and ENV.SANDBOX in env:
@@ -207,7 +212,7 @@ def resolve_settings(
         rate = _number(ENV.RATE, env[ENV.RATE], minimum=0.001)
     elif rate is None:
         rate = SANDBOX_RATE if sandbox else DEFAULT_RATE
-    elif not (isinstance(rate, (int, float)) and rate > 0):
+    elif isinstance(rate, bool) or not (isinstance(rate, (int, float)) and rate > 0):
         raise ConfigError(f"rate={rate!r}: expected a positive number of requests per second")
 
     if timeout is None:
@@ -216,13 +221,15 @@ def resolve_settings(
             if env.get(ENV.TIMEOUT)
             else DEFAULT_READ_TIMEOUT
         )
+    elif isinstance(timeout, bool) or not (isinstance(timeout, (int, float)) and timeout >= 0.1):
+        raise ConfigError(f"timeout={timeout!r}: expected a number of seconds, at least 0.1")
     if max_retries is None:
         max_retries = (
             int(_number(ENV.MAX_RETRIES, env[ENV.MAX_RETRIES], minimum=0, integer=True))
             if env.get(ENV.MAX_RETRIES)
             else DEFAULT_MAX_RETRIES
         )
-    elif not (isinstance(max_retries, int) and max_retries >= 0):
+    elif isinstance(max_retries, bool) or not (isinstance(max_retries, int) and max_retries >= 0):
         raise ConfigError(f"max_retries={max_retries!r}: expected a whole number >= 0")
 
     return Settings(

@@ -224,6 +224,11 @@ def test_plan_sends_nothing_and_counts_the_cache(sandbox, client) -> None:
         lambda c: ifr.allowances(VITALIK, "0x1234", client=c),
         lambda c: ifr.aggregated_balances(VITALIK, ROUTER_V6, filter_empty="yes", client=c),
         lambda c: ifr.balances(VITALIK, chain="fantom", client=c),
+        lambda c: ifr.balances(VITALIK, keep_zero="no", client=c),
+        lambda c: ifr.allowances(VITALIK, ROUTER_V6, keep_zero=1, client=c),
+        lambda c: ifr.aggregated_balances(VITALIK, ROUTER_V6, keep_zero="no", client=c),
+        lambda c: ifr.balances(VITALIK, progress="yes", client=c),
+        lambda c: ifr.portfolio.tokens_snapshot(VITALIK, progress="yes", client=c),
     ],
 )
 def test_bad_input_fails_before_any_request(sandbox, client, call) -> None:

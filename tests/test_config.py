@@ -123,3 +123,26 @@ def test_api_key_never_shows_itself() -> None:
 def test_bad_api_key(bad: str) -> None:
     with pytest.raises(ConfigError):
         ApiKey(bad)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        ({"api_key": ""}, "empty"),  # explicit: not "no key" (it would hide the environment's)
+        ({"api_key": 12345}, "api_key"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": "x"}, "timeout"),
+        ({"timeout": True}, "timeout"),
+        ({"rate": True}, "rate"),
+        ({"max_retries": False}, "max_retries"),
+    ],
+)
+def test_bad_arguments_are_named(arguments: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        resolve_settings(environ={"INCHFRAME_API_KEY": FAKE_KEY}, **arguments)  # type: ignore[arg-type]
+
+
+def test_an_empty_key_variable_counts_as_unset() -> None:
+    settings = resolve_settings(environ={"INCHFRAME_API_KEY": "", "ONEINCH_API_KEY": FAKE_KEY})
+    assert settings.api_key is not None and settings.api_key.reveal() == FAKE_KEY

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import requests
 
 from inchframe import endpoints as ep
 from inchframe.client import Client
@@ -15,6 +16,7 @@ from inchframe.errors import (
     ApiError,
     AuthError,
     BadRequestError,
+    ConfigError,
     InputError,
     NotFoundError,
     OfflineCacheMiss,
@@ -104,6 +106,38 @@ def test_5xx_and_dropped_connections_are_retried(scripted: ScriptedServer, tmp_p
     with make_client(scripted, tmp_path) as client:
         assert client.balances(1, VITALIK) == BODY
     assert scripted.count(BALANCES_PATH) == 4
+
+
+def test_retries_back_off_from_the_first_one(scripted: ScriptedServer, tmp_path: Path) -> None:
+    scripted.script(BALANCES_PATH, Reply(503, {}), Reply(drop=True), Reply(200, BODY))
+    with make_client(scripted, tmp_path) as client:
+        assert client.balances(1, VITALIK) == BODY
+    first, second, third = (h.t for h in scripted.hits)
+    # backoff 0.5 s * 2**(n-1) plus up to 0.5 s of jitter (urllib3 alone retries the first at once)
+    assert second - first >= 0.45
+    assert third - second >= 0.95
+
+
+def test_retries_take_tokens_of_the_rate(scripted: ScriptedServer, tmp_path: Path) -> None:
+    """Every attempt, retries included, counts against the client's rate."""
+    failed: set[str] = set()
+
+    def fail_once(method: str, path: str, body: bytes) -> Reply:
+        if path in failed:
+            return Reply(200, BODY)
+        failed.add(path)
+        return Reply(503, {})
+
+    scripted.default = fail_once
+    rate = 4
+    calls = [ep.balances(1, f"0x{i:040x}") for i in range(1, 7)]
+    with make_client(scripted, tmp_path, rate=rate, cache=False, max_workers=6) as client:
+        batch = client.fetch_many(calls, progress=False)
+    assert not batch.failures and batch.retries == len(calls)
+    times = sorted(h.t for h in scripted.hits)
+    assert len(times) == 2 * len(calls)
+    for i in range(len(times) - rate):  # no more than `rate` attempts in any 1 s window
+        assert times[i + rate] - times[i] >= 0.9
 
 
 def test_truncated_and_malformed_bodies_are_retried_and_never_cached(
@@ -254,6 +288,25 @@ def test_user_session_is_used_and_not_closed(scripted: ScriptedServer, tmp_path:
         assert client.balances(1, VITALIK) == BODY
         assert client.session is session
     assert not closed
+
+
+def test_offline_with_a_user_session_never_reaches_the_network(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    from requests_cache import CachedSession
+
+    scripted.default = lambda method, path, body: Reply(200, BODY)
+    with pytest.raises(ConfigError, match="CachedSession"):
+        Client(FAKE_KEY, base_url=scripted.url, offline=True, session=requests.Session())
+    session = CachedSession(backend="memory")
+    with Client(FAKE_KEY, base_url=scripted.url, session=session) as online:
+        online.balances(1, VITALIK)
+    with Client(FAKE_KEY, base_url=scripted.url, session=session, offline=True) as offline:
+        assert offline.balances(1, VITALIK) == BODY
+        with pytest.raises(OfflineCacheMiss):
+            offline.balances(1, "0x" + "4" * 40)
+    assert scripted.count() == 1
+    session.close()
 
 
 def test_missing_key_is_a_clear_error_when_the_sandbox_is_off(tmp_path: Path) -> None:
