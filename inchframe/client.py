@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import json
 import logging
 import math
 import os
@@ -50,6 +51,8 @@ __all__ = ["BatchResult", "Client", "Failure", "Plan", "Reply", "SandboxWarning"
 
 #: Extra attempts for answers urllib3 cannot retry: bodies cut short or not valid JSON.
 BODY_RETRIES = 2
+#: Cache keys a client remembers (about 200 bytes each) before it starts over.
+_CACHE_KEYS_KEPT = 100_000
 #: Batches at least this long show a progress bar when ``progress=None``.
 PROGRESS_THRESHOLD = 8
 
@@ -171,6 +174,7 @@ class Client:
         self.progress = progress
         self.max_workers = max_workers or max(2, min(16, math.ceil(settings.rate * 2)))
         self.board = StatusBoard()
+        self._cache_keys: dict[tuple[Any, ...], str] = {}
         self._owns_session = session is None
         if session is None:
             self._session = build_session(settings, self.board, pool_size=self.max_workers)
@@ -261,7 +265,8 @@ class Client:
         expire = expiry_for(call.endpoint, historical=call.historical)
         for attempt in range(BODY_RETRIES + 1):
             try:
-                response = self._session.request(
+                hit = self._fresh_hit(call) if attempt == 0 else None
+                response = hit or self._session.request(
                     call.method,
                     url,
                     params=list(call.params) or None,
@@ -420,11 +425,35 @@ class Client:
             log.info("%s failed: %s", call.endpoint, error)
             return Failure(call, error)
 
+    def _fresh_hit(self, call: ep.Call) -> Any:
+        """A fresh cached answer to ``call`` read straight from the backend, or None.
+
+        The same entry the session would serve, found with the same key, without the cost of
+        ``Session.request`` (environment and proxy lookups, hooks, cache policy): about half of
+        a hit's time. Offline (stale entries allowed) and user sessions take the session's path.
+        """
+        if not (self._owns_session and self._is_cached_session) or self.settings.offline:
+            return None
+        response = self._session.cache.get_response(self._cache_key(call))
+        if response is None or response.is_expired:
+            return None
+        return response
+
     def _cache_key(self, call: ep.Call) -> str:
-        request = requests.Request(
-            call.method, self._url(call), params=list(call.params) or None, json=call.body
-        ).prepare()
-        return self._session.cache.create_key(request)
+        """requests-cache's key for ``call``, remembered per client (URL normalisation is a
+        third of a cache hit's time)."""
+        body = None if call.body is None else json.dumps(call.body, separators=(",", ":"))
+        memo = (call.method, call.path, call.params, body)
+        key = self._cache_keys.get(memo)
+        if key is None:
+            request = requests.Request(
+                call.method, self._url(call), params=list(call.params) or None, json=call.body
+            ).prepare()
+            key = self._session.cache.create_key(request)
+            if len(self._cache_keys) >= _CACHE_KEYS_KEPT:
+                self._cache_keys.clear()
+            self._cache_keys[memo] = key
+        return key
 
     def forget(self, call: ep.Call) -> None:
         """Remove the cached answer to ``call`` (e.g. one whose payload could not be used)."""
