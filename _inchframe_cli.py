@@ -17,6 +17,7 @@ from collections.abc import Sequence
 PROG = "inchframe"
 FETCH_KINDS = ("balances", "allowances", "portfolio")
 PORTFOLIO_VIEWS = ("tokens", "protocols", "current-value", "chart", "metrics")
+TIMERANGE_VIEWS = ("chart", "metrics")  # the views whose endpoint takes a timerange
 
 
 def _connection_options() -> argparse.ArgumentParser:
@@ -101,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument(
         "--timerange",
         default=None,
-        help="portfolio chart/metrics: 1day, 1week, 1month, 1year, 3years",
+        help="portfolio --view chart (default 1month) or metrics (default 1year): 1day, 1week, "
+        "1month, 1year, 3years; an error with any other view",
     )
     fetch.add_argument(
         "-o",

@@ -450,13 +450,15 @@ class InchAccessor:
         path: str | PathLike[str],
         partition_by: Sequence[str] | str | None = None,
         *,
-        mode: Literal["overwrite", "append", "error"] = "overwrite",
+        mode: Literal["overwrite", "append", "replace_partitions", "error"] = "overwrite",
         compression: str | None = "zstd",
     ) -> Path:
         """Write the frame to Parquet, atomically, with its provenance (see :mod:`inchframe.io`).
 
         A single file unless ``partition_by`` is given or ``path`` is a directory (a Hive
-        dataset). ``mode="append"`` adds a batch (snapshots over time). Returns the path.
+        dataset). ``mode="append"`` adds a batch (snapshots over time);
+        ``mode="replace_partitions"`` replaces the partitions the frame has rows for (a
+        snapshot taken again). Returns the path.
         """
         from .io import write_parquet
 

@@ -13,13 +13,15 @@ import os
 import sys
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from _inchframe_cli import TIMERANGE_VIEWS
 from _inchframe_cli import main as _main
 
-from .errors import BatchError, ConfigError, InchframeError
+from .errors import BatchError, ConfigError, InchframeError, OfflineCacheMiss
 
 __all__ = ["DEMO_CHAINS", "DEMO_WALLETS", "main", "run", "run_demo", "run_sandbox"]
 
@@ -43,18 +45,101 @@ def _say(text: str = "") -> None:
     print(text, flush=True)
 
 
+def _scrub(text: str) -> str:
+    """``text`` without the API key, should an error message ever quote it."""
+    for name in ("INCHFRAME_API_KEY", "ONEINCH_API_KEY"):
+        secret = os.environ.get(name, "").strip()
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
 def _fail(message: str) -> int:
-    print(f"inchframe: error: {message}", file=sys.stderr)
+    print(f"inchframe: error: {_scrub(message)}", file=sys.stderr)
     return 1
+
+
+def _notice(message: str) -> None:
+    print(f"inchframe: warning: {_scrub(message)}", file=sys.stderr)
+
+
+def _show_warning(message: Any, category: Any, *_: Any, **__: Any) -> None:
+    """``warnings.showwarning`` for the CLI: one line, no source file and line number."""
+    lines = str(message).strip().splitlines() or [category.__name__]
+    _notice(lines[0])
+
+
+def _os_reason(error: OSError) -> str:
+    """The problem an :class:`OSError` describes, without the path (the caller names it)."""
+    return error.strerror or str(error) or type(error).__name__
+
+
+def _os_error_message(error: OSError) -> str:
+    """One line naming the path (when known) and the problem."""
+    names = [str(name) for name in (error.filename, error.filename2) if name is not None]
+    if not names:
+        return str(error) or type(error).__name__
+    return f"{' -> '.join(names)}: {_os_reason(error)}"
+
+
+def _blocking_ancestor(path: Path) -> Path | None:
+    """The first existing ancestor of ``path`` that is a file (so ``path`` cannot exist)."""
+    for parent in path.parents:
+        try:
+            if parent.exists():
+                return None if parent.is_dir() else parent
+        except OSError:
+            return None
+    return None
+
+
+def _path_problem(path: Path, *, want_dir: bool) -> str | None:
+    """Why ``path`` cannot be (created and) written, if that can be told without writing."""
+    try:
+        if path.exists():
+            if want_dir and not path.is_dir():
+                return "exists and is not a directory"
+            if not want_dir and path.is_dir():
+                return "is a directory"
+            return None
+    except OSError as error:
+        return _os_reason(error)
+    blocker = _blocking_ancestor(path)
+    if blocker is not None:
+        return f"{blocker} is a file, not a directory"
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+        return f"{parent} is not writable"
+    return None
+
+
+def _write_error(target: Path, error: OSError) -> str:
+    """The message for ``error`` raised while writing ``target`` (temporary names left out)."""
+    blocker = _blocking_ancestor(target)
+    if blocker is not None:
+        return f"cannot write {target}: {blocker} is a file, not a directory"
+    return f"cannot write {target}: {_os_reason(error)}"
 
 
 @contextlib.contextmanager
 def _reported_errors() -> Iterator[None]:
-    """Turn inchframe's own errors into one line on stderr and exit code 1."""
+    """Turn inchframe's own errors and environment errors (files, permissions, network) into
+    one line on stderr and exit code 1."""
     try:
         yield
+    except OfflineCacheMiss as error:
+        raise _Exit(_fail(_offline_message(len(error.missing)))) from None
     except InchframeError as error:
         raise _Exit(_fail(str(error))) from None
+    except OSError as error:  # FileNotFoundError, PermissionError, NotADirectoryError...
+        raise _Exit(_fail(_os_error_message(error))) from None
+
+
+def _offline_message(missing: int) -> str:
+    return (
+        f"offline: {missing} request(s) are not in the cache; run once without --offline "
+        "to fill it (or check --cache-dir / INCHFRAME_CACHE_DIR)"
+    )
 
 
 class _Exit(Exception):
@@ -91,7 +176,8 @@ def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed command line."""
     handlers = {"demo": run_demo, "fetch": run_fetch, "cache": run_cache}
     try:
-        with _reported_errors():
+        with _reported_errors(), warnings.catch_warnings():
+            warnings.showwarning = _show_warning  # restored when the block ends
             return handlers[args.command](args)
     except _Exit as done:
         return done.code
@@ -104,7 +190,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_sandbox(argv: Sequence[str]) -> int:
-    """``inchframe sandbox [options]``: serve the sandbox until interrupted."""
+    """``inchframe sandbox [options]``: serve the sandbox until interrupted.
+
+    Bad option values are usage errors (exit 2); a port that cannot be bound (in use, no
+    permission) is an error of the environment (exit 1).
+    """
     from .sandbox import add_arguments
     from .sandbox import run as serve
 
@@ -119,14 +209,43 @@ def run_sandbox(argv: Sequence[str]) -> int:
 # -- cache ------------------------------------------------------------------------------------
 
 
-def run_cache(args: argparse.Namespace) -> int:
-    from .cache import cache_info, clear_cache
+def _cache_dir_problem(directory: Path) -> str | None:
+    """Why ``directory`` cannot hold a cache (None when it can, or merely does not exist yet).
 
+    A missing directory that could be created is an empty cache (``cache_info`` creates
+    nothing); a path that is a file, sits under a file or under an unwritable directory, or
+    cannot be read is an error.
+    """
+    try:
+        if directory.exists():
+            if not directory.is_dir():
+                return "exists and is not a directory"
+            if not os.access(directory, os.R_OK | os.X_OK):
+                return "cannot be read (permission denied)"
+            return None
+    except OSError as error:
+        return _os_reason(error)
+    blocker = _blocking_ancestor(directory)
+    if blocker is not None:
+        return f"cannot exist: {blocker} is a file, not a directory"
+    parent = next((p for p in directory.parents if p.exists()), None)
+    if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+        return f"does not exist and cannot be created ({parent} is not writable)"
+    return None
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    from .cache import _cache_dir, cache_info, clear_cache
+
+    directory = _cache_dir(args.cache_dir)
+    problem = _cache_dir_problem(directory)
+    if problem:
+        return _fail(f"cache directory {directory} {problem}")
     if args.action == "info":
-        _say(str(cache_info(args.cache_dir)))
+        _say(str(cache_info(directory)))
         return 0
     older = args.older_than * 86400 if args.older_than is not None else None
-    removed = clear_cache(args.cache_dir, expired_only=args.expired, older_than=older)
+    removed = clear_cache(directory, expired_only=args.expired, older_than=older)
     _say(f"removed {removed} cached response(s)")
     return 0
 
@@ -137,7 +256,8 @@ def run_cache(args: argparse.Namespace) -> int:
 def _fetch_frame(args: argparse.Namespace, client: Any) -> Any:
     import inchframe as ifr
 
-    common = {"client": client, "errors": args.errors}
+    # errors="ignore" rather than "warn": run_fetch reports failures in its own words
+    common = {"client": client, "errors": "raise" if args.errors == "raise" else "ignore"}
     if args.kind == "balances":
         return ifr.balances(
             args.wallets, args.chain or 1, tokens=args.tokens, keep_zero=args.keep_zero, **common
@@ -188,25 +308,70 @@ def _write_table(frame: Any, output: str) -> Path:
     raise ConfigError(f"--output {output!r}: use a .parquet or .csv file name")
 
 
+def _check_fetch_options(args: argparse.Namespace) -> str | None:
+    """A mistake in the fetch options that the loaders would not notice, if any."""
+    if args.output:
+        if Path(args.output).suffix.lower() not in (".parquet", ".csv"):
+            return f"--output {args.output!r}: use a .parquet or .csv file name"
+        problem = _path_problem(Path(args.output), want_dir=False)
+        if problem:
+            return f"--output {args.output}: {problem}"
+    takes_timerange = args.kind == "portfolio" and args.view in TIMERANGE_VIEWS
+    if args.timerange is not None and not takes_timerange:
+        views = " and ".join(f"--view {view}" for view in TIMERANGE_VIEWS)
+        return f"--timerange applies only to fetch portfolio {views}"
+    return None
+
+
+def _failure_kinds(failures: Sequence[dict[str, Any]]) -> str:
+    """``"2 OfflineCacheMiss, 1 ServerError"`` from failure records."""
+    counts = Counter(str(failure.get("error") or "error") for failure in failures)
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
+def _report_failures(frame: Any, policy: str) -> int | None:
+    """Say what failed; an exit code when nothing arrived, None when the frame is usable."""
+    info = frame.attrs.get("inchframe", {})
+    failures = info.get("failures") or []
+    if not failures:
+        return None
+    total = max(int(info.get("requests") or 0), len(failures))
+    kinds = _failure_kinds(failures)
+    if len(failures) >= total:  # every request failed: an empty table is not an answer
+        if all(f.get("error") == "OfflineCacheMiss" for f in failures):
+            return _fail(_offline_message(len(failures)))
+        first = str(failures[0].get("message") or "").strip().splitlines()
+        detail = f"; first: {first[0]}" if first else ""
+        return _fail(f"all {total} request(s) failed ({kinds}){detail}")
+    if policy == "warn":
+        _notice(
+            f"{len(failures)} of {total} request(s) failed ({kinds}); the output holds the "
+            f"{len(frame)} row(s) that arrived"
+        )
+    return None
+
+
 def run_fetch(args: argparse.Namespace) -> int:
-    if args.output and Path(args.output).suffix.lower() not in (".parquet", ".csv"):
-        return _fail(f"--output {args.output!r}: use a .parquet or .csv file name")
+    mistake = _check_fetch_options(args)
+    if mistake:
+        return _fail(mistake)
     with _client(args) as client:
         try:
             frame = _fetch_frame(args, client)
-        except BatchError as error:
-            print(f"inchframe: {error}", file=sys.stderr)
-            frame = error.frame if args.errors != "raise" else None
-            if frame is None:
-                return 1
-    failures = frame.attrs.get("inchframe", {}).get("failures", [])
-    if failures:
-        print(
-            f"inchframe: warning: {len(failures)} request(s) failed; the output holds what arrived",
-            file=sys.stderr,
-        )
+        except BatchError as error:  # --errors raise
+            return _fail(
+                f"{len(error.failures)} of {error.total} request(s) failed "
+                f"({_failure_kinds(error.failures.to_dict('records'))}); nothing written "
+                "(--errors warn keeps what arrived)"
+            )
+    failed = _report_failures(frame, args.errors)
+    if failed is not None:
+        return failed
     if args.output:
-        path = _write_table(frame, args.output)
+        try:
+            path = _write_table(frame, args.output)
+        except OSError as error:
+            return _fail(_write_error(Path(args.output), error))
         _say(f"wrote {len(frame)} row(s) to {path}")
     else:
         import pandas as pd
@@ -231,8 +396,23 @@ def run_demo(args: argparse.Namespace) -> int:
             "portal), or run without --live to use the embedded sandbox"
         )
     out = Path(args.out)
+    problem = _path_problem(out, want_dir=True)
+    if problem:
+        return _fail(f"--out {out}: {problem}")
     wallets = args.wallets or list(DEMO_WALLETS)
     chains = args.chains or list(DEMO_CHAINS)
     with _client(args, sandbox=None if args.live else True) as client:
-        Demo(client, wallets, chains, out, say=_say).run()
+        created = not out.exists()
+        try:
+            out.mkdir(parents=True, exist_ok=True)  # fail before the loads, not after
+            Demo(client, wallets, chains, out, say=_say).run()
+        except OSError as error:
+            if error.filename is None:
+                raise
+            where = "" if Path(error.filename) == out else f" ({error.filename})"
+            return _fail(f"cannot write into {out}{where}: {_os_reason(error)}")
+        finally:
+            if created:  # a failed first run leaves no empty folder behind
+                with contextlib.suppress(OSError):
+                    out.rmdir()
     return 0

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .client import Client
+from .errors import InchframeError, OfflineCacheMiss
 
 __all__ = ["Demo"]
 
@@ -54,6 +55,9 @@ class Demo:
         allowances = ifr.allowances(self.wallets, ROUTER_V6, self.chains, **options)
         tokens = ifr.portfolio.tokens_snapshot(self.wallets, chain=self.chains, **options)
         chart = ifr.portfolio.chart(self.wallets, self.chains, "1month", **options)
+        _check_arrived(
+            {"balances": balances, "allowances": allowances, "tokens": tokens, "chart": chart}
+        )
 
         self._summarise(balances, allowances, tokens)
         self._write_parquet(balances, allowances, tokens)
@@ -119,8 +123,9 @@ class Demo:
         self.written.append(balances.inch.to_parquet(self.out / "balances.parquet"))
         self.written.append(allowances.inch.to_parquet(self.out / "allowances.parquet"))
         dataset = self.out / "portfolio-snapshots"
+        # one snapshot per day: a rerun replaces today's chains instead of doubling their rows
         tokens.inch.with_snapshot_time().inch.to_parquet(
-            dataset, partition_by=["snapshot_date", "chain_id"], mode="append"
+            dataset, partition_by=["snapshot_date", "chain_id"], mode="replace_partitions"
         )
         self.written.append(dataset)
 
@@ -145,3 +150,26 @@ class Demo:
             ax.figure.savefig(path, dpi=120, bbox_inches="tight")
             plt.close(ax.figure)
             self.written.append(path)
+
+
+def _check_arrived(frames: dict[str, pd.DataFrame]) -> None:
+    """Raise when every request of a load failed: the summary and files would be empty.
+
+    A partial failure is not an error (``errors="warn"`` said what is missing).
+    """
+    empty, kinds, misses = [], set(), []
+    for name, frame in frames.items():
+        info = frame.attrs.get("inchframe", {})
+        failures = info.get("failures") or []
+        if failures and len(failures) >= int(info.get("requests") or 0):
+            empty.append(name)
+            kinds.update(str(f.get("error")) for f in failures)
+            misses += [f.get("request") or "" for f in failures]
+    if not empty:
+        return
+    if kinds == {"OfflineCacheMiss"}:
+        raise OfflineCacheMiss(misses)
+    raise InchframeError(
+        f"every request failed for {', '.join(empty)} ({', '.join(sorted(kinds))}); "
+        "nothing written"
+    )

@@ -45,8 +45,8 @@ METADATA_KEY = b"inchframe"
 #: Version of the metadata layout; readers accept this version and older.
 SCHEMA_VERSION = 1
 
-Mode = Literal["overwrite", "append", "error"]
-_MODES = ("overwrite", "append", "error")
+Mode = Literal["overwrite", "append", "replace_partitions", "error"]
+_MODES = ("overwrite", "append", "replace_partitions", "error")
 _SECRET_NAME = re.compile(
     r"api[_\-]?key|apikey|authori[sz]ation|bearer|secret|passw(or)?d|access[_\-]?token|"
     r"credential|private[_\-]?key|cookie",
@@ -336,6 +336,11 @@ def write_parquet(
       Linux the swap is one atomic ``renameat2(RENAME_EXCHANGE)``; elsewhere it is two renames
       with a tiny window in which ``path`` does not exist (a crash there leaves the data in a
       hidden ``.name.inchframe-new-*`` sibling, to rename back by hand).
+    - ``mode="replace_partitions"`` (a snapshot taken again) replaces, one directory swap each,
+      the partitions the frame has rows for, and leaves the others alone: a rerun of today's
+      snapshot replaces today's ``chain_id=...`` directories instead of doubling them. A reader
+      or a crash sees each partition old or new, never a mix or a partial file. Columns and
+      dtypes must match the dataset's.
     - ``mode="error"`` refuses to write when ``path`` exists.
 
     Row order and the index are kept for single files; a dataset is read back grouped by
@@ -354,9 +359,9 @@ def write_parquet(
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
 
     if not _is_dataset_path(target, raw, parts):
-        if mode == "append":
+        if mode in ("append", "replace_partitions"):
             raise InputError(
-                "mode='append' needs a dataset: pass a directory path (ending with '/') or "
+                f"mode={mode!r} needs a dataset: pass a directory path (ending with '/') or "
                 "partition_by=[...]; a Parquet file cannot be appended to"
             )
         if mode == "error" and target.exists():
@@ -391,6 +396,10 @@ def write_parquet(
                 _fsync_dir(dest.parent)
                 _stage("part-moved")
             shutil.rmtree(staging, ignore_errors=True)
+        elif mode == "replace_partitions" and exists:
+            _check_compatible(target, meta)
+            _replace_partitions(staging, target)
+            shutil.rmtree(staging, ignore_errors=True)
         elif not target.exists() or (target.is_dir() and not any(target.iterdir())):
             if target.exists():
                 target.rmdir()
@@ -410,6 +419,24 @@ def write_parquet(
             shutil.rmtree(staging, ignore_errors=True)
     _fsync_dir(target.parent)
     return target
+
+
+def _replace_partitions(staging: Path, target: Path) -> None:
+    """Swap each leaf partition directory of ``staging`` into ``target``."""
+    for leaf in sorted({file.parent for file in staging.rglob("*.parquet")}):
+        dest = target / leaf.relative_to(staging)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists():
+            os.replace(leaf, dest)
+        elif _exchange(leaf, dest):
+            shutil.rmtree(leaf, ignore_errors=True)  # after the exchange it holds the old files
+        else:
+            old = _tmp_sibling(dest, "old")
+            os.replace(dest, old)
+            os.replace(leaf, dest)  # the non-atomic window is between these renames
+            shutil.rmtree(old, ignore_errors=True)
+        _fsync_dir(dest.parent)
+        _stage("partition-replaced")
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -57,9 +57,11 @@ def test_demo_writes_parquet_and_charts(tmp_path: Path) -> None:
     assert balances.attrs["inchframe"]["endpoint"] == "balances"
     snapshots = ifr.read_parquet(out / "portfolio-snapshots")
     assert len(snapshots) > 0 and "snapshot_date" in snapshots.columns
-    again = run_cli("demo", "--out", "out", cwd=tmp_path)  # appends a second snapshot batch
-    assert again.returncode == 0
-    assert len(ifr.read_parquet(out / "portfolio-snapshots")) == 2 * len(snapshots)
+    again = run_cli("demo", "--out", "out", cwd=tmp_path)  # same day: replaces the snapshot
+    assert again.returncode == 0, again.stderr
+    rerun = ifr.read_parquet(out / "portfolio-snapshots")
+    key = ["snapshot_date", "chain_id", "wallet", "token", "position_index"]
+    assert len(rerun) == len(snapshots) and not rerun.duplicated(key).any()
 
 
 def test_demo_live_without_a_key_is_a_clear_error(tmp_path: Path) -> None:
@@ -96,6 +98,11 @@ def test_fetch_prints_a_table_and_portfolio_views(tmp_path: Path) -> None:
         (("fetch", "allowances", VITALIK), "--spender"),
         (("fetch", "balances", VITALIK, "-o", "out.xlsx"), ".parquet or .csv"),
         (("fetch", "portfolio", VITALIK, "--view", "chart", "--timerange", "2days"), "timerange"),
+        (("fetch", "portfolio", VITALIK, "--timerange", "5years"),
+         "--view chart and --view metrics"),
+        (("fetch", "portfolio", VITALIK, "--view", "protocols", "--timerange", "1year"),
+         "--timerange applies only"),
+        (("fetch", "balances", VITALIK, "--timerange", "1year"), "--timerange applies only"),
     ],
 )
 def test_user_mistakes_are_one_line_errors(tmp_path: Path, args: tuple[str, ...],
@@ -123,3 +130,142 @@ def test_sandbox_command_shares_the_sandbox_options(capsys: pytest.CaptureFixtur
     assert done.value.code == 0
     assert "--rate-limit" in capsys.readouterr().out
     assert build_parser().prog == "inchframe"
+
+
+# -- file-system and environment errors: one line, exit 1, never a traceback ------------------
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("inchframe: error")]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+@pytest.mark.parametrize("name", ["b.parquet", "b.csv"])
+def test_fetch_output_under_a_file_is_an_error(tmp_path: Path, name: str) -> None:
+    (tmp_path / "existing").write_text("a file")
+    result = run_cli("fetch", "balances", VITALIK, "-o", f"existing/{name}", cwd=tmp_path)
+    _one_line_error(result, f"existing/{name}", "existing is a file, not a directory")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_fetch_output_where_files_cannot_be_created(tmp_path: Path) -> None:
+    result = run_cli("fetch", "balances", VITALIK, "-o", "/proc/x.parquet", cwd=tmp_path)
+    _one_line_error(result, "cannot write /proc/x.parquet")
+    assert "inchframe-tmp" not in result.stderr  # the temporary name is not the user's
+
+
+def test_demo_out_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "existing").write_text("a file")
+    _one_line_error(run_cli("demo", "--out", "existing", cwd=tmp_path), "--out existing",
+                    "not a directory")
+    _one_line_error(run_cli("demo", "--out", "existing/sub", cwd=tmp_path), "existing/sub",
+                    "existing is a file")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_demo_out_cannot_be_created(tmp_path: Path) -> None:
+    _one_line_error(run_cli("demo", "--out", "/proc/x", cwd=tmp_path), "/proc/x")
+
+
+def test_unexpected_os_errors_are_one_line(monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from inchframe import cli
+
+    monkeypatch.setenv("INCHFRAME_API_KEY", "sekret-key-123")
+
+    def broken(args: object) -> int:
+        raise PermissionError(13, "Permission denied", "/data/sekret-key-123/file")
+
+    monkeypatch.setattr(cli, "run_cache", broken)
+    assert main(["cache", "info"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "inchframe: error: /data/***/file: Permission denied"
+
+
+def test_sandbox_port_out_of_range_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    for port in ("99999", "-1"):
+        with pytest.raises(SystemExit) as done:
+            main(["sandbox", "--port", port])
+        assert done.value.code == 2
+        assert "0-65535" in capsys.readouterr().err
+
+
+def test_sandbox_port_in_use_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["sandbox", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port}" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+# -- partial and total failures ---------------------------------------------------------------
+
+
+def test_offline_with_an_empty_cache_is_an_error(tmp_path: Path) -> None:
+    result = run_cli("fetch", "balances", VITALIK, "--offline", "--no-progress",
+                     "--cache-dir", str(tmp_path / "empty"), cwd=tmp_path)
+    _one_line_error(result, "not in the cache", "without --offline")
+    assert "PartialResultWarning" not in result.stderr and "Empty DataFrame" not in result.stdout
+
+
+def test_demo_with_nothing_cached_offline_is_an_error(tmp_path: Path) -> None:
+    result = run_cli("demo", "--out", "out", "--offline", "--no-progress",
+                     "--cache-dir", str(tmp_path / "empty"), cwd=tmp_path)
+    _one_line_error(result, "not in the cache")
+    assert ".py:" not in result.stderr  # loader warnings are one line each, no source line
+    assert not (tmp_path / "out").exists()
+
+
+def test_partial_failure_is_a_one_line_notice(tmp_path: Path) -> None:
+    cache = str(tmp_path / "cache")
+    assert run_cli("fetch", "balances", VITALIK, "--cache-dir", cache, "--no-progress",
+                   cwd=tmp_path).returncode == 0  # ethereum only: base is not cached
+    result = run_cli("fetch", "balances", VITALIK, "--chain", "ethereum", "base", "--offline",
+                     "--cache-dir", cache, "--no-progress", "-o", "bal.parquet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    notices = [line for line in result.stderr.splitlines() if "warning" in line.lower()]
+    assert notices == [
+        f"inchframe: warning: 2 of 4 request(s) failed (2 OfflineCacheMiss); the output holds "
+        f"the {len(ifr.read_parquet(tmp_path / 'bal.parquet'))} row(s) that arrived"
+    ]
+    assert "PartialResultWarning" not in result.stderr and ".py:" not in result.stderr
+    quiet = run_cli("fetch", "balances", VITALIK, "--chain", "ethereum", "base", "--offline",
+                    "--cache-dir", cache, "--no-progress", "--errors", "ignore", cwd=tmp_path)
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr
+    strict = run_cli("fetch", "balances", VITALIK, "--chain", "ethereum", "base", "--offline",
+                     "--cache-dir", cache, "--no-progress", "--errors", "raise", "-o", "x.csv",
+                     cwd=tmp_path)
+    _one_line_error(strict, "not in the cache")
+    assert not (tmp_path / "x.csv").exists()
+
+
+# -- cache directory ------------------------------------------------------------------------
+
+
+def test_cache_dir_that_cannot_exist_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    for action in ("info", "clear"):
+        _one_line_error(run_cli("cache", action, "--cache-dir", "file", cwd=tmp_path),
+                        "file", "not a directory")
+        _one_line_error(run_cli("cache", action, "--cache-dir", "file/sub", cwd=tmp_path),
+                        "file/sub", "file is a file")
+
+
+@pytest.mark.skipif(not Path("/proc/1").is_dir(), reason="needs Linux /proc")
+def test_cache_dir_that_cannot_be_created_is_an_error(tmp_path: Path) -> None:
+    _one_line_error(run_cli("cache", "info", "--cache-dir", "/proc/1/nope", cwd=tmp_path),
+                    "/proc/1/nope", "cannot be created")
+
+
+def test_missing_cache_dir_is_an_empty_cache(tmp_path: Path) -> None:
+    info = run_cli("cache", "info", "--cache-dir", "new/cache", cwd=tmp_path)
+    assert info.returncode == 0 and "entries:    0" in info.stdout
+    assert not (tmp_path / "new").exists()  # read-only: nothing created

@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bool_flag = argparse.BooleanOptionalAction
     g = parser.add_argument_group("server")
     g.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    g.add_argument("--port", type=int, default=8765, help="port (0 = any free port; default 8765)")
+    g.add_argument("--port", type=_port, default=8765,
+                   help="port (0 = any free port; default 8765)")
     g = parser.add_argument_group("universe")
     g.add_argument("--seed", type=int, help=f"universe seed (default {_DEFAULTS.seed})")
     g.add_argument("--now", type=_now,
@@ -101,16 +102,36 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
             if getattr(args, name, None) is not None}
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535; 0 = any free)")
+    return port
+
+
 def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted (Ctrl-C or SIGTERM); print the base URL first. Returns 0."""
+    """Serve until interrupted (Ctrl-C or SIGTERM); print the base URL first.
+
+    Returns 0; 2 for a bad option value (a usage error); 1 when the port cannot be bound (in
+    use, no permission: a problem of the machine, not of the command line).
+    """
     from .server import Sandbox
 
     try:
         sandbox = Sandbox(host=args.host, port=args.port, **options_from_args(args))
-        sandbox.start()
-    except (ValueError, TypeError, OSError) as error:
+    except (ValueError, TypeError) as error:
         print(f"inchframe sandbox: {error}", file=sys.stderr)
         return 2
+    try:
+        sandbox.start()
+    except (OSError, OverflowError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        print(f"inchframe sandbox: cannot serve on {args.host}:{args.port}: {reason}",
+              file=sys.stderr)
+        return 1
     print(sandbox.url, flush=True)
     stop = threading.Event()
     previous = None

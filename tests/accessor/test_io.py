@@ -259,6 +259,37 @@ def test_killed_before_replace_keeps_old_file(tmp_path: Path) -> None:
     assert leftovers and all(n.startswith(".") and not n.endswith(".parquet") for n in leftovers)
 
 
+def test_replace_partitions_replaces_only_what_the_batch_holds(tmp_path: Path) -> None:
+    root = tmp_path / "snapshots"
+    day1 = F.tokens_snapshot().inch.with_snapshot_time("2026-05-01T12:00Z")
+    day2 = F.tokens_snapshot().inch.with_snapshot_time("2026-05-02T12:00Z")
+    chains = sorted(day2["chain_id"].unique())
+    assert len(chains) >= 2
+    day1.inch.to_parquet(root, partition_by=PARTS, mode="replace_partitions")  # a new dataset
+    day2.inch.to_parquet(root, partition_by=PARTS, mode="append")
+    # day 2 taken again, one chain only and with its values changed
+    again = day2[day2["chain_id"] == chains[0]].reset_index(drop=True)
+    again["value_usd"] = again["value_usd"] * 2
+    again.inch.to_parquet(root, partition_by=PARTS, mode="replace_partitions")
+
+    back = read_parquet(root)
+    assert not back.duplicated(ROW_KEY).any()
+    assert len(back) == len(day1) + len(day2)
+    first = chains[0]
+    got = back[(back.snapshot_date == "2026-05-02") & (back.chain_id == first)]
+    assert sorted(got.value_usd) == sorted(again.value_usd)
+    kept = back[(back.snapshot_date == "2026-05-02") & (back.chain_id != first)]
+    assert len(kept) == (day2.chain_id != first).sum()  # chains the re-run did not fetch stay
+    assert len(back[back.snapshot_date == "2026-05-01"]) == len(day1)
+    assert all(not p.name.startswith((".", "_")) for p in _files(root))
+    assert not [p for p in tmp_path.rglob(".*")]  # no staging or old directory left behind
+    with pytest.raises(InputError, match="needs a dataset"):
+        day1.inch.to_parquet(tmp_path / "one.parquet", mode="replace_partitions")
+    changed = again.astype({"value_usd": "string"})
+    with pytest.raises(InputError, match="value_usd"):
+        changed.inch.to_parquet(root, partition_by=PARTS, mode="replace_partitions")
+
+
 def test_killed_mid_append_leaves_dataset_readable(tmp_path: Path) -> None:
     root = tmp_path / "ds"
     old = F.tokens_snapshot().inch.with_snapshot_time("2026-05-01T00:00Z")
