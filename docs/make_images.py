@@ -1,6 +1,7 @@
 """Render the images of docs/plotting.md from the synthetic frames of tests/accessor/frames.py.
 
     python docs/make_images.py            # writes docs/images/*.png
+    python docs/make_images.py composition_stacked.png   # only the named images
 
 Swap the frames for sandbox or live data (``ifr.portfolio.tokens(...)``) to regenerate them
 from real responses; the plot calls stay the same.
@@ -26,7 +27,7 @@ from tests.accessor import frames as F  # noqa: E402
 OUT = ROOT / "docs" / "images"
 
 
-def main() -> None:
+def main(names: list[str] | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     tokens = F.tokens_snapshot()
     protocols = F.protocols_snapshot()
@@ -43,7 +44,12 @@ def main() -> None:
         "pnl_chain.png": lambda: metrics.inch.plot.pnl(by="chain"),
         "pnl_symbol.png": lambda: metrics.inch.plot.pnl(by="symbol", snapshot=tokens),
     }
+    unknown = sorted(set(names or ()) - set(shots))
+    if unknown:
+        raise SystemExit(f"unknown image(s): {', '.join(unknown)}; known: {', '.join(shots)}")
     for name, draw in shots.items():
+        if names and name not in names:
+            continue
         ax = draw()
         ax.figure.savefig(OUT / name, dpi=100)
         plt.close(ax.figure)
@@ -51,4 +57,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

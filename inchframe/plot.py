@@ -140,7 +140,9 @@ def composition(
 
     ``kind="bar"``: horizontal bars labelled with USD and percent. ``"donut"``: a ring with
     percent labels and a legend (USD and percent) beside it, the total in the middle.
-    ``"stacked"``: one bar per ``stack`` (``"wallet"`` or ``"chain"``), split by ``by``.
+    ``"stacked"``: one bar per ``stack`` (``"wallet"`` or ``"chain"``), split by ``by``, with
+    the USD total on each bar and each segment's percent of its bar inside it (segments too
+    thin for the text stay unlabelled).
     The ``top`` largest keys are shown, the rest summed into a grey "Other".
     """
     import inchframe.accessor  # noqa: F401 - registers df.inch
@@ -251,6 +253,52 @@ def _composition_donut(
     return ax
 
 
+_STACK_WIDTH = 0.65
+_SEGMENT_FONTSIZE = 8
+
+
+def _segment_percent_labels(
+    ax: Axes,
+    segments: list[tuple[int, float, float, str]],
+    totals: list[float],
+    colors: dict[str, Any],
+) -> None:
+    """Each segment's share of its bar, centred in it, when the segment can hold the text.
+
+    A segment gets a label only when it is at least ~1.4 lines of text tall and its bar is wide
+    enough for the text, measured on the Axes' current size (tiny segments stay unlabelled, so
+    labels never overlap); the legend and the bar totals carry the rest.
+    """
+    fig = ax.figure
+    box = ax.get_position()
+    height_pt = box.height * fig.get_figheight() * 72
+    width_pt = box.width * fig.get_figwidth() * 72
+    low, high = ax.get_ylim()
+    left, right = ax.get_xlim()
+    if not (height_pt > 0 and high > low and right > left):
+        return
+    min_height = 1.4 * _SEGMENT_FONTSIZE / height_pt * (high - low)
+    bar_pt = _STACK_WIDTH / (right - left) * width_pt
+    for xi, base, height, key in segments:
+        total = totals[xi]
+        if not (height > 0 and total > 0) or height < min_height:
+            continue
+        share = height / total
+        text = f"{share:.0%}" if share >= 0.01 else "<1%"
+        if bar_pt < 0.62 * _SEGMENT_FONTSIZE * len(text) + 4:
+            continue
+        ax.text(
+            xi,
+            base + height / 2,
+            text,
+            ha="center",
+            va="center",
+            fontsize=_SEGMENT_FONTSIZE,
+            color=_text_color(colors[key]),
+            clip_on=True,
+        )
+
+
 def _composition_stacked(
     frame: pd.DataFrame,
     col: str,
@@ -285,6 +333,7 @@ def _composition_stacked(
     ax = _new_axes(ax, (max(6.5, 1.3 * len(table) + 4.5), 5.5))
     x = range(len(table))
     bottom = [0.0] * len(table)
+    segments: list[tuple[int, float, float, str]] = []  # (x, bottom, height, key) to label
     for key in table.columns:
         heights = table[key].to_numpy()
         ax.bar(
@@ -292,13 +341,16 @@ def _composition_stacked(
             heights,
             bottom=bottom,
             color=colors[key],
-            width=0.65,
+            width=_STACK_WIDTH,
             label=_display(key, col),
             edgecolor="white",
             linewidth=0.6,
         )
+        segments += [(xi, b, h, key) for xi, b, h in zip(x, bottom, heights, strict=True)]
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     top_value = max(bottom) if bottom else 0.0
+    ax.set_ylim(0, top_value * 1.1)
+    _segment_percent_labels(ax, segments, bottom, colors)
     for xi, height in zip(x, bottom, strict=True):
         ax.text(
             xi,
@@ -315,7 +367,6 @@ def _composition_stacked(
         rotation=0 if len(table) <= 5 else 30,
         ha="center" if len(table) <= 5 else "right",
     )
-    ax.set_ylim(0, top_value * 1.1)
     _usd_axis(ax.yaxis)
     ax.set_ylabel("value (USD)")
     by_what = "wallet" if stack == "wallet" else "chain"

@@ -33,8 +33,7 @@ def test_composition_kinds(tmp_path: Path, kind: str, by: str) -> None:
         texts += [t.get_text() for t in ax.get_legend().get_texts()]
     joined = " ".join(texts)
     assert "$" in joined
-    if kind != "stacked":
-        assert "%" in joined
+    assert "%" in joined
     if by == "symbol":
         assert "Other" in joined
 
@@ -47,6 +46,35 @@ def test_composition_bar_labels_match_shares() -> None:
     first = comp.iloc[0]
     assert labels[0] == f"{P.format_usd(first.value_usd)} · {first.share:.1%}"
     assert [t.get_text() for t in ax.get_yticklabels()][-1] == "Other"
+
+
+def test_composition_stacked_percent_labels(tmp_path: Path) -> None:
+    # wallet A: ETH 60%, USDC 39.7%, DAI 0.3% (too thin for a label); wallet B: ETH 50%, USDC 50%
+    rows = [
+        (F.VITALIK, "ETH", 60_000.0),
+        (F.VITALIK, "USDC", 39_700.0),
+        (F.VITALIK, "DAI", 300.0),
+        (F.BINANCE, "ETH", 20_000.0),
+        (F.BINANCE, "USDC", 20_000.0),
+    ]
+    frame = pd.DataFrame(rows, columns=["wallet", "symbol", "value_usd"]).assign(chain_id=1)
+    ax = frame.inch.plot.composition(by="symbol", kind="stacked", stack="wallet")
+    assert _save(ax, tmp_path / "stacked.png") > 5_000
+    texts = [t.get_text() for t in ax.texts]
+    assert sorted(t for t in texts if t.endswith("%")) == ["40%", "50%", "50%", "60%"]
+    assert {"$100k", "$40k"} <= set(texts)  # bar totals on top, as before
+    by_x = {}
+    for t in ax.texts:
+        if t.get_text().endswith("%"):
+            x, y = t.get_position()
+            by_x.setdefault(round(x), []).append(y)
+            assert t.get_ha() == "center" and t.get_va() == "center"
+    # each label is centred in its segment (ETH at the bottom, then USDC); the DAI sliver on top
+    # of wallet A gets none
+    assert sorted(by_x[0]) == pytest.approx([30_000.0, 79_850.0])
+    assert sorted(by_x[1]) == pytest.approx([10_000.0, 30_000.0])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "DAI" in legend  # unlabelled segments stay identifiable through the legend
 
 
 def test_given_axes_is_used_and_returned(tmp_path: Path) -> None:

@@ -103,18 +103,42 @@ def _get(sb: Sandbox, path: str) -> Any:
     return reply.json()
 
 
-@pytest.mark.parametrize("group", range(4))
+HTTP_CHUNK = 20  #: addresses per portfolio call (under the API's cap of 50)
+HTTP_GROUPS = len(WALLETS) // HTTP_CHUNK  #: 15 calls' worth: all 300 wallets over HTTP
+BALANCE_CHAINS = 2  #: chains per group checked against the Balance API (rotating, all covered)
+PNL_TIMERANGES = ("1day", "1month", "1year")
+STETH = "0xae7ab96520de3a18e5e111b5eaab095312d7fe84"
+
+
+def _balance_chains(chains: list[int], group: int) -> list[int]:
+    return [chains[(group * BALANCE_CHAINS + i) % len(chains)] for i in range(BALANCE_CHAINS)]
+
+
+def test_http_groups_cover_all_wallets(sandbox: Sandbox) -> None:
+    assert sandbox.options.max_addresses >= HTTP_CHUNK
+    groups = [WALLETS[g * HTTP_CHUNK:(g + 1) * HTTP_CHUNK] for g in range(HTTP_GROUPS)]
+    assert sorted(w for g in groups for w in g) == sorted(WALLETS)
+    assert len({w.lower() for w in WALLETS}) == len(WALLETS) == 300
+    chains = sandbox.universe.chains("portfolio")
+    checked = {_balance_chains(chains, g)[i] for g in range(HTTP_GROUPS)
+               for i in range(BALANCE_CHAINS)}
+    assert checked == set(chains)
+
+
+@pytest.mark.parametrize("group", range(HTTP_GROUPS))
 def test_http_consistency(sandbox: Sandbox, group: int) -> None:
     u = sandbox.universe
-    wallets = WALLETS[group * 3:(group + 1) * 3]
+    wallets = WALLETS[group * HTTP_CHUNK:(group + 1) * HTTP_CHUNK]
     lower = [w.lower() for w in wallets]
     query = addresses_query(*wallets)
     current = _get(sandbox, f"{V5}/general/current_value{query}")["result"]
     tokens = _get(sandbox, f"{V5}/tokens/snapshot{query}")["result"]
     protocols = _get(sandbox, f"{V5}/protocols/snapshot{query}")["result"]
+    assert {r["address"] for r in tokens} == set(lower)  # every wallet holds something
 
-    # Balance raw = snapshot amount x 10**decimals; value = amount x price.
-    for chain in {row["chain"] for row in tokens} | {1}:
+    # Balance raw = snapshot amount x 10**decimals; value = amount x price (every wallet of the
+    # group, on a few chains that rotate between groups so all chains get checked).
+    for chain in _balance_chains(u.chains("portfolio"), group):
         for wallet in wallets:
             balances = _get(sandbox, f"/balance/v1.2/{chain}/balances/{wallet}")
             assert len(balances) == len(u.tokens(chain))
@@ -155,8 +179,18 @@ def test_http_consistency(sandbox: Sandbox, group: int) -> None:
     proto_total = sum(x["value_usd"] for r in proto for x in r["result"] if x["chain_id"] is None)
     assert _close(proto_total, categories["protocols"], 1.0)
 
-    # PnL: general = erc20 + protocols; chart starts at total - profit; metrics sum up.
-    for timerange in ("1day", "1month", "1year"):
+    # PnL: general = erc20 + protocols; chart starts at total - profit; metrics sum up. The
+    # large token metrics and erc20 details payloads are checked on one timerange per group
+    # (rotating: 100 wallets each); the 1year groups call token metrics without timerange (its
+    # default). Token rows whose index is also a position's (the sandbox defect pinned by
+    # test_token_rows_and_positions_have_distinct_indices: stETH vs Lido on Ethereum) carry the
+    # position's profit in token metrics and erc20 details, while erc20 PnL leaves it out: added
+    # back here explicitly, and only for that known case.
+    position_ids = {r["index"] for r in protocols}
+    lido_ids = {r["index"] for r in protocols
+                if r["protocol_group_id"] == "lido" and r["contract_address"] == STETH}
+    detailed = PNL_TIMERANGES[group % len(PNL_TIMERANGES)]
+    for timerange in PNL_TIMERANGES:
         q = addresses_query(*wallets, timerange=timerange)
         pnl = {name: _get(sandbox, f"{V4}{path}{q}")["result"][0]["abs_profit_usd"]
                for name, path in (("all", "/general/profit_and_loss"),
@@ -167,18 +201,39 @@ def test_http_consistency(sandbox: Sandbox, group: int) -> None:
             chart = _get(sandbox, path + q)["result"]
             assert _close(chart[-1]["value_usd"], total, 1.0)
             assert _close(chart[0]["value_usd"], total - pnl["all"], 1.0)
-        metrics = _get(sandbox, f"{V5}/tokens/metrics{q}")["result"]
-        assert _close(sum(r["profit_abs_usd"] for r in metrics), pnl["tokens"], 1.0)
-        details = _get(sandbox, f"{V4}/overview/erc20/details{q}")["result"]
-        assert _close(sum(r["abs_profit_usd"] for r in details), pnl["tokens"], 1.0)
         if timerange == "1year":  # protocols metrics default to 1year
             metrics = _get(sandbox, f"{V5}/protocols/metrics{query}")["result"]
             assert _close(sum(r["profit_abs_usd"] for r in metrics), pnl["protocols"], 1.0)
             assert {r["index"] for r in metrics} == {r["index"] for r in protocols}
+        if timerange != detailed:
+            continue
+        metrics = _get(sandbox, f"{V5}/tokens/metrics{query if timerange == '1year' else q}")
+        token_metrics = metrics["result"]
+        assert {r["index"] for r in token_metrics} & position_ids <= lido_ids
+        shadowed = sum(r["profit_abs_usd"] for r in token_metrics if r["index"] in position_ids)
+        tokens_pnl = pnl["tokens"] + shadowed
+        assert _close(sum(r["profit_abs_usd"] for r in token_metrics), tokens_pnl, 1.0)
+        details = _get(sandbox, f"{V4}/overview/erc20/details{q}")["result"]
+        assert _close(sum(r["abs_profit_usd"] for r in details), tokens_pnl, 1.0)
 
     # Token metrics share the snapshot's index.
-    metrics = _get(sandbox, f"{V5}/tokens/metrics{query}")["result"]
-    assert {r["index"] for r in tokens} <= {r["index"] for r in metrics}
+    assert {r["index"] for r in tokens} <= {r["index"] for r in token_metrics}
+
+
+@pytest.mark.xfail(strict=True, reason="sandbox defect: a held or closed stETH token row and "
+                   "the wallet's Lido position on chain 1 share one index (contract stETH, "
+                   "token_id 0), so the position's profit replaces the token's")
+def test_token_rows_and_positions_have_distinct_indices() -> None:
+    u = UNIVERSE
+    shared = []
+    for wallet in WALLETS:
+        for chain in u.chains("portfolio"):
+            tokens = {u.token_index(chain, wallet, h.token.address)
+                      for h in u.holdings(chain, wallet)}
+            tokens |= {c.index for c in u.closed_tokens(chain, wallet)}
+            shared += [(wallet, chain, p.group.id) for p in u.positions(chain, wallet)
+                       if p.index in tokens]
+    assert shared == []
 
 
 def test_balance_endpoints_agree(sandbox: Sandbox) -> None:
