@@ -17,7 +17,13 @@ Value rules shared by every converter (documented in docs/frames-portfolio.md):
 - identity fields (the ones that say *which* row: chain, wallet, token address, position index,
   timestamp of a chart point) are required: a missing or unusable one raises
   :class:`~inchframe.errors.PayloadError` naming the endpoint and the field path;
-- measure and description fields (amounts, prices, USD values, names) are optional: absent or
+- the core measures the contract requires on every row (``value_usd``, ``amount``,
+  ``price_usd``/``price_to_usd``, ``abs_profit_usd``/``profit_abs_usd``, ``roi``, ``asset_sign``,
+  ``debt``, the protocol id; the list per endpoint is in docs/frames-portfolio.md) must be
+  *present*: an absent one raises :class:`~inchframe.errors.PayloadError` naming the endpoint and
+  the field path (a field dropped by drift would otherwise turn into NaN and wrong totals), while
+  an explicit JSON ``null`` still gives NaN / NA (the API saying it does not know);
+- other measure and description fields (names, icons, apr, fees...) are optional: absent or
   null gives NaN / NA; a value of the wrong type (a list where a number belongs) is a PayloadError;
 - unknown fields are kept as extra columns and reported once per call with
   :func:`~inchframe.frames._parse.warn_unknown_fields`.
@@ -322,6 +328,24 @@ def require_key(item: Mapping[str, Any], names: Sequence[str], endpoint: str, wh
             return item[name]
     alt = f" (or {', '.join(names[1:])})" if len(names) > 1 else ""
     raise PayloadError(endpoint, f"{where}.{names[0]}", f"required field is missing{alt}")
+
+
+def require_first(item: Mapping[str, Any], names: Sequence[str], endpoint: str,
+                  where: str) -> tuple[str, Any]:
+    """``(name, value)`` of the first of ``names`` present in ``item`` (the value may be None);
+    a PayloadError naming ``where.names[0]`` when none is present."""
+    for name in names:
+        if name in item:
+            return name, item[name]
+    require_key(item, names, endpoint, where)  # raises
+    raise AssertionError  # pragma: no cover
+
+
+def required_float(item: Mapping[str, Any], names: Sequence[str], endpoint: str,
+                   where: str) -> float:
+    """A required measure: must be present (under one of ``names``); ``null`` gives NaN."""
+    name, value = require_first(item, names, endpoint, where)
+    return to_float(value, endpoint, f"{where}.{name}")
 
 
 def first_of(item: Mapping[str, Any], names: Sequence[str]) -> tuple[str, Any]:

@@ -10,6 +10,11 @@ under ``meta``; ``price_to_usd`` or ``price_usd``; ``chain_id`` as an int, a num
 ``Chain`` enum object; supported_chains as ints or objects; supported_protocols in any list or
 mapping shape.
 
+Required (absent = PayloadError naming the field; JSON null = NaN / NA): ``value_usd`` of every
+current-value entry and chart point, ``abs_profit_usd``/``profit_abs_usd`` and ``roi`` of every
+profit-and-loss and details item, ``protocol``/``debt``/``underlying_tokens`` of protocol details,
+``amount`` and ``price_to_usd`` of every token (docs/frames-portfolio.md, "Required fields").
+
 v4 has no position index: :func:`protocols_details` synthesises ``position_index`` =
 ``"v4:" + blake2b-64(chain_id|contract_address|token_id|sorted addresses)`` in hex (stable
 across runs; never equal to a v5 index).
@@ -197,7 +202,7 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
             row = {
                 "dimension": "address", "key": wallet, "label": wallet, "wallet": wallet,
                 "wallets": ctx.wallets, "chain_id": ctx.chain_id if chain_id is None else chain_id,
-                "value_usd": P.to_float(item.get("value_usd"), endpoint, f"{where}.value_usd"),
+                "value_usd": P.required_float(item, ("value_usd",), endpoint, where),
             }
             row.update(builder.extras(item, known))
             builder.append(row)
@@ -232,9 +237,7 @@ def _grouped_value(responses: P.Batch, endpoint: str, schema: FrameSchema,
                 ew = f"{where}.result[{j}]"
                 entry = P.mapping_at(entry, endpoint, ew)
                 chain_id = _chain_or_none(entry, endpoint, ew)
-                row = {**base,
-                       "value_usd": P.to_float(entry.get("value_usd"), endpoint,
-                                               f"{ew}.value_usd")}
+                row = {**base, "value_usd": P.required_float(entry, ("value_usd",), endpoint, ew)}
                 if chain_id is None:
                     row.update(dimension=dimension, chain_id=ctx.chain_id)
                 else:
@@ -276,10 +279,10 @@ def _pnl(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataFrame
             where = f"result[{i}]"
             item = P.mapping_at(item, endpoint, where)
             chain_id = _chain_or_none(item, endpoint, where)
-            profit_name, profit = P.first_of(item, ("abs_profit_usd", "profit_abs_usd"))
             row = {**base,
-                   "profit_usd": P.to_float(profit, endpoint, f"{where}.{profit_name}"),
-                   "roi": P.to_float(item.get("roi"), endpoint, f"{where}.roi")}
+                   "profit_usd": P.required_float(item, ("abs_profit_usd", "profit_abs_usd"),
+                                                  endpoint, where),
+                   "roi": P.required_float(item, ("roi",), endpoint, where)}
             if chain_id is None:
                 row.update(dimension="total", key="total", label="All chains",
                            chain_id=ctx.chain_id)
@@ -363,7 +366,14 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
                                                      f"{where}.addresses"))
                 ]
             g = item.get
-            profit_name, profit = P.first_of(item, ("profit_abs_usd", "abs_profit_usd"))
+            # required by the contract and needed for correct totals (absent = PayloadError)
+            protocol = P.to_str(P.require_key(item, ("protocol",), endpoint, where), endpoint,
+                                f"{where}.protocol")
+            debt = P.to_bool(P.require_key(item, ("debt",), endpoint, where), endpoint,
+                             f"{where}.debt")
+            value = P.required_float(item, ("value_usd",), endpoint, where)
+            profit = P.required_float(item, ("profit_abs_usd", "abs_profit_usd"), endpoint, where)
+            roi = P.required_float(item, ("roi",), endpoint, where)
             apr_name, apr = P.first_of(item, ("weighted_apr", "apr"))
             info = g("info")
             pos = {
@@ -372,7 +382,7 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
                 "wallets": ",".join(addresses) if addresses else ctx.wallets,
                 "position_index": P.synthetic_index(chain_id, contract, token_id,
                                                     addresses or ctx.addresses),
-                "protocol": P.to_str(g("protocol"), endpoint, f"{where}.protocol"),
+                "protocol": protocol,
                 "protocol_name": P.to_str(g("protocol_name"), endpoint, f"{where}.protocol_name"),
                 "position_type": P.to_str(g("contract_type"), endpoint, f"{where}.contract_type"),
                 "position_subtype": P.to_str(g("sub_contract_type"), endpoint,
@@ -383,13 +393,13 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
                 "token_id": token_id,
                 "position_token": P.to_address(g("token_address"), endpoint,
                                                f"{where}.token_address", required=False),
-                "is_debt": bool(P.to_bool(g("debt"), endpoint, f"{where}.debt")),
-                "position_value_usd": P.to_float(g("value_usd"), endpoint, f"{where}.value_usd"),
+                "is_debt": bool(debt),
+                "position_value_usd": value,
                 "status": P.to_int(g("status"), endpoint, f"{where}.status"),
                 "is_whitelisted": P.to_int(g("is_whitelisted"), endpoint,
                                            f"{where}.is_whitelisted"),
-                "profit_usd": P.to_float(profit, endpoint, f"{where}.{profit_name}"),
-                "roi": P.to_float(g("roi"), endpoint, f"{where}.roi"),
+                "profit_usd": profit,
+                "roi": roi,
                 "apr": P.to_float(apr, endpoint, f"{where}.{apr_name}"),
                 "holding_time_days": P.to_int(g("holding_time_days"), endpoint,
                                               f"{where}.holding_time_days"),
@@ -422,21 +432,23 @@ def tokens_details(responses: P.Batch) -> pd.DataFrame:
         for i, item in enumerate(_items(payload, endpoint)):
             where = f"result[{i}]"
             item = P.mapping_at(item, endpoint, where)
-            chain_id = _chain_or_none(item, endpoint, where, required=False)
+            chain_id = _chain_or_none(item, endpoint, where)
             token_name, token = P.first_of(item, ("contract_address", "address"))
             if token_name not in item:
                 raise PayloadError(endpoint, f"{where}.contract_address",
                                    "required field is missing")
             if token is None:
                 raise PayloadError(endpoint, f"{where}.{token_name}", "required field is null")
-            profit_name, profit = P.first_of(item, ("abs_profit_usd", "profit_abs_usd"))
-            # parse_token reads symbol/name/decimals/amount/price/value the same way as v5.
+            profit = P.required_float(item, ("abs_profit_usd", "profit_abs_usd"), endpoint, where)
+            roi = P.required_float(item, ("roi",), endpoint, where)
+            # parse_token reads symbol/name/decimals/amount/price/value the same way as v5
+            # (amount and price_to_usd required).
             fields = {k: v for k, v in item.items() if k in TOKEN_FIELDS}
             tok = parse_token({**fields, "address": token}, endpoint, where, builder)
             row = {**base, **tok,
                    "chain_id": ctx.chain_id if chain_id is None else chain_id,
-                   "profit_usd": P.to_float(profit, endpoint, f"{where}.{profit_name}"),
-                   "roi": P.to_float(item.get("roi"), endpoint, f"{where}.roi"),
+                   "profit_usd": profit,
+                   "roi": roi,
                    "status": P.to_int(item.get("status"), endpoint, f"{where}.status")}
             row.update(builder.extras(item, _ERC20_FIELDS))
             builder.append(row)

@@ -193,16 +193,16 @@ TOKEN_FIELDS = frozenset({
 def parse_token(tok: Any, endpoint: str, where: str, builder: P.RowBuilder) -> dict[str, Any]:
     """One TokenBalance (v5) or ProtocolUnderlyingTokenResponseItem (v4) as row values.
 
-    ``address`` is required; ``price_usd`` or ``price_to_usd``; ``value_usd`` = amount x price
+    ``address``, ``amount`` and ``price_usd`` (or ``price_to_usd``) must be present (an absent
+    one is a PayloadError; ``null`` amounts and prices give NaN); ``value_usd`` = amount x price
     when absent. The token's own ``chain``/``chain_id`` is accepted and otherwise ignored (the
     row takes the position's chain).
     """
     tok = P.mapping_at(tok, endpoint, where)
     address = P.to_address(P.require_key(tok, ("address",), endpoint, where), endpoint,
                            f"{where}.address")
-    amount = P.to_float(tok.get("amount"), endpoint, f"{where}.amount")
-    price_name, price_raw = P.first_of(tok, ("price_usd", "price_to_usd"))
-    price = P.to_float(price_raw, endpoint, f"{where}.{price_name}")
+    amount = P.required_float(tok, ("amount",), endpoint, where)
+    price = P.required_float(tok, ("price_usd", "price_to_usd"), endpoint, where)
     if tok.get("value_usd") is None:
         value = amount * price
     else:
@@ -239,13 +239,21 @@ def _position(item: Any, ctx: P.Ctx, endpoint: str, where: str,
                      f"{where}.index", required=True)
     address = P.to_address(P.require_key(item, ("address",), endpoint, where), endpoint,
                            f"{where}.address")
-    sign = P.to_int(item.get("asset_sign"), endpoint, f"{where}.asset_sign")
+    # required by the contract and needed for correct totals: which contract, which protocol,
+    # debt or asset, how much (absent = PayloadError; present null = NA / NaN)
+    contract = P.to_address(P.require_key(item, ("contract_address",), endpoint, where),
+                            endpoint, f"{where}.contract_address", required=False)
+    protocol = P.to_str(P.require_key(item, ("protocol_group_id",), endpoint, where), endpoint,
+                        f"{where}.protocol_group_id")
+    sign = P.to_int(P.require_key(item, ("asset_sign",), endpoint, where), endpoint,
+                    f"{where}.asset_sign")
+    value = P.required_float(item, ("value_usd",), endpoint, where)
     g = item.get
     row = {
         "chain_id": chain_id,
         "wallet": P.wallet_for(address, ctx),
         "position_index": index,
-        "protocol": P.to_str(g("protocol_group_id"), endpoint, f"{where}.protocol_group_id"),
+        "protocol": protocol,
         "protocol_name": P.to_str(g("protocol_group_name"), endpoint,
                                   f"{where}.protocol_group_name"),
         "position_type": P.to_str(g("protocol_type"), endpoint, f"{where}.protocol_type"),
@@ -257,13 +265,12 @@ def _position(item: Any, ctx: P.Ctx, endpoint: str, where: str,
                                             f"{where}.protocol_sub_group_name"),
         "protocol_icon": P.to_str(g("protocol_group_icon"), endpoint,
                                   f"{where}.protocol_group_icon"),
-        "contract_address": P.to_address(g("contract_address"), endpoint,
-                                         f"{where}.contract_address", required=False),
+        "contract_address": contract,
         "contract_name": P.to_str(g("contract_name"), endpoint, f"{where}.contract_name"),
         "contract_symbol": P.to_str(g("contract_symbol"), endpoint, f"{where}.contract_symbol"),
         "token_id": P.to_big_int_str(g("token_id"), endpoint, f"{where}.token_id"),
         "is_debt": sign is not None and sign < 0,
-        "position_value_usd": P.to_float(g("value_usd"), endpoint, f"{where}.value_usd"),
+        "position_value_usd": value,
         "status": P.to_int(g("status"), endpoint, f"{where}.status"),
         "locked": P.to_bool(g("locked"), endpoint, f"{where}.locked"),
         "block_number": P.to_int(g("block_number"), endpoint, f"{where}.block_number"),
@@ -290,7 +297,9 @@ def append_position_rows(builder: P.RowBuilder, pos: dict[str, Any], item: Mappi
                          reward_field: str, endpoint: str, where: str) -> None:
     """One row per underlying and reward token of a position (``role``, ``underlying_index``),
     or one bare row when it lists none: the shape v5 protocol snapshots and v4 protocol
-    details share."""
+    details share. ``underlying_tokens`` must be present (``[]`` or null: no tokens); the
+    reward list may be absent."""
+    P.require_key(item, ("underlying_tokens",), endpoint, where)
     n = 0
     for role, field in (("underlying", "underlying_tokens"), ("reward", reward_field)):
         tokens = P.items_of(item.get(field), endpoint, f"{where}.{field}")
@@ -305,8 +314,12 @@ def append_position_rows(builder: P.RowBuilder, pos: dict[str, Any], item: Mappi
 def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
     """``v5.0/tokens/snapshot`` -> :data:`TOKENS_SNAPSHOT` (one row per chain x wallet x token).
 
-    The token is the item's underlying token; an item without underlying tokens gives one row
-    from its ``contract_address``/``contract_symbol``/``contract_name`` and ``value_usd``.
+    The token is the item's underlying token; an item whose ``underlying_tokens`` is empty (or
+    null) gives one row from its ``contract_address``/``contract_symbol``/``contract_name`` and
+    ``value_usd``. Required on every item (absent = PayloadError naming the field, null = NA):
+    ``index``, ``chain``/``chain_id`` (or the request's chain), ``address``,
+    ``contract_address``, ``protocol_group_id``, ``asset_sign``, ``value_usd``,
+    ``underlying_tokens``, and on every token ``address``, ``amount``, ``price_usd``.
 
     Payloads may be parsed JSON or raw response bodies (``bytes``): a batch of raw bodies is read
     by Arrow's JSON reader with an explicit schema (no Python object per row) when every body
@@ -327,8 +340,8 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
         for i, item in enumerate(_items(payload, endpoint)):
             where = f"result[{i}]"
             pos = _position(item, ctx, endpoint, where, builder)
-            tokens = P.items_of(item.get("underlying_tokens"), endpoint,
-                                f"{where}.underlying_tokens")
+            tokens = P.items_of(P.require_key(item, ("underlying_tokens",), endpoint, where),
+                                endpoint, f"{where}.underlying_tokens")
             fallback = {
                 "token": pos["contract_address"], "symbol": pos["contract_symbol"],
                 "name": pos["contract_name"], "value_usd": pos["position_value_usd"],
@@ -396,6 +409,9 @@ _ITEM_TYPE = pa.struct([
     ("reward_tokens", pa.list_(_TOKEN_TYPE)), ("value_usd", _F64), ("locked", pa.bool_()),
 ])
 _SNAPSHOT_SCHEMA = pa.schema([pa.field("result", pa.list_(_ITEM_TYPE))])
+#: Item fields the safe path requires (``address`` is checked by ``ascii_addresses``).
+_REQUIRED_ITEM_FIELDS = ("index", "contract_address", "protocol_group_id", "asset_sign",
+                         "value_usd")
 _CHAIN_NULL = re.compile(rb'"chain"[ \t\r\n]*:[ \t\r\n]*null')
 _ZERO_WALLET = P.ZERO_ADDRESS
 
@@ -437,6 +453,8 @@ def _token_columns(tokens: pa.StructArray) -> dict[str, Any]:
     if f("price_to_usd").null_count != len(tokens):
         raise F.NoFit  # price_usd vs price_to_usd precedence: the safe path decides
     amount, price = f("amount"), f("price_usd")
+    if amount.null_count or price.null_count:
+        raise F.NoFit  # absent (a PayloadError) or null (NaN): Arrow cannot tell, the safe path can
     value = pc.if_else(f("value_usd").is_null(), pc.multiply(amount, price), f("value_usd"))
     return {
         "token": F.ascii_addresses(f("address"), required=True),
@@ -496,8 +514,11 @@ def _snapshot_columns(ctxs: list[P.Ctx], bodies: list[bytes], *, protocols: bool
     f = items.field
     ctx_chain = pa.array([c.chain_id for c in ctxs], type=pa.int64()).take(parent)
     ctx_wallet = pa.array([c.wallet for c in ctxs], type=_STR).take(parent)
-    if f("index").null_count:
-        raise F.NoFit
+    # Arrow reads an absent field as null: a null in a field the safe path requires (absent =
+    # PayloadError, null = NA) sends the batch there.
+    for name in _REQUIRED_ITEM_FIELDS:
+        if f(name).null_count:
+            raise F.NoFit
     address = F.ascii_addresses(f("address"), required=True)
     replace = pc.and_(pc.equal(address, _ZERO_WALLET), pc.is_valid(ctx_wallet))
     sign = f("asset_sign")
@@ -512,7 +533,7 @@ def _snapshot_columns(ctxs: list[P.Ctx], bodies: list[bytes], *, protocols: bool
         "protocol_sub_group": f("protocol_sub_group_id"),
         "protocol_sub_group_name": f("protocol_sub_group_name"),
         "protocol_icon": f("protocol_group_icon"),
-        "contract_address": F.ascii_addresses(f("contract_address"), required=False),
+        "contract_address": F.ascii_addresses(f("contract_address"), required=True),
         "contract_name": f("contract_name"),
         "contract_symbol": f("contract_symbol"),
         "token_id": pc.cast(f("token_id"), _STR),
@@ -526,6 +547,8 @@ def _snapshot_columns(ctxs: list[P.Ctx], bodies: list[bytes], *, protocols: bool
     }
     # rows: underlying tokens, then (protocols only) reward tokens; one row if there are none
     under = f("underlying_tokens")
+    if under.null_count:
+        raise F.NoFit  # absent (a PayloadError) or null (no tokens): the safe path decides
     ulen = _np(pc.fill_null(pc.list_value_length(under), 0), np.int64)
     lists = [under.flatten()]
     rlen = np.zeros(n, dtype=np.int64)
@@ -713,18 +736,19 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
     def parse(ctx: P.Ctx, payload: Any) -> None:
         result = P.mapping_at(unwrap_result(payload, endpoint), endpoint, "result")
         base = {"chain_id": ctx.chain_id, "wallet": ctx.wallet, "wallets": ctx.wallets}
-        if "total" in result:
-            builder.append({**base, "dimension": "total", "key": "total", "label": "Total",
-                            "value_usd": P.to_float(result["total"], endpoint, "result.total")})
+        if not result:
+            return  # {} : nothing to report (a partial object is a PayloadError below)
+        builder.append({**base, "dimension": "total", "key": "total", "label": "Total",
+                        "value_usd": P.required_float(result, ("total",), endpoint, "result")})
         for field, dimension, key_field, label_field in _BREAKDOWNS:
-            entries = P.items_of(result.get(field), endpoint, f"result.{field}")
+            entries = P.items_of(P.require_key(result, (field,), endpoint, "result"), endpoint,
+                                 f"result.{field}")
             for i, entry in enumerate(entries):
                 where = f"result.{field}[{i}]"
                 entry = P.mapping_at(entry, endpoint, where)
                 raw_key = P.require_key(entry, (key_field,), endpoint, where)
                 row = {**base, "dimension": dimension,
-                       "value_usd": P.to_float(entry.get("value_usd"), endpoint,
-                                               f"{where}.value_usd")}
+                       "value_usd": P.required_float(entry, ("value_usd",), endpoint, where)}
                 if dimension == "chain":
                     chain_id = P.to_chain(raw_key, endpoint, f"{where}.{key_field}")
                     row["chain_id"] = chain_id
@@ -766,7 +790,7 @@ def chart_frame(responses: P.Batch, endpoint: str, schema: FrameSchema,
             ts = P.to_unix_seconds(P.require_key(point, ("timestamp",), endpoint, where),
                                    endpoint, f"{where}.timestamp", required=True)
             row = {**base, "timestamp": ts,
-                   "value_usd": P.to_float(point.get("value_usd"), endpoint, f"{where}.value_usd")}
+                   "value_usd": P.required_float(point, ("value_usd",), endpoint, where)}
             row.update(builder.extras(point, known))
             builder.append(row)
 
@@ -826,8 +850,13 @@ def chain_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder,
     return row
 
 
-def protocol_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder) -> dict[str, Any]:
-    """One supported-protocol entry: an object (v5 protocol group) or a bare name (v4 guess)."""
+def protocol_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder, *,
+                 chain_required: bool = False) -> dict[str, Any]:
+    """One supported-protocol entry: an object (v5 protocol group) or a bare name (v4 guess).
+
+    ``chain_required`` (v5, whose contract lists ``chain_id`` as required): an object without
+    ``chain_id`` (or ``chain``) is a PayloadError instead of a row with chain_id NA.
+    """
     if isinstance(item, str):
         return {"protocol": item, "protocol_name": item}
     item = P.mapping_at(item, endpoint, where)
@@ -839,6 +868,8 @@ def protocol_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder) ->
                                           "title"))
     icon_name, icon = P.first_of(item, ("protocol_group_icon", "protocol_icon", "icon",
                                         "icon_url"))
+    if chain_required:
+        P.require_first(item, ("chain_id", "chain"), endpoint, where)
     chain = item.get("chain_id", item.get("chain"))
     row = {
         "chain_id": None if chain is None else P.to_chain(chain, endpoint, f"{where}.chain_id"),
@@ -860,7 +891,8 @@ def supported_protocols(responses: P.Batch) -> pd.DataFrame:
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
         for i, item in enumerate(_items(payload, endpoint)):
-            builder.append(protocol_row(item, endpoint, f"result[{i}]", builder))
+            builder.append(protocol_row(item, endpoint, f"result[{i}]", builder,
+                                        chain_required=True))
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})
