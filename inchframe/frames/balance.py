@@ -1030,12 +1030,21 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
     """:func:`aggregated_frame` of raw bodies, read by Arrow one body at a time (or NoFit)."""
     endpoint = ENDPOINT_AGGREGATED
     contexts = _fast_contexts(pairs, ("chain_id", "spender"), endpoint)
-    parts = [_aggregated_body(bytes(body)) for _, body in pairs]
     token_parts, wallet_keys, token_rows, wallet_rows = [], [], [], []
     chain_of_token, spender_of_token, balances, allowances = [], [], [], []
     offset = 0
-    for context, (tokens, keys, valid, bal, alw) in zip(contexts, parts, strict=True):
+    for context, (_, body) in zip(contexts, pairs, strict=True):
+        # one body at a time: only the columns kept outlive it (a body's Arrow table holds a
+        # struct field per wallet, several times the size of what is kept)
+        tokens, keys, valid, bal, alw = _aggregated_body(body)
         wallet_of_row, token_of_row = np.nonzero(valid)  # wallet-major, tokens in order
+        if not keep_zero and len(bal):
+            # drop the plain zero pairs now: most pairs of a 100-wallet answer are zeros, and
+            # building their rows first costs gigabytes (other zero spellings go in _build)
+            nonzero = pc.or_(pc.not_equal(bal, "0"), pc.not_equal(alw, "0"))
+            keep = np.asarray(nonzero.to_numpy(zero_copy_only=False), dtype=bool)
+            wallet_of_row, token_of_row = wallet_of_row[keep], token_of_row[keep]
+            bal, alw = bal.filter(nonzero), alw.filter(nonzero)
         lowered = [k.lower() for k in keys]
         if len(set(lowered)) != len(lowered):
             raise F.NoFit  # two spellings of one wallet: the safe path groups them
