@@ -283,8 +283,9 @@ def _pnl(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataFrame
                    "profit_usd": P.required_float(item, ("abs_profit_usd", "profit_abs_usd"),
                                                   endpoint, where),
                    "roi": P.required_float(item, ("roi",), endpoint, where)}
-            if chain_id is None:
-                row.update(dimension="total", key="total", label="All chains",
+            if chain_id is None:  # the total of the request's chains: all, or the one asked for
+                scope = (P.chain_label(ctx.chain_id) or str(ctx.chain_id)) if ctx.chain_id else None
+                row.update(dimension="total", key="total", label=scope or "All chains",
                            chain_id=ctx.chain_id)
             else:
                 row.update(dimension="chain", key=str(chain_id),

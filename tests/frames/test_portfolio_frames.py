@@ -361,6 +361,10 @@ def test_v4_profit_and_loss_total_row(name: str) -> None:
     assert pd.isna(df["chain_id"].iloc[0]) and df["chain_id"].iloc[1] == 1
     assert df["profit_usd"].iloc[0] == df["profit_usd"].iloc[1]
     assert (df["timerange"] == "1year").all()
+    assert df["label"].iloc[0] == "All chains"
+    # asked for one chain, the total row is that chain's, and says so
+    one = run(name, chain_id=8453)
+    assert one["label"].iloc[0] == "Base" and one["chain_id"].iloc[0] == 8453
 
 
 def test_v4_protocols_details_values_and_index() -> None:
