@@ -217,21 +217,14 @@ def _cache_dir_problem(directory: Path) -> str | None:
     cannot be read is an error.
     """
     try:
-        if directory.exists():
-            if not directory.is_dir():
-                return "exists and is not a directory"
-            if not os.access(directory, os.R_OK | os.X_OK):
-                return "cannot be read (permission denied)"
-            return None
+        if directory.is_dir() and not os.access(directory, os.R_OK | os.X_OK):
+            return "cannot be read (permission denied)"
     except OSError as error:
         return _os_reason(error)
-    blocker = _blocking_ancestor(directory)
-    if blocker is not None:
-        return f"cannot exist: {blocker} is a file, not a directory"
-    parent = next((p for p in directory.parents if p.exists()), None)
-    if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
-        return f"does not exist and cannot be created ({parent} is not writable)"
-    return None
+    problem = _path_problem(directory, want_dir=True)
+    if problem is None or directory.exists():
+        return problem
+    return f"does not exist and cannot be created: {problem}"
 
 
 def run_cache(args: argparse.Namespace) -> int:
