@@ -109,9 +109,16 @@ def _hex40(*parts: object) -> str:
     return "0x" + hashlib.sha256(_key(parts).encode()).hexdigest()[:40]
 
 
-def position_index(address: str, chain_id: int, contract_address: str, token_id: int) -> str:
-    """The 16-hex-digit position ``index`` of a (holder, chain, contract, token id)."""
+def position_index(address: str, chain_id: int, contract_address: str, token_id: int,
+                   protocol: str = "") -> str:
+    """The 16-hex-digit ``index`` of a (holder, chain, contract, token id[, protocol]) row.
+
+    A protocol position names its protocol group, so a position and a token row on the same
+    contract (stETH held, and the wallet's Lido position) never share an index.
+    """
     text = f"{address.lower()}:{chain_id}:{contract_address.lower()}:{token_id}"
+    if protocol:
+        text += f":{protocol}"
     return "0x" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -497,7 +504,7 @@ class Universe:
                 contract = "0xc36442b4a4522e871399cd717abdd847ab11fe88"
             return Position(
                 chain_id=chain_id, wallet=wallet,
-                index=position_index(wallet, chain_id, contract, token_id),
+                index=position_index(wallet, chain_id, contract, token_id, group.id),
                 group=group, kind=kind, contract_address=contract, token_id=token_id,
                 contract_name=name, contract_symbol=symbol,
                 asset_sign=-1 if kind == "debt" else 1,

@@ -182,13 +182,9 @@ def test_http_consistency(sandbox: Sandbox, group: int) -> None:
     # PnL: general = erc20 + protocols; chart starts at total - profit; metrics sum up. The
     # large token metrics and erc20 details payloads are checked on one timerange per group
     # (rotating: 100 wallets each); the 1year groups call token metrics without timerange (its
-    # default). Token rows whose index is also a position's (the sandbox defect pinned by
-    # test_token_rows_and_positions_have_distinct_indices: stETH vs Lido on Ethereum) carry the
-    # position's profit in token metrics and erc20 details, while erc20 PnL leaves it out: added
-    # back here explicitly, and only for that known case.
+    # default). Token rows and positions never share an index (stETH held next to a Lido
+    # position included), so each profit is counted once.
     position_ids = {r["index"] for r in protocols}
-    lido_ids = {r["index"] for r in protocols
-                if r["protocol_group_id"] == "lido" and r["contract_address"] == STETH}
     detailed = PNL_TIMERANGES[group % len(PNL_TIMERANGES)]
     for timerange in PNL_TIMERANGES:
         q = addresses_query(*wallets, timerange=timerange)
@@ -209,21 +205,17 @@ def test_http_consistency(sandbox: Sandbox, group: int) -> None:
             continue
         metrics = _get(sandbox, f"{V5}/tokens/metrics{query if timerange == '1year' else q}")
         token_metrics = metrics["result"]
-        assert {r["index"] for r in token_metrics} & position_ids <= lido_ids
-        shadowed = sum(r["profit_abs_usd"] for r in token_metrics if r["index"] in position_ids)
-        tokens_pnl = pnl["tokens"] + shadowed
-        assert _close(sum(r["profit_abs_usd"] for r in token_metrics), tokens_pnl, 1.0)
+        assert not {r["index"] for r in token_metrics} & position_ids
+        assert _close(sum(r["profit_abs_usd"] for r in token_metrics), pnl["tokens"], 1.0)
         details = _get(sandbox, f"{V4}/overview/erc20/details{q}")["result"]
-        assert _close(sum(r["abs_profit_usd"] for r in details), tokens_pnl, 1.0)
+        assert _close(sum(r["abs_profit_usd"] for r in details), pnl["tokens"], 1.0)
 
     # Token metrics share the snapshot's index.
     assert {r["index"] for r in tokens} <= {r["index"] for r in token_metrics}
 
 
-@pytest.mark.xfail(strict=True, reason="sandbox defect: a held or closed stETH token row and "
-                   "the wallet's Lido position on chain 1 share one index (contract stETH, "
-                   "token_id 0), so the position's profit replaces the token's")
 def test_token_rows_and_positions_have_distinct_indices() -> None:
+    """stETH held next to a Lido position (same contract, token id 0) gets two indices."""
     u = UNIVERSE
     shared = []
     for wallet in WALLETS:
