@@ -6,15 +6,14 @@ When every payload of a batch is raw, ``balances_frame``, ``allowances_frame``,
 ``protocols_snapshot`` (Portfolio v5.0) first try a fast path: the quote positions of compact flat
 maps found with numpy, with Arrow string arrays laid over the bytes, or Arrow's JSON reader with
 an explicit schema. A body that does not fit the fast path's assumptions raises :class:`NoFit`
-and the whole batch is parsed with :func:`json.loads` and converted by the safe, row-by-row path
-instead. Both paths give identical frames (the tests and the benchmarks check
+and the whole batch is parsed (exactly, as the client does) and converted by the safe,
+row-by-row path instead. Both paths give identical frames (the tests and the benchmarks check
 it with ``pd.testing.assert_frame_equal``), so a fast path never decides an error message: bad
 payloads always reach the safe path, which names the endpoint and the field.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._json import loads_json
 from ..errors import PayloadError
 
 __all__ = [
@@ -72,7 +72,7 @@ def split_raw(responses: Iterable[Any]) -> tuple[Any, bool]:
 
 
 def parse_bodies(pairs: Any, endpoint: str) -> Any:
-    """The batch with its raw bodies parsed by :func:`json.loads` (what the client does);
+    """The batch with its raw bodies parsed as the client parses them (exact integers);
     anything that is not a list of pairs is handed back for the safe path to reject."""
     if not isinstance(pairs, list) or not any(
         isinstance(p, tuple) and len(p) == 2 and is_raw(p[1]) for p in pairs
@@ -82,7 +82,7 @@ def parse_bodies(pairs: Any, endpoint: str) -> Any:
     for pair in pairs:
         if isinstance(pair, tuple) and len(pair) == 2 and is_raw(pair[1]):
             try:
-                payload = json.loads(bytes(pair[1]))
+                payload = loads_json(bytes(pair[1]))
             except ValueError as exc:
                 raise PayloadError(endpoint, "body", f"not valid JSON: {exc}") from None
             out.append((pair[0], payload))

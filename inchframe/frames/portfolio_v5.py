@@ -323,7 +323,7 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
 
     Payloads may be parsed JSON or raw response bodies (``bytes``): a batch of raw bodies is read
     by Arrow's JSON reader with an explicit schema (no Python object per row) when every body
-    fits it, and parsed with :func:`json.loads` for the row-by-row path otherwise. The frame is
+    fits it, and parsed (as the client parses) for the row-by-row path otherwise. The frame is
     the same either way.
     """
     endpoint = "v5.tokens_snapshot"
