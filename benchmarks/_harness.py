@@ -81,8 +81,9 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return elapsed, out
 
 
-def median_times(candidates: dict[str, Callable[[], Any]], repeats: int,
-                 *, once: Sequence[str] = ()) -> dict[str, float]:
+def median_times(
+    candidates: dict[str, Callable[[], Any]], repeats: int, *, once: Sequence[str] = ()
+) -> dict[str, float]:
     """Median seconds per candidate, running them interleaved (A B C A B C ...) so that load
     changes on the machine hit every candidate alike. Names in ``once`` run in the first round
     only (slow baselines at the largest sizes)."""
@@ -128,10 +129,13 @@ def machine() -> dict[str, Any]:
     import pandas
     import pyarrow
 
-    versions = {"python": platform.python_version(), "pandas": pandas.__version__,
-                "pyarrow": pyarrow.__version__, "numpy": numpy.__version__}
-    for name in ("orjson", "requests", "requests_cache", "requests_ratelimiter",
-                 "pyrate_limiter"):
+    versions = {
+        "python": platform.python_version(),
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+        "numpy": numpy.__version__,
+    }
+    for name in ("orjson", "requests", "requests_cache", "requests_ratelimiter", "pyrate_limiter"):
         try:
             from importlib.metadata import version
 

@@ -43,8 +43,10 @@ def static_server(body: bytes, content_type: str = "application/json") -> Iterat
         disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
-            head = (f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            head = (
+                f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
             self.wfile.write(head + body)
 
         def log_message(self, *args: Any) -> None:
@@ -96,20 +98,31 @@ def warm_vs_cold(n_wallets: int = 100, rate: float = 20) -> list[Result]:
     calls = [ep.balances(1, w) for w in wallets]
     out = []
     with Sandbox(rate_limit=rate) as sandbox, tempfile.TemporaryDirectory() as tmp:
-        with Client(KEY, base_url=sandbox.url, cache_dir=f"{tmp}/a", rate=rate,
-                    progress=False) as client:
+        with Client(
+            KEY, base_url=sandbox.url, cache_dir=f"{tmp}/a", rate=rate, progress=False
+        ) as client:
             cold = client.fetch_many(calls, progress=False)
             warm_runs = [client.fetch_many(calls, progress=False) for _ in range(5)]
         assert not cold.failures and all(r.from_cache == len(calls) for r in warm_runs)
         warm = statistics.median(r.elapsed for r in warm_runs)
         ratio = cold.elapsed / warm
-        out.append(Result(NAME, f"warm / cold batch, {len(calls)} requests at R={rate:g}",
-                          warm * 1e3, cold.elapsed * 1e3, "ms", ratio, "≥ 50",
-                          check(ratio, "≥ 50"),
-                          f"Client.fetch_many, median of 5 warm runs; {ratio:.0f}x faster"))
+        out.append(
+            Result(
+                NAME,
+                f"warm / cold batch, {len(calls)} requests at R={rate:g}",
+                warm * 1e3,
+                cold.elapsed * 1e3,
+                "ms",
+                ratio,
+                "≥ 50",
+                check(ratio, "≥ 50"),
+                f"Client.fetch_many, median of 5 warm runs; {ratio:.0f}x faster",
+            )
+        )
         time.sleep(1.1)  # let the server's bucket refill
-        with Client(KEY, base_url=sandbox.url, cache_dir=f"{tmp}/b", rate=rate,
-                    progress=False) as client:
+        with Client(
+            KEY, base_url=sandbox.url, cache_dir=f"{tmp}/b", rate=rate, progress=False
+        ) as client:
             start = time.perf_counter()
             inchframe.balances(wallets, 1, method="per_wallet", client=client)
             cold_s = time.perf_counter() - start
@@ -119,10 +132,19 @@ def warm_vs_cold(n_wallets: int = 100, rate: float = 20) -> list[Result]:
                 frame = inchframe.balances(wallets, 1, method="per_wallet", client=client)
                 warm_s.append(time.perf_counter() - start)
         loader_ratio = cold_s / statistics.median(warm_s)
-        out.append(Result(NAME, "warm / cold loader, inchframe.balances (per_wallet)",
-                          statistics.median(warm_s) * 1e3, cold_s * 1e3, "ms", loader_ratio,
-                          "", None, f"info: {len(calls) + 1} requests, {len(frame):,} rows "
-                          "built each time"))
+        out.append(
+            Result(
+                NAME,
+                "warm / cold loader, inchframe.balances (per_wallet)",
+                statistics.median(warm_s) * 1e3,
+                cold_s * 1e3,
+                "ms",
+                loader_ratio,
+                "",
+                None,
+                f"info: {len(calls) + 1} requests, {len(frame):,} rows built each time",
+            )
+        )
     return out
 
 
@@ -132,17 +154,24 @@ def _alternatives(url: str, tmp: str) -> dict[str, Any]:
 
     from inchframe import _http
 
-    common = {"allowable_codes": (200,), "match_headers": False,
-              "ignored_parameters": ("Authorization",), "expire_after": 300}
+    common = {
+        "allowable_codes": (200,),
+        "match_headers": False,
+        "ignored_parameters": ("Authorization",),
+        "expire_after": 300,
+    }
     sessions = {
         "SQLite WAL, json serializer": CachedSession(
-            backend=SQLiteCache(f"{tmp}/json.sqlite", serializer="json", wal=True), **common),
+            backend=SQLiteCache(f"{tmp}/json.sqlite", serializer="json", wal=True), **common
+        ),
         "filesystem, json serializer": CachedSession(
-            backend=FileCache(f"{tmp}/files", serializer="json"), **common),
+            backend=FileCache(f"{tmp}/files", serializer="json"), **common
+        ),
     }
     sessions["SQLite WAL, inchframe serializer, no checksum"] = CachedSession(
-        backend=SQLiteCache(f"{tmp}/split.sqlite", serializer=_http.cache_serializer(),
-                            wal=True), **common)
+        backend=SQLiteCache(f"{tmp}/split.sqlite", serializer=_http.cache_serializer(), wal=True),
+        **common,
+    )
     for session in sessions.values():
         session.get(url, headers=HEADERS)
     return sessions
@@ -160,8 +189,9 @@ def hit_vs_plain(n: int) -> list[Result]:
     wallets = [payloads.wallet(i) for i in (402, 403)]  # a 200 kB body
     with Sandbox() as sandbox, tempfile.TemporaryDirectory() as tmp:
         call = ep.v5_tokens_snapshot(wallets)
-        url = requests.Request("GET", sandbox.url + call.path,
-                               params=list(call.params)).prepare().url
+        url = (
+            requests.Request("GET", sandbox.url + call.path, params=list(call.params)).prepare().url
+        )
         plain = requests.Session()
         body = plain.get(url, headers=HEADERS).content
         cached = open_cache(Path(tmp) / "inchframe")
@@ -178,30 +208,67 @@ def hit_vs_plain(n: int) -> list[Result]:
         with static_server(body) as static:
             static_url = static + "/portfolio"
             assert plain.get(static_url).content == body
-            t = _interleaved_ms({
-                "static": lambda: plain.get(static_url).content,
-                "sandbox": lambda: plain.get(url, headers=HEADERS).content,
-                "hit": hit,
-                **{name: (lambda s=s: s.get(url, headers=HEADERS).content)
-                   for name, s in alternatives.items()},
-            }, n)
+            t = _interleaved_ms(
+                {
+                    "static": lambda: plain.get(static_url).content,
+                    "sandbox": lambda: plain.get(url, headers=HEADERS).content,
+                    "hit": hit,
+                    **{
+                        name: (lambda s=s: s.get(url, headers=HEADERS).content)
+                        for name, s in alternatives.items()
+                    },
+                },
+                n,
+            )
         cached.close()
         for session in alternatives.values():
             session.close()
         plain.close()
     size = f"{len(body) / 1000:.0f} kB body, median of {n} interleaved"
-    out.append(Result(NAME, "cache hit, time", t["hit"], None, "ms", None, "≤ 1 ms",
-                      t["hit"] <= 1.0, size))
+    out.append(
+        Result(NAME, "cache hit, time", t["hit"], None, "ms", None, "≤ 1 ms", t["hit"] <= 1.0, size)
+    )
     ratio = t["hit"] / t["sandbox"]
-    out.append(Result(NAME, "cache hit / plain keep-alive GET of the sandbox", t["hit"],
-                      t["sandbox"], "ms", ratio, "≤ 0.75", check(ratio, "≤ 0.75"),
-                      size + "; the sandbox renders the body on each request"))
-    out.append(Result(NAME, "cache hit / plain keep-alive GET, static server (transport only)",
-                      t["hit"], t["static"], "ms", t["hit"] / t["static"], "", None,
-                      "info: the same bytes from a server that does no work"))
+    out.append(
+        Result(
+            NAME,
+            "cache hit / plain keep-alive GET of the sandbox",
+            t["hit"],
+            t["sandbox"],
+            "ms",
+            ratio,
+            "≤ 0.75",
+            check(ratio, "≤ 0.75"),
+            size + "; the sandbox renders the body on each request",
+        )
+    )
+    out.append(
+        Result(
+            NAME,
+            "cache hit / plain keep-alive GET, static server (transport only)",
+            t["hit"],
+            t["static"],
+            "ms",
+            t["hit"] / t["static"],
+            "",
+            None,
+            "info: the same bytes from a server that does no work",
+        )
+    )
     for name in alternatives:
-        out.append(Result(NAME, f"hit with {name} / plain GET (static)", t[name],
-                          t["static"], "ms", t[name] / t["static"], "", None, "info"))
+        out.append(
+            Result(
+                NAME,
+                f"hit with {name} / plain GET (static)",
+                t[name],
+                t["static"],
+                "ms",
+                t[name] / t["static"],
+                "",
+                None,
+                "info",
+            )
+        )
     return out
 
 

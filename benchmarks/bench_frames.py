@@ -47,8 +47,9 @@ def _lod_balances(pairs: payloads.Pairs) -> pd.DataFrame:
     rows = []
     for (chain, wallet), body in pairs:
         for token, balance in orjson.loads(body).items():
-            rows.append({"chain_id": chain, "wallet": wallet, "token": token,
-                         "balance_raw": balance})
+            rows.append(
+                {"chain_id": chain, "wallet": wallet, "token": token, "balance_raw": balance}
+            )
     frame = pd.DataFrame(rows)
     frame["balance"] = frame["balance_raw"].astype(float)
     return frame
@@ -59,8 +60,9 @@ def _lod_wallets_and_tokens(pairs: payloads.Pairs) -> pd.DataFrame:
     for (chain,), body in pairs:
         for wallet, tokens in orjson.loads(body).items():
             for token, balance in tokens.items():
-                rows.append({"chain_id": chain, "wallet": wallet, "token": token,
-                             "balance_raw": balance})
+                rows.append(
+                    {"chain_id": chain, "wallet": wallet, "token": token, "balance_raw": balance}
+                )
     frame = pd.DataFrame(rows)
     frame["balance"] = frame["balance_raw"].astype(float)
     return frame
@@ -71,34 +73,58 @@ def _lod_aggregated(pairs: payloads.Pairs) -> pd.DataFrame:
     for (chain, spender), body in pairs:
         for tok in orjson.loads(body):
             for wallet, entry in (tok.get("wallets") or {}).items():
-                rows.append({"chain_id": chain, "wallet": wallet, "spender": spender,
-                             "token": tok["address"], "symbol": tok["symbol"],
-                             "name": tok["name"], "decimals": tok["decimals"],
-                             "balance_raw": entry["balance"],
-                             "allowance_raw": entry["allowance"]})
+                rows.append(
+                    {
+                        "chain_id": chain,
+                        "wallet": wallet,
+                        "spender": spender,
+                        "token": tok["address"],
+                        "symbol": tok["symbol"],
+                        "name": tok["name"],
+                        "decimals": tok["decimals"],
+                        "balance_raw": entry["balance"],
+                        "allowance_raw": entry["allowance"],
+                    }
+                )
     frame = pd.DataFrame(rows)
     frame["balance"] = frame["balance_raw"].astype(float) / 10.0 ** frame["decimals"]
     return frame
 
 
 _ITEM_COLUMNS = {
-    "chain_id": "chain", "wallet": "address", "position_index": "index",
-    "protocol": "protocol_group_id", "protocol_name": "protocol_group_name",
-    "position_type": "protocol_type", "protocol_handler": "protocol_handler_id",
-    "asset_sign": "asset_sign", "status": "status", "locked": "locked",
-    "token_id": "token_id", "block_number": "block_number",
-    "block_number_created": "block_number_created", "timestamp": "timestamp",
+    "chain_id": "chain",
+    "wallet": "address",
+    "position_index": "index",
+    "protocol": "protocol_group_id",
+    "protocol_name": "protocol_group_name",
+    "position_type": "protocol_type",
+    "protocol_handler": "protocol_handler_id",
+    "asset_sign": "asset_sign",
+    "status": "status",
+    "locked": "locked",
+    "token_id": "token_id",
+    "block_number": "block_number",
+    "block_number_created": "block_number_created",
+    "timestamp": "timestamp",
 }
 _PROTOCOL_COLUMNS = {
     "protocol_sub_group": "protocol_sub_group_id",
     "protocol_sub_group_name": "protocol_sub_group_name",
-    "protocol_icon": "protocol_group_icon", "contract_address": "contract_address",
-    "contract_name": "contract_name", "contract_symbol": "contract_symbol",
+    "protocol_icon": "protocol_group_icon",
+    "contract_address": "contract_address",
+    "contract_name": "contract_name",
+    "contract_symbol": "contract_symbol",
     "position_value_usd": "value_usd",
 }
-_TOKEN_COLUMNS = {"token": "address", "symbol": "symbol", "name": "name",
-                  "decimals": "decimals", "amount": "amount", "price_usd": "price_usd",
-                  "value_usd": "value_usd"}
+_TOKEN_COLUMNS = {
+    "token": "address",
+    "symbol": "symbol",
+    "name": "name",
+    "decimals": "decimals",
+    "amount": "amount",
+    "price_usd": "price_usd",
+    "value_usd": "value_usd",
+}
 
 
 def _lod_snapshot(pairs: payloads.Pairs, *, protocols: bool) -> pd.DataFrame:
@@ -125,11 +151,25 @@ def _lod_snapshot(pairs: payloads.Pairs, *, protocols: bool) -> pd.DataFrame:
 def _normalize_snapshot(pairs: payloads.Pairs, *, protocols: bool) -> pd.DataFrame:
     items = [item for _, body in pairs for item in orjson.loads(body)["result"]]
     meta = list({**_ITEM_COLUMNS, **(_PROTOCOL_COLUMNS if protocols else {})}.values())
-    frames = [pd.json_normalize(items, record_path="underlying_tokens", meta=meta,
-                                record_prefix="token.", errors="ignore")]
+    frames = [
+        pd.json_normalize(
+            items,
+            record_path="underlying_tokens",
+            meta=meta,
+            record_prefix="token.",
+            errors="ignore",
+        )
+    ]
     if protocols:
-        frames.append(pd.json_normalize(items, record_path="reward_tokens", meta=meta,
-                                        record_prefix="token.", errors="ignore"))
+        frames.append(
+            pd.json_normalize(
+                items,
+                record_path="reward_tokens",
+                meta=meta,
+                record_prefix="token.",
+                errors="ignore",
+            )
+        )
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], unit="s", utc=True)
     return frame
@@ -160,19 +200,51 @@ def _families() -> list[Family]:
         }
 
     return [
-        Family("balances", payloads.balance_maps,
-               lambda p: fb.balances_frame(p, keep_zero=True),
-               {"list-of-dicts": _lod_balances}, 2.0, {"list-of-dicts": 1.5}, 5.0),
-        Family("walletsAndTokens", payloads.wallets_and_tokens,
-               lambda p: fb.wallets_and_tokens_frame(p, keep_zero=True),
-               {"list-of-dicts": _lod_wallets_and_tokens}, 2.0, {"list-of-dicts": 1.5}, 5.0),
-        Family("aggregated", payloads.aggregated,
-               lambda p: fb.aggregated_frame(p, keep_zero=True),
-               {"list-of-dicts": _lod_aggregated}, 1.5, {"list-of-dicts": 2.0}, 15.0),
-        Family("v5 tokens_snapshot", payloads.tokens_snapshot, p5.tokens_snapshot,
-               snap(False), 1.0, {"list-of-dicts": 4.0, "json_normalize": 5.0}, 15.0),
-        Family("v5 protocols_snapshot", payloads.protocols_snapshot, p5.protocols_snapshot,
-               snap(True), 1.0, {"list-of-dicts": 4.0, "json_normalize": 5.0}, 15.0),
+        Family(
+            "balances",
+            payloads.balance_maps,
+            lambda p: fb.balances_frame(p, keep_zero=True),
+            {"list-of-dicts": _lod_balances},
+            2.0,
+            {"list-of-dicts": 1.5},
+            5.0,
+        ),
+        Family(
+            "walletsAndTokens",
+            payloads.wallets_and_tokens,
+            lambda p: fb.wallets_and_tokens_frame(p, keep_zero=True),
+            {"list-of-dicts": _lod_wallets_and_tokens},
+            2.0,
+            {"list-of-dicts": 1.5},
+            5.0,
+        ),
+        Family(
+            "aggregated",
+            payloads.aggregated,
+            lambda p: fb.aggregated_frame(p, keep_zero=True),
+            {"list-of-dicts": _lod_aggregated},
+            1.5,
+            {"list-of-dicts": 2.0},
+            15.0,
+        ),
+        Family(
+            "v5 tokens_snapshot",
+            payloads.tokens_snapshot,
+            p5.tokens_snapshot,
+            snap(False),
+            1.0,
+            {"list-of-dicts": 4.0, "json_normalize": 5.0},
+            15.0,
+        ),
+        Family(
+            "v5 protocols_snapshot",
+            payloads.protocols_snapshot,
+            p5.protocols_snapshot,
+            snap(True),
+            1.0,
+            {"list-of-dicts": 4.0, "json_normalize": 5.0},
+            15.0,
+        ),
     ]
 
 
@@ -207,29 +279,78 @@ def measure_family(family: Family, rows: int, repeats: int) -> list[Result]:
     note = f"{n:,} rows, {len(pairs)} bodies, {size_mb:.1f} MB, median of {repeats}"
     small = rows <= 1_000  # judged by the small-call targets below
     floor_target = "" if small else f"≤ {family.floor_target:g}"
-    out = [Result(NAME, f"{label}: inchframe / parse floor", t["inchframe"] * 1e3,
-                  t["floor"] * 1e3, "ms", t["inchframe"] / t["floor"], floor_target,
-                  check(t["inchframe"] / t["floor"], floor_target), note)]
+    out = [
+        Result(
+            NAME,
+            f"{label}: inchframe / parse floor",
+            t["inchframe"] * 1e3,
+            t["floor"] * 1e3,
+            "ms",
+            t["inchframe"] / t["floor"],
+            floor_target,
+            check(t["inchframe"] / t["floor"], floor_target),
+            note,
+        )
+    ]
     for name, target in family.baseline_targets.items():
         ratio = t[name] / t["inchframe"]
         goal = "" if small else f"≥ {target:g}"
-        out.append(Result(NAME, f"{label}: {name} / inchframe", t["inchframe"] * 1e3,
-                          t[name] * 1e3, "ms", ratio, goal, check(ratio, goal),
-                          "baseline once" if name in slow else ""))
+        out.append(
+            Result(
+                NAME,
+                f"{label}: {name} / inchframe",
+                t["inchframe"] * 1e3,
+                t[name] * 1e3,
+                "ms",
+                ratio,
+                goal,
+                check(ratio, goal),
+                "baseline once" if name in slow else "",
+            )
+        )
     if rows <= 1_000:
         base = min(t[name] for name in family.baselines)
         ms = t["inchframe"] * 1e3
-        out.append(Result(NAME, f"{label}: small call, time", ms, None, "ms", None,
-                          f"≤ {family.small_ms:g} ms", ms <= family.small_ms))
+        out.append(
+            Result(
+                NAME,
+                f"{label}: small call, time",
+                ms,
+                None,
+                "ms",
+                None,
+                f"≤ {family.small_ms:g} ms",
+                ms <= family.small_ms,
+            )
+        )
         ratio = t["inchframe"] / base
-        out.append(Result(NAME, f"{label}: small call / fastest baseline", ms, base * 1e3,
-                          "ms", ratio, "≤ 1.5", check(ratio, "≤ 1.5")))
+        out.append(
+            Result(
+                NAME,
+                f"{label}: small call / fastest baseline",
+                ms,
+                base * 1e3,
+                "ms",
+                ratio,
+                "≤ 1.5",
+                check(ratio, "≤ 1.5"),
+            )
+        )
     if rows >= 100_000 and safe_s is not None:
         parse_and_safe = t["floor"] + safe_s
-        out.append(Result(NAME, f"{label}: safe path (parsed input) / parse floor",
-                          parse_and_safe * 1e3, t["floor"] * 1e3, "ms",
-                          parse_and_safe / t["floor"], "", None,
-                          "info: orjson parse + converter on parsed JSON, one run"))
+        out.append(
+            Result(
+                NAME,
+                f"{label}: safe path (parsed input) / parse floor",
+                parse_and_safe * 1e3,
+                t["floor"] * 1e3,
+                "ms",
+                parse_and_safe / t["floor"],
+                "",
+                None,
+                "info: orjson parse + converter on parsed JSON, one run",
+            )
+        )
     return out
 
 
@@ -244,6 +365,5 @@ def run(options: Options, only_family: str | None = None) -> list[Result]:
             results += measure_family(family, rows, repeats[rows])
             if options.verbose:
                 for r in results[-3:]:
-                    print(f"  {r.benchmark}: {r.measured:.2f} {r.unit} ratio {r.ratio}",
-                          flush=True)
+                    print(f"  {r.benchmark}: {r.measured:.2f} {r.unit} ratio {r.ratio}", flush=True)
     return results

@@ -21,10 +21,8 @@ NAME = "import"
 
 
 def _import_seconds() -> float:
-    code = ("import time; t = time.perf_counter(); import inchframe; "
-            "print(time.perf_counter() - t)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = "import time; t = time.perf_counter(); import inchframe; print(time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
 
 
@@ -45,7 +43,8 @@ def _cli() -> tuple[list[str], str]:
             pass
     root = Path(__file__).resolve().parents[1]
     return [sys.executable, str(root / "_inchframe_cli.py"), "--help"], (
-        "python _inchframe_cli.py (console script missing or failing: pip install -e .)")
+        "python _inchframe_cli.py (console script missing or failing: pip install -e .)"
+    )
 
 
 def run(options: Options) -> list[Result]:
@@ -60,8 +59,26 @@ def run(options: Options) -> list[Result]:
         bare.append(_wall([sys.executable, "-c", "pass"]))
     imp, hlp, py = (statistics.median(x) for x in (imports, helps, bare))
     return [
-        Result(NAME, "import inchframe", imp, None, "s", None, "≤ 0.65 s", imp <= 0.65,
-               f"median of {n} fresh processes, the import statement only"),
-        Result(NAME, "inchframe --help (whole process)", hlp, py, "s", hlp / py, "≤ 0.25 s",
-               hlp <= 0.25, f"{what}; baseline: python -c pass"),
+        Result(
+            NAME,
+            "import inchframe",
+            imp,
+            None,
+            "s",
+            None,
+            "≤ 0.65 s",
+            imp <= 0.65,
+            f"median of {n} fresh processes, the import statement only",
+        ),
+        Result(
+            NAME,
+            "inchframe --help (whole process)",
+            hlp,
+            py,
+            "s",
+            hlp / py,
+            "≤ 0.25 s",
+            hlp <= 0.25,
+            f"{what}; baseline: python -c pass",
+        ),
     ]

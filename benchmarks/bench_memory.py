@@ -52,9 +52,15 @@ def _balance_variants(frame: Any) -> dict[str, float]:
     out["categorical wallet/token/symbol/name/tags"] = cat.memory_usage(deep=True).sum() / n
     more = cat.astype({"chain_id": "category", "decimals": "category"})
     out["+ categorical chain_id/decimals"] = more.memory_usage(deep=True).sum() / n
-    dictionary = more.astype({"balance_raw": pd.ArrowDtype(
-        __import__("pyarrow").dictionary(__import__("pyarrow").int32(),
-                                         __import__("pyarrow").large_string()))})
+    dictionary = more.astype(
+        {
+            "balance_raw": pd.ArrowDtype(
+                __import__("pyarrow").dictionary(
+                    __import__("pyarrow").int32(), __import__("pyarrow").large_string()
+                )
+            )
+        }
+    )
     out["+ dictionary balance_raw"] = dictionary.memory_usage(deep=True).sum() / n
     return out
 
@@ -84,23 +90,33 @@ def child(family: str, rows: int, path: str) -> dict[str, Any]:
     _, start = _status()
     frame = convert(pairs)
     peak, _ = _status()
-    out = {"rows": len(frame), "frame_bytes": int(frame.memory_usage(deep=True).sum()),
-           "peak_above_start": peak - start, "largest_body": largest,
-           "exact_peak": can_reset, "bodies": len(pairs)}
+    out = {
+        "rows": len(frame),
+        "frame_bytes": int(frame.memory_usage(deep=True).sum()),
+        "peak_above_start": peak - start,
+        "largest_body": largest,
+        "exact_peak": can_reset,
+        "bodies": len(pairs),
+    }
     if family == "aggregated" and path == "fast":
         balances = fb.BALANCES.conform(
-            fb.aggregated_frame(pairs, keep_zero=False)[list(fb.BALANCES.names)]
-            .reset_index(drop=True))
+            fb.aggregated_frame(pairs, keep_zero=False)[list(fb.BALANCES.names)].reset_index(
+                drop=True
+            )
+        )
         out["balance_rows"] = len(balances)
         out["balance_bytes_per_row"] = _balance_variants(balances)
     return out
 
 
 def _spawn(family: str, rows: int, path: str) -> dict[str, Any]:
-    code = ("import json, sys; from benchmarks.bench_memory import child; "
-            f"print(json.dumps(child({family!r}, {rows}, {path!r})))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=_root())
+    code = (
+        "import json, sys; from benchmarks.bench_memory import child; "
+        f"print(json.dumps(child({family!r}, {rows}, {path!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=_root()
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -112,8 +128,12 @@ def _root() -> str:
 
 def run(options: Options) -> list[Result]:
     rows = 100_000 if options.quick else 1_000_000
-    plan = [("balances", "fast"), ("aggregated", "fast"), ("tokens_snapshot", "fast"),
-            ("balances", "safe")]
+    plan = [
+        ("balances", "fast"),
+        ("aggregated", "fast"),
+        ("tokens_snapshot", "fast"),
+        ("balances", "safe"),
+    ]
     if options.quick:
         plan = [("balances", "fast"), ("aggregated", "fast"), ("balances", "safe")]
     results = []
@@ -122,28 +142,58 @@ def run(options: Options) -> list[Result]:
         allowed = 2 * m["frame_bytes"] + m["largest_body"]
         ratio = m["peak_above_start"] / allowed
         label = f"{family} {rows // 1000}k rows, {'raw bodies' if path == 'fast' else 'parsed'}"
-        note = (f"peak +{m['peak_above_start'] / 2**20:.0f} MiB; frame "
-                f"{m['frame_bytes'] / 2**20:.0f} MiB ({m['frame_bytes'] / m['rows']:.0f} B/row); "
-                f"largest body {m['largest_body'] / 2**20:.1f} MiB")
+        note = (
+            f"peak +{m['peak_above_start'] / 2**20:.0f} MiB; frame "
+            f"{m['frame_bytes'] / 2**20:.0f} MiB ({m['frame_bytes'] / m['rows']:.0f} B/row); "
+            f"largest body {m['largest_body'] / 2**20:.1f} MiB"
+        )
         if path == "safe":
             note += "; the parsed payloads were resident before the build and are not counted"
-        results.append(Result(NAME, f"{label}: peak RSS / (2 x frame + body)",
-                              m["peak_above_start"] / 2**20, allowed / 2**20, "MiB", ratio,
-                              "≤ 1" if path == "fast" else "", check(ratio, "≤ 1")
-                              if path == "fast" else None, note))
+        results.append(
+            Result(
+                NAME,
+                f"{label}: peak RSS / (2 x frame + body)",
+                m["peak_above_start"] / 2**20,
+                allowed / 2**20,
+                "MiB",
+                ratio,
+                "≤ 1" if path == "fast" else "",
+                check(ratio, "≤ 1") if path == "fast" else None,
+                note,
+            )
+        )
         if "balance_bytes_per_row" in m:
             variants = m["balance_bytes_per_row"]
             headline = variants["as built (Arrow strings)"]
-            results.append(Result(NAME, "Balance frame, bytes per row", headline, None, "B/row",
-                                  None, "≤ 40 B/row", headline <= 40,
-                                  f"{m['balance_rows']:,} non-zero rows, the columns "
-                                  "inchframe.balances returns"))
+            results.append(
+                Result(
+                    NAME,
+                    "Balance frame, bytes per row",
+                    headline,
+                    None,
+                    "B/row",
+                    None,
+                    "≤ 40 B/row",
+                    headline <= 40,
+                    f"{m['balance_rows']:,} non-zero rows, the columns inchframe.balances returns",
+                )
+            )
             for name, value in variants.items():
                 if name.startswith("as built"):
                     continue
-                results.append(Result(NAME, f"Balance frame, bytes per row, {name}", value,
-                                      headline, "B/row", value / headline, "", None,
-                                      "info: not what the library returns"))
+                results.append(
+                    Result(
+                        NAME,
+                        f"Balance frame, bytes per row, {name}",
+                        value,
+                        headline,
+                        "B/row",
+                        value / headline,
+                        "",
+                        None,
+                        "info: not what the library returns",
+                    )
+                )
         if options.verbose:
             print(f"  {label}: {m}", flush=True)
     return results

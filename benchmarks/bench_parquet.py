@@ -39,11 +39,14 @@ def run(options: Options) -> list[Result]:
         frame.attrs["inchframe"] = {"frame": "bench", "endpoint": name}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "frame.parquet"
-            t = median_times({
-                "build": functools.partial(convert, pairs),
-                "write": functools.partial(write_parquet, frame, path),
-                "read": functools.partial(inchframe.read_parquet, path),
-            }, repeats)
+            t = median_times(
+                {
+                    "build": functools.partial(convert, pairs),
+                    "write": functools.partial(write_parquet, frame, path),
+                    "read": functools.partial(inchframe.read_parquet, path),
+                },
+                repeats,
+            )
             size = path.stat().st_size
             back = inchframe.read_parquet(path)
         pd.testing.assert_frame_equal(back, frame, check_exact=True)
@@ -51,16 +54,45 @@ def run(options: Options) -> list[Result]:
         write_ratio = t["write"] / t["build"]
         read_ratio = t["build"] / t["read"]
         note = f"zstd, {size / len(frame):.1f} bytes/row on disk ({size / 2**20:.1f} MiB)"
-        results.append(Result(NAME, f"{label}: write / build", t["write"] * 1e3,
-                              t["build"] * 1e3, "ms", write_ratio, "≤ 0.25",
-                              check(write_ratio, "≤ 0.25"), note))
-        results.append(Result(NAME, f"{label}: rebuild from JSON / read", t["read"] * 1e3,
-                              t["build"] * 1e3, "ms", read_ratio, "≥ 15",
-                              check(read_ratio, "≥ 15"), f"median of {repeats}"))
-        results.append(Result(NAME, f"{label}: bytes per row on disk", size / len(frame),
-                              frame.memory_usage(deep=True).sum() / len(frame), "B/row",
-                              size / frame.memory_usage(deep=True).sum(), "", None,
-                              "info: baseline = bytes per row in memory"))
+        results.append(
+            Result(
+                NAME,
+                f"{label}: write / build",
+                t["write"] * 1e3,
+                t["build"] * 1e3,
+                "ms",
+                write_ratio,
+                "≤ 0.25",
+                check(write_ratio, "≤ 0.25"),
+                note,
+            )
+        )
+        results.append(
+            Result(
+                NAME,
+                f"{label}: rebuild from JSON / read",
+                t["read"] * 1e3,
+                t["build"] * 1e3,
+                "ms",
+                read_ratio,
+                "≥ 15",
+                check(read_ratio, "≥ 15"),
+                f"median of {repeats}",
+            )
+        )
+        results.append(
+            Result(
+                NAME,
+                f"{label}: bytes per row on disk",
+                size / len(frame),
+                frame.memory_usage(deep=True).sum() / len(frame),
+                "B/row",
+                size / frame.memory_usage(deep=True).sum(),
+                "",
+                None,
+                "info: baseline = bytes per row in memory",
+            )
+        )
         if options.verbose:
             print(f"  {label}: {t}", flush=True)
     return results

@@ -33,9 +33,10 @@ def measure(rate: float, n: int, *, library_defaults: bool = False) -> dict[str,
     from inchframe.client import Client
     from inchframe.sandbox import Sandbox
 
-    with Sandbox(rate_limit=rate) as sandbox, Client(
-        "bench-key", base_url=sandbox.url, cache=False, rate=rate, progress=False
-    ) as client:
+    with (
+        Sandbox(rate_limit=rate) as sandbox,
+        Client("bench-key", base_url=sandbox.url, cache=False, rate=rate, progress=False) as client,
+    ):
         if library_defaults:
             adapter = client.session.get_adapter(sandbox.url)
             adapter.limiter.bucket_factory.rates = [Rate(int(rate), 1000)]
@@ -68,21 +69,54 @@ def run(options: Options) -> list[Result]:
         n = max(60, 10 * rate)
         m = measure(rate, n)
         share = m["achieved"] / rate
-        note = (f"N={n}; {m['failures']} failures, {m['server_429']} x 429 at the server, "
-                f"{m['retries']} retries; batch {m['elapsed']:.1f} s, N / batch time "
-                f"{n / m['elapsed']:.2f}/s (a full bucket allows {m['ideal']:.1f} s)")
+        note = (
+            f"N={n}; {m['failures']} failures, {m['server_429']} x 429 at the server, "
+            f"{m['retries']} retries; batch {m['elapsed']:.1f} s, N / batch time "
+            f"{n / m['elapsed']:.2f}/s (a full bucket allows {m['ideal']:.1f} s)"
+        )
         met = check(share, "≥ 0.95") and m["failures"] == 0
-        results.append(Result(NAME, f"R={rate}/s: achieved rate / R", m["achieved"], rate,
-                              "req/s", share, "≥ 0.95", met, note))
-        results.append(Result(NAME, f"R={rate}/s: 429s reaching the user",
-                              m["failures"], None, "", None, "= 0", m["failures"] == 0,
-                              f"{m['server_429']} x 429 answered by the server"))
+        results.append(
+            Result(
+                NAME,
+                f"R={rate}/s: achieved rate / R",
+                m["achieved"],
+                rate,
+                "req/s",
+                share,
+                "≥ 0.95",
+                met,
+                note,
+            )
+        )
+        results.append(
+            Result(
+                NAME,
+                f"R={rate}/s: 429s reaching the user",
+                m["failures"],
+                None,
+                "",
+                None,
+                "= 0",
+                m["failures"] == 0,
+                f"{m['server_429']} x 429 answered by the server",
+            )
+        )
         if options.verbose:
             print(f"  R={rate}: {share:.3f} {note}", flush=True)
     if not options.quick:
         m = measure(20, 200, library_defaults=True)
-        results.append(Result(NAME, "R=20/s with requests-ratelimiter's defaults", m["achieved"],
-                              20, "req/s", m["achieved"] / 20, "", None,
-                              f"info: 1 s window, 50 ms buffer; {m['server_429']} x 429 at "
-                              f"the server, {m['failures']} failures"))
+        results.append(
+            Result(
+                NAME,
+                "R=20/s with requests-ratelimiter's defaults",
+                m["achieved"],
+                20,
+                "req/s",
+                m["achieved"] / 20,
+                "",
+                None,
+                f"info: 1 s window, 50 ms buffer; {m['server_429']} x 429 at "
+                f"the server, {m['failures']} failures",
+            )
+        )
     return results

@@ -39,24 +39,42 @@ def run(options: Options) -> list[Result]:
     loaders = {
         "inchframe.balances": lambda c: inchframe.balances(wallets, CHAINS, client=c),
         "inchframe.portfolio.tokens_snapshot": lambda c: inchframe.portfolio.tokens_snapshot(
-            wallets, chain=CHAINS, client=c),
+            wallets, chain=CHAINS, client=c
+        ),
     }
     results = []
     with Sandbox() as sandbox, tempfile.TemporaryDirectory() as tmp:
         for name, load in loaders.items():
-            with Client("bench-key", base_url=sandbox.url, cache_dir=tmp + "/" + name,
-                        rate=1000, progress=False) as client:
+            with Client(
+                "bench-key",
+                base_url=sandbox.url,
+                cache_dir=tmp + "/" + name,
+                rate=1000,
+                progress=False,
+            ) as client:
                 sandbox.reset_stats()
                 start = time.perf_counter()
                 frame = load(client)
                 elapsed = time.perf_counter() - start
                 sent = sandbox.stats()["total"]
             ratio = baseline / sent
-            note = (f"{len(frame):,} rows in {elapsed:.1f} s here; at 1 req/s {_hours(sent)} "
-                    f"instead of {_hours(baseline)}")
-            results.append(Result(NAME, f"{name}: {n_wallets} wallets x {len(CHAINS)} chains",
-                                  sent, baseline, "requests", ratio, "≥ 50",
-                                  check(ratio, "≥ 50"), note))
+            note = (
+                f"{len(frame):,} rows in {elapsed:.1f} s here; at 1 req/s {_hours(sent)} "
+                f"instead of {_hours(baseline)}"
+            )
+            results.append(
+                Result(
+                    NAME,
+                    f"{name}: {n_wallets} wallets x {len(CHAINS)} chains",
+                    sent,
+                    baseline,
+                    "requests",
+                    ratio,
+                    "≥ 50",
+                    check(ratio, "≥ 50"),
+                    note,
+                )
+            )
             if options.verbose:
                 print(f"  {name}: {sent} requests ({ratio:.0f}x fewer); {note}", flush=True)
     return results

@@ -17,20 +17,22 @@ from contextlib import contextmanager
 
 import requests
 
-WALLETS = ["0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045",
-           "0x28C6c06298d514Db089934071355E5743bf21d60",
-           "0x1C17622cfa9B6fD2043A76DfC39A5B5a109aa708"]
+WALLETS = [
+    "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045",
+    "0x28C6c06298d514Db089934071355E5743bf21d60",
+    "0x1C17622cfa9B6fD2043A76DfC39A5B5a109aa708",
+]
 ROUTER = "0x111111125421ca6dc452d289314280a0f8842a65"
 V5 = "/portfolio/portfolio/v5.0"
 CASES = {
     "v5.status": f"{V5}/general/status",
     "v5.current_value (3 addr)": f"{V5}/general/current_value?"
-                                 + "&".join(f"addresses={w}" for w in WALLETS),
+    + "&".join(f"addresses={w}" for w in WALLETS),
     "v5.tokens_snapshot (1 addr)": f"{V5}/tokens/snapshot?addresses={WALLETS[0]}",
     "v5.chart 1year (1 addr)": f"{V5}/general/chart?addresses={WALLETS[0]}",
     "balance.balances (1800 keys)": f"/balance/v1.2/1/balances/{WALLETS[0]}",
     "balance.aggregated filterEmpty": f"/balance/v1.2/1/aggregatedBalancesAndAllowances/{ROUTER}"
-                                      f"?wallets={','.join(WALLETS)}&filterEmpty=true",
+    f"?wallets={','.join(WALLETS)}&filterEmpty=true",
 }
 HEADERS = {"Authorization": "Bearer bench"}
 
@@ -43,8 +45,11 @@ def sandbox_url(in_process: bool) -> Iterator[str]:
         with serve() as url:
             yield url
         return
-    process = subprocess.Popen([sys.executable, "-m", "inchframe.sandbox", "--port", "0"],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inchframe.sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         yield process.stdout.readline().strip()
@@ -97,10 +102,20 @@ def run(options: object) -> list[object]:
         for name, path in CASES.items():
             one, e1 = measure(base + path, 1, seconds)
             four, e4 = measure(base + path, 4, seconds)
-            results.append(Result(NAME, f"sandbox throughput {name}", one, four, "req/s",
-                                  None, "", None,
-                                  f"info: 1 thread {one:.0f}/s, 4 threads {four:.0f}/s "
-                                  f"(baseline column), {e1 + e4} errors"))
+            results.append(
+                Result(
+                    NAME,
+                    f"sandbox throughput {name}",
+                    one,
+                    four,
+                    "req/s",
+                    None,
+                    "",
+                    None,
+                    f"info: 1 thread {one:.0f}/s, 4 threads {four:.0f}/s "
+                    f"(baseline column), {e1 + e4} errors",
+                )
+            )
     return results
 
 

@@ -78,8 +78,15 @@ class RecordingClient(Client):
 
     def fetch_many(self, calls: Sequence[Any], **kwargs: Any) -> BatchResult:
         result = super().fetch_many(calls, **kwargs)
-        self.batches.append(BatchSummary(len(result.replies), len(result.failures),
-                                         result.retries, result.rate_waits, result.from_cache))
+        self.batches.append(
+            BatchSummary(
+                len(result.replies),
+                len(result.failures),
+                result.retries,
+                result.rate_waits,
+                result.from_cache,
+            )
+        )
         return result
 
 
@@ -133,9 +140,9 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[cols].sort_values(keys, ignore_index=True)
 
 
-def _load(loader: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> tuple[
-    pd.DataFrame, pd.DataFrame
-]:
+def _load(
+    loader: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The frame and failure table of a loader call (``errors="raise"``: a BatchError)."""
     try:
         frame = loader(*args, errors="raise", **kwargs)
@@ -164,19 +171,32 @@ def run_path(
     if name == "per_wallet":
         loader: Callable[..., pd.DataFrame] = ifr.balances
         args: tuple[Any, ...] = (addresses, list(CHAINS))
-        kwargs: dict[str, Any] = {"tokens": [USDT, NATIVE], "keep_zero": True,
-                                  "method": "per_wallet"}
+        kwargs: dict[str, Any] = {
+            "tokens": [USDT, NATIVE],
+            "keep_zero": True,
+            "method": "per_wallet",
+        }
     elif name == "aggregated":
         loader, args, kwargs = ifr.aggregated_balances, (addresses, ROUTER, list(CHAINS)), {}
     else:
         raise ValueError(f"unknown path {name!r}")
     universe = sandbox.universe
-    patch = (mock.patch.object(balance_module, "MAX_WALLETS_PER_CALL", wallets_per_call)
-             if wallets_per_call else _nothing())
-    with patch, RecordingClient(
-        "soak-key", base_url=sandbox.url, cache_dir=str(cache_dir), rate=client_rate,
-        max_retries=max_retries, progress=False,
-    ) as client:
+    patch = (
+        mock.patch.object(balance_module, "MAX_WALLETS_PER_CALL", wallets_per_call)
+        if wallets_per_call
+        else _nothing()
+    )
+    with (
+        patch,
+        RecordingClient(
+            "soak-key",
+            base_url=sandbox.url,
+            cache_dir=str(cache_dir),
+            rate=client_rate,
+            max_retries=max_retries,
+            progress=False,
+        ) as client,
+    ):
         sandbox.reset_stats()
         board0 = client.board.retries
         started = time.perf_counter()
@@ -225,8 +245,7 @@ def run_path(
                 report.problems.append(
                     f"replay served {report.replay_from_cache} of {ok_calls} from the cache"
                 )
-            kept = _sorted(again[again.set_index(["chain_id", "wallet"]).index.isin(
-                list(arrived))])
+            kept = _sorted(again[again.set_index(["chain_id", "wallet"]).index.isin(list(arrived))])
             report.replay_same_rows = kept.equals(_sorted(frame))
             if not report.replay_same_rows:
                 report.problems.append("the replay from the cache gave different rows")
@@ -238,8 +257,14 @@ def _nothing() -> Iterator[None]:
     yield
 
 
-def _check(report: PathReport, frame: pd.DataFrame, failures: pd.DataFrame,
-           arrived: set[tuple[int, str]], wanted: set[tuple[int, str]], name: str) -> None:
+def _check(
+    report: PathReport,
+    frame: pd.DataFrame,
+    failures: pd.DataFrame,
+    arrived: set[tuple[int, str]],
+    wanted: set[tuple[int, str]],
+    name: str,
+) -> None:
     problems = report.problems
     if report.lost:
         problems.append(f"{report.lost} (wallet, chain) pairs silently lost")
@@ -278,17 +303,36 @@ def run_soak(
 ) -> list[PathReport]:
     """The three paths against one sandbox with the soak's faults; returns their reports."""
     reports = []
-    with tempfile.TemporaryDirectory(prefix="inchframe-soak-") as tmp, Sandbox(
-        seed=seed, rate_limit=rate_limit, **FAULTS
-    ) as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="inchframe-soak-") as tmp,
+        Sandbox(seed=seed, rate_limit=rate_limit, **FAULTS) as sandbox,
+    ):
         root = Path(tmp)
-        reports.append(run_path(sandbox, root / "cache-a", "per_wallet", n_wallets,
-                                client_rate=client_rate))
-        reports.append(run_path(sandbox, root / "cache-b", "aggregated", n_wallets,
-                                client_rate=client_rate, wallets_per_call=aggregated_chunk))
+        reports.append(
+            run_path(sandbox, root / "cache-a", "per_wallet", n_wallets, client_rate=client_rate)
+        )
+        reports.append(
+            run_path(
+                sandbox,
+                root / "cache-b",
+                "aggregated",
+                n_wallets,
+                client_rate=client_rate,
+                wallets_per_call=aggregated_chunk,
+            )
+        )
         if fragile_wallets:
-            reports.append(run_path(sandbox, root / "cache-c", "per_wallet", fragile_wallets,
-                                    client_rate=client_rate, max_retries=1, replay=False))
+            reports.append(
+                run_path(
+                    sandbox,
+                    root / "cache-c",
+                    "per_wallet",
+                    fragile_wallets,
+                    client_rate=client_rate,
+                    max_retries=1,
+                    replay=False,
+                )
+            )
     return reports
 
 
@@ -298,24 +342,35 @@ def format_report(reports: Sequence[PathReport], faults: dict[str, Any]) -> str:
     lines = [f"inchframe soak ({settings})", ""]
     for r in reports:
         data = asdict(r)
-        statuses = ", ".join(f"{'drop' if k == 0 else k}: {n}"
-                             for k, n in data.pop("sandbox_statuses").items())
+        statuses = ", ".join(
+            f"{'drop' if k == 0 else k}: {n}" for k, n in data.pop("sandbox_statuses").items()
+        )
         kinds = ", ".join(f"{k} {n}" for k, n in data.pop("failure_kinds").items()) or "-"
         problems = data.pop("problems")
-        lines.append(f"== {r.name}: {r.wallets} wallets x {r.chains} chains "
-                     f"[{'OK' if not problems else 'FAILED'}]")
-        lines.append(f"  calls {r.calls}, rows {r.rows}, elapsed {r.elapsed:.1f} s "
-                     f"({r.sandbox_requests / r.elapsed:.0f} requests/s)")
-        lines.append(f"  (wallet, chain) pairs: wanted {r.pairs_wanted}, in frame "
-                     f"{r.pairs_in_frame}, in failures {r.pairs_failed}, lost {r.lost}, "
-                     f"overlap {r.overlap}; duplicate rows {r.duplicates}; wrong values {r.wrong}")
-        lines.append(f"  retries: BatchResult {r.batch_retries}, attrs {r.attrs_retries}, "
-                     f"StatusBoard {r.board_retries}; client rate-limit waits {r.rate_waits}")
+        lines.append(
+            f"== {r.name}: {r.wallets} wallets x {r.chains} chains "
+            f"[{'OK' if not problems else 'FAILED'}]"
+        )
+        lines.append(
+            f"  calls {r.calls}, rows {r.rows}, elapsed {r.elapsed:.1f} s "
+            f"({r.sandbox_requests / r.elapsed:.0f} requests/s)"
+        )
+        lines.append(
+            f"  (wallet, chain) pairs: wanted {r.pairs_wanted}, in frame "
+            f"{r.pairs_in_frame}, in failures {r.pairs_failed}, lost {r.lost}, "
+            f"overlap {r.overlap}; duplicate rows {r.duplicates}; wrong values {r.wrong}"
+        )
+        lines.append(
+            f"  retries: BatchResult {r.batch_retries}, attrs {r.attrs_retries}, "
+            f"StatusBoard {r.board_retries}; client rate-limit waits {r.rate_waits}"
+        )
         lines.append(f"  failures {r.failures} ({kinds})")
         lines.append(f"  sandbox saw {r.sandbox_requests} requests ({statuses})")
         if r.replay_from_cache or r.replay_sent:
-            lines.append(f"  replay on the same cache: {r.replay_from_cache} from cache, "
-                         f"{r.replay_sent} sent, same rows: {r.replay_same_rows}")
+            lines.append(
+                f"  replay on the same cache: {r.replay_from_cache} from cache, "
+                f"{r.replay_sent} sent, same rows: {r.replay_same_rows}"
+            )
         lines += [f"  PROBLEM: {p}" for p in problems]
         lines.append("")
     return "\n".join(lines)
@@ -326,14 +381,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--wallets", type=int, default=2000)
     parser.add_argument("--rate-limit", type=float, default=50.0, help="sandbox requests/s")
     parser.add_argument("--client-rate", type=float, default=55.0, help="client requests/s")
-    parser.add_argument("--fragile-wallets", type=int, default=500,
-                        help="wallets for the max_retries=1 pass (0: skip)")
+    parser.add_argument(
+        "--fragile-wallets",
+        type=int,
+        default=500,
+        help="wallets for the max_retries=1 pass (0: skip)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    reports = run_soak(args.wallets, rate_limit=args.rate_limit, client_rate=args.client_rate,
-                       fragile_wallets=args.fragile_wallets, seed=args.seed)
-    faults = {**FAULTS, "rate_limit": args.rate_limit, "client_rate": args.client_rate,
-              "seed": args.seed}
+    reports = run_soak(
+        args.wallets,
+        rate_limit=args.rate_limit,
+        client_rate=args.client_rate,
+        fragile_wallets=args.fragile_wallets,
+        seed=args.seed,
+    )
+    faults = {
+        **FAULTS,
+        "rate_limit": args.rate_limit,
+        "client_rate": args.client_rate,
+        "seed": args.seed,
+    }
     print(format_report(reports, faults))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"peak memory of this process (client, sandbox and its universe): {peak:.0f} MiB")

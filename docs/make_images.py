@@ -37,7 +37,8 @@ def main(names: list[str] | None = None) -> None:
         "composition_bar.png": lambda: tokens.inch.plot.composition(by="symbol", top=8),
         "composition_donut.png": lambda: tokens.inch.plot.composition(by="chain", kind="donut"),
         "composition_stacked.png": lambda: tokens.inch.plot.composition(
-            by="symbol", kind="stacked", stack="wallet", top=6),
+            by="symbol", kind="stacked", stack="wallet", top=6
+        ),
         "composition_protocols.png": lambda: protocols.inch.plot.composition(by="protocol"),
         "value_over_time.png": lambda: chart.inch.plot.value_over_time(),
         "value_over_time_area.png": lambda: chart.inch.plot.value_over_time(kind="area"),

@@ -121,9 +121,7 @@ class InchAccessor:
         _require(self._obj, [column], "raw amounts")
         return column
 
-    def human_amounts(
-        self, column: str | None = None, *, as_decimal: bool = False
-    ) -> pd.Series:
+    def human_amounts(self, column: str | None = None, *, as_decimal: bool = False) -> pd.Series:
         """``column`` (default ``balance_raw``, else ``allowance_raw``) / 10**decimals, exactly.
 
         Floats are correctly rounded from the exact integer (Python int division), not computed
@@ -172,7 +170,8 @@ class InchAccessor:
         col = self._raw_column(column)
         ints = pd.Series(
             [0 if v is None else v for v in _raw_ints(self._obj[col])],
-            index=self._obj.index, dtype=object,
+            index=self._obj.index,
+            dtype=object,
         )
         if by is None:
             total = sum(ints, 0)
@@ -193,8 +192,11 @@ class InchAccessor:
         zero = pd.Series(False, index=obj.index)
         for raw in ("balance_raw",):
             if raw in obj.columns:
-                zero |= (obj[raw].astype(object).map(lambda v: v is not pd.NA and v is not None
-                                                     and int(v) == 0)).astype(bool)
+                zero |= (
+                    obj[raw]
+                    .astype(object)
+                    .map(lambda v: v is not pd.NA and v is not None and int(v) == 0)
+                ).astype(bool)
         for col in ("amount", "balance"):
             if col in obj.columns and "balance_raw" not in obj.columns:
                 zero |= (obj[col] == 0).fillna(False).astype(bool)
@@ -346,10 +348,12 @@ class InchAccessor:
             sums = sums.iloc[:top]
             sums = pd.concat([sums, pd.Series({OTHER: rest})])
         total = float(sums.sum())
-        out = pd.DataFrame({
-            "key": pd.array(list(map(str, sums.index)), dtype=pd.StringDtype("pyarrow")),
-            value: sums.to_numpy(dtype="float64"),
-        })
+        out = pd.DataFrame(
+            {
+                "key": pd.array(list(map(str, sums.index)), dtype=pd.StringDtype("pyarrow")),
+                value: sums.to_numpy(dtype="float64"),
+            }
+        )
         out["share"] = out[value] / total if total else float("nan")
         return out
 
@@ -369,8 +373,14 @@ class InchAccessor:
         idx, cols = _resolve_by(index)[0], _resolve_by(columns)[0]
         _require(self._obj, [values, idx, cols], "pivot")
         table = pd.pivot_table(
-            self._obj, values=values, index=idx, columns=cols, aggfunc="sum",
-            fill_value=fill_value, observed=True, dropna=False,
+            self._obj,
+            values=values,
+            index=idx,
+            columns=cols,
+            aggfunc="sum",
+            fill_value=fill_value,
+            observed=True,
+            dropna=False,
         )
         order = table.sum().sort_values(ascending=False, kind="stable").index
         return table[order]
@@ -440,7 +450,8 @@ class InchAccessor:
             [stamp] * len(out), index=out.index, dtype=pd.DatetimeTZDtype("ns", "UTC")
         )
         out[date_column] = pd.Series(
-            [stamp.strftime("%Y-%m-%d")] * len(out), index=out.index,
+            [stamp.strftime("%Y-%m-%d")] * len(out),
+            index=out.index,
             dtype=pd.StringDtype("pyarrow"),
         )
         return out
@@ -462,9 +473,7 @@ class InchAccessor:
         """
         from .io import write_parquet
 
-        return write_parquet(
-            self._obj, path, partition_by, mode=mode, compression=compression
-        )
+        return write_parquet(self._obj, path, partition_by, mode=mode, compression=compression)
 
     @property
     def plot(self) -> InchPlotAccessor:

@@ -77,8 +77,9 @@ def normalize_addresses(
     elif isinstance(addresses, Iterable) and not isinstance(addresses, (bytes, Mapping)):
         items = list(addresses)
     else:
-        raise InputError(f"invalid {what} list {addresses!r}: pass one address string or a "
-                         "list of them")
+        raise InputError(
+            f"invalid {what} list {addresses!r}: pass one address string or a list of them"
+        )
     if not items and not allow_empty:
         raise InputError(f"no {what} given: pass one address or a non-empty list of addresses")
     seen: dict[str, None] = {}

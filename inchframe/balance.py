@@ -330,8 +330,6 @@ def _spender_calls(
     return calls
 
 
-
-
 @dataclasses.dataclass(frozen=True)
 class _SpenderKind:
     """What differs between the allowance loaders: endpoints, frame and which rows count."""

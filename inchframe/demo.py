@@ -103,8 +103,10 @@ class Demo:
             for line in table.head(8).to_string(index=False).splitlines():
                 say(f"  {line}")
         total = tokens["value_usd"].sum()
-        say(f"Portfolio v5.0 token snapshot: {len(tokens)} token holdings worth {_usd(total)} "
-            "(DeFi positions: inchframe.portfolio.protocols_snapshot)")
+        say(
+            f"Portfolio v5.0 token snapshot: {len(tokens)} token holdings worth {_usd(total)} "
+            "(DeFi positions: inchframe.portfolio.protocols_snapshot)"
+        )
         by_chain = tokens.inch.totals(by="chain_id").sort_values("value_usd", ascending=False)
         for row in by_chain.itertuples():
             say(f"  chain {row.chain_id:>6}: {_usd(row.value_usd):>16}")
@@ -170,6 +172,5 @@ def _check_arrived(frames: dict[str, pd.DataFrame]) -> None:
     if kinds == {"OfflineCacheMiss"}:
         raise OfflineCacheMiss(misses)
     raise InchframeError(
-        f"every request failed for {', '.join(empty)} ({', '.join(sorted(kinds))}); "
-        "nothing written"
+        f"every request failed for {', '.join(empty)} ({', '.join(sorted(kinds))}); nothing written"
     )

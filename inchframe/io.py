@@ -108,8 +108,9 @@ def _frame_name(attrs: Mapping[str, Any]) -> str | None:
     return attrs.get("endpoint") if isinstance(attrs, Mapping) else None
 
 
-def _metadata(frame: pd.DataFrame, partition_by: Sequence[str], part_schema: pa.Schema | None,
-              written_at: str) -> dict[str, Any]:
+def _metadata(
+    frame: pd.DataFrame, partition_by: Sequence[str], part_schema: pa.Schema | None, written_at: str
+) -> dict[str, Any]:
     attrs = frame.attrs.get("inchframe")
     return {
         "schema_version": SCHEMA_VERSION,
@@ -123,7 +124,8 @@ def _metadata(frame: pd.DataFrame, partition_by: Sequence[str], part_schema: pa.
             "partition_by": list(partition_by),
             "partition_schema": (
                 base64.b64encode(part_schema.serialize().to_pybytes()).decode("ascii")
-                if part_schema is not None else None
+                if part_schema is not None
+                else None
             ),
         },
         "attrs": _scrub(attrs) if attrs is not None else None,
@@ -214,8 +216,13 @@ def _exchange(a: Path, b: Path) -> bool:
     except (OSError, AttributeError):
         return False
     at_fdcwd, rename_exchange = -100, 2
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                          ctypes.c_uint]
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
     return result == 0
 
@@ -229,8 +236,11 @@ def _dataset_files(root: Path) -> list[Path]:
     found = []
     for dirpath, dirnames, files in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-        found += [Path(dirpath, f) for f in sorted(files)
-                  if not f.startswith((".", "_")) and f.endswith(".parquet")]
+        found += [
+            Path(dirpath, f)
+            for f in sorted(files)
+            if not f.startswith((".", "_")) and f.endswith(".parquet")
+        ]
     return found
 
 
@@ -245,8 +255,7 @@ def _partition_schema(table: pa.Table, partition_by: Sequence[str]) -> pa.Schema
         typ = table.schema.field(name).type
         if pa.types.is_large_string(typ) or pa.types.is_string(typ) or pa.types.is_dictionary(typ):
             typ = pa.string()
-        elif not (pa.types.is_integer(typ) or pa.types.is_boolean(typ)
-                  or pa.types.is_date(typ)):
+        elif not (pa.types.is_integer(typ) or pa.types.is_boolean(typ) or pa.types.is_date(typ)):
             raise InputError(
                 f"partition_by: column {name!r} has type {typ}; partition on integer, string, "
                 "bool or date columns (e.g. chain_id, wallet, snapshot_date)"
@@ -271,11 +280,15 @@ def _write_file(table: pa.Table, target: Path, compression: str | None) -> None:
     _fsync_dir(target.parent)
 
 
-def _write_dataset_to(table: pa.Table, directory: Path, part_schema: pa.Schema,
-                      compression: str | None, stamp: str) -> None:
+def _write_dataset_to(
+    table: pa.Table, directory: Path, part_schema: pa.Schema, compression: str | None, stamp: str
+) -> None:
     options = ds.ParquetFileFormat().make_write_options(compression=compression)
     ds.write_dataset(
-        table, directory, format="parquet", file_options=options,
+        table,
+        directory,
+        format="parquet",
+        file_options=options,
         partitioning=ds.partitioning(part_schema, flavor="hive") if part_schema.names else None,
         basename_template=f"part-{stamp}-{uuid.uuid4().hex[:8]}-{{i}}.parquet",
         existing_data_behavior="error",

@@ -517,8 +517,9 @@ def pnl(
                 "protocols snapshot> to join its labels on position_index"
             )
         labels = snapshot[["position_index", col]].drop_duplicates("position_index")
-        data = data.drop(columns=[col], errors="ignore").merge(labels, on="position_index",
-                                                               how="left")
+        data = data.drop(columns=[col], errors="ignore").merge(
+            labels, on="position_index", how="left"
+        )
     from .accessor import _chain_label
 
     if col == "chain_id":

@@ -98,8 +98,14 @@ def test_allowances_get_and_post(sandbox, client) -> None:
     assert set(posted.token) >= {USDT, USDC}
     endpoints = sandbox.stats()["by_endpoint"]
     assert endpoints["balance.allowances"] == 1 and endpoints["balance.allowances_of_tokens"] == 1
-    one_token = ifr.allowances(VITALIK, ROUTER_V6, 1, tokens=USDT.upper().replace("0X", "0x"),
-                               keep_zero=True, client=client)
+    one_token = ifr.allowances(
+        VITALIK,
+        ROUTER_V6,
+        1,
+        tokens=USDT.upper().replace("0X", "0x"),
+        keep_zero=True,
+        client=client,
+    )
     assert one_token.attrs["inchframe"]["params"]["tokens"] == [USDT]
 
 
@@ -157,9 +163,12 @@ def test_exact_whale_balances_and_unlimited_allowances(client) -> None:
 def test_dropped_requests_lose_no_wallet(sandbox, tmp_path) -> None:
     wallets = [f"0x{i:040x}" for i in range(1, 61)]
     sandbox.configure(drop_rate=0.1)
-    with ifr.Client(
-        "k", base_url=sandbox.url, cache_dir=tmp_path, rate=500, max_retries=0, progress=False
-    ) as fragile, pytest.raises(BatchError) as info:
+    with (
+        ifr.Client(
+            "k", base_url=sandbox.url, cache_dir=tmp_path, rate=500, max_retries=0, progress=False
+        ) as fragile,
+        pytest.raises(BatchError) as info,
+    ):
         ifr.balances(
             wallets,
             [1, 8453, 42161],

@@ -16,8 +16,13 @@ from .conftest import VITALIK
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "inchframe", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "inchframe", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,11 +35,14 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_help_does_not_import_pandas() -> None:
-    probe = ("import sys; from _inchframe_cli import main\n"
-             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-             "print('pandas' in sys.modules, 'inchframe' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True).stdout.split()
+    probe = (
+        "import sys; from _inchframe_cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('pandas' in sys.modules, 'inchframe' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out[-2:] == ["False", "False"]
 
 
@@ -72,8 +80,17 @@ def test_demo_live_without_a_key_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_fetch_writes_files(tmp_path: Path, suffix: str) -> None:
-    result = run_cli("fetch", "balances", VITALIK, "--chain", "ethereum", "base",
-                     "-o", f"bal{suffix}", cwd=tmp_path)
+    result = run_cli(
+        "fetch",
+        "balances",
+        VITALIK,
+        "--chain",
+        "ethereum",
+        "base",
+        "-o",
+        f"bal{suffix}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     path = tmp_path / f"bal{suffix}"
     frame = ifr.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path, dtype=str)
@@ -85,8 +102,14 @@ def test_fetch_prints_a_table_and_portfolio_views(tmp_path: Path) -> None:
     result = run_cli("fetch", "portfolio", VITALIK, "--view", "current-value", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "dimension" in result.stdout and "total" in result.stdout
-    allowances = run_cli("fetch", "allowances", VITALIK, "--spender",
-                         "0x111111125421ca6dc452d289314280a0f8842a65", cwd=tmp_path)
+    allowances = run_cli(
+        "fetch",
+        "allowances",
+        VITALIK,
+        "--spender",
+        "0x111111125421ca6dc452d289314280a0f8842a65",
+        cwd=tmp_path,
+    )
     assert allowances.returncode == 0 and "unlimited" in allowances.stdout
 
 
@@ -98,15 +121,20 @@ def test_fetch_prints_a_table_and_portfolio_views(tmp_path: Path) -> None:
         (("fetch", "allowances", VITALIK), "--spender"),
         (("fetch", "balances", VITALIK, "-o", "out.xlsx"), ".parquet or .csv"),
         (("fetch", "portfolio", VITALIK, "--view", "chart", "--timerange", "2days"), "timerange"),
-        (("fetch", "portfolio", VITALIK, "--timerange", "5years"),
-         "--view chart and --view metrics"),
-        (("fetch", "portfolio", VITALIK, "--view", "protocols", "--timerange", "1year"),
-         "--timerange applies only"),
+        (
+            ("fetch", "portfolio", VITALIK, "--timerange", "5years"),
+            "--view chart and --view metrics",
+        ),
+        (
+            ("fetch", "portfolio", VITALIK, "--view", "protocols", "--timerange", "1year"),
+            "--timerange applies only",
+        ),
         (("fetch", "balances", VITALIK, "--timerange", "1year"), "--timerange applies only"),
     ],
 )
-def test_user_mistakes_are_one_line_errors(tmp_path: Path, args: tuple[str, ...],
-                                           fragment: str) -> None:
+def test_user_mistakes_are_one_line_errors(
+    tmp_path: Path, args: tuple[str, ...], fragment: str
+) -> None:
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 1
     assert fragment in result.stderr and "Traceback" not in result.stderr
@@ -114,14 +142,17 @@ def test_user_mistakes_are_one_line_errors(tmp_path: Path, args: tuple[str, ...]
 
 def test_cache_info_and_clear(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    assert run_cli("fetch", "balances", VITALIK, "--cache-dir", str(cache),
-                   cwd=tmp_path).returncode == 0
+    assert (
+        run_cli("fetch", "balances", VITALIK, "--cache-dir", str(cache), cwd=tmp_path).returncode
+        == 0
+    )
     info = run_cli("cache", "info", "--cache-dir", str(cache), cwd=tmp_path)
     assert info.returncode == 0 and "balance.balances" in info.stdout
     cleared = run_cli("cache", "clear", "--cache-dir", str(cache), cwd=tmp_path)
     assert cleared.returncode == 0 and "removed 2" in cleared.stdout
-    assert "entries:    0" in run_cli("cache", "info", "--cache-dir", str(cache),
-                                      cwd=tmp_path).stdout
+    assert (
+        "entries:    0" in run_cli("cache", "info", "--cache-dir", str(cache), cwd=tmp_path).stdout
+    )
 
 
 def test_sandbox_command_shares_the_sandbox_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -160,10 +191,12 @@ def test_fetch_output_where_files_cannot_be_created(tmp_path: Path) -> None:
 
 def test_demo_out_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "existing").write_text("a file")
-    _one_line_error(run_cli("demo", "--out", "existing", cwd=tmp_path), "--out existing",
-                    "not a directory")
-    _one_line_error(run_cli("demo", "--out", "existing/sub", cwd=tmp_path), "existing/sub",
-                    "existing is a file")
+    _one_line_error(
+        run_cli("demo", "--out", "existing", cwd=tmp_path), "--out existing", "not a directory"
+    )
+    _one_line_error(
+        run_cli("demo", "--out", "existing/sub", cwd=tmp_path), "existing/sub", "existing is a file"
+    )
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
@@ -171,8 +204,9 @@ def test_demo_out_cannot_be_created(tmp_path: Path) -> None:
     _one_line_error(run_cli("demo", "--out", "/proc/x", cwd=tmp_path), "/proc/x")
 
 
-def test_unexpected_os_errors_are_one_line(monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_unexpected_os_errors_are_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from inchframe import cli
 
     monkeypatch.setenv("INCHFRAME_API_KEY", "sekret-key-123")
@@ -210,15 +244,31 @@ def test_sandbox_port_in_use_exits_1(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_offline_with_an_empty_cache_is_an_error(tmp_path: Path) -> None:
-    result = run_cli("fetch", "balances", VITALIK, "--offline", "--no-progress",
-                     "--cache-dir", str(tmp_path / "empty"), cwd=tmp_path)
+    result = run_cli(
+        "fetch",
+        "balances",
+        VITALIK,
+        "--offline",
+        "--no-progress",
+        "--cache-dir",
+        str(tmp_path / "empty"),
+        cwd=tmp_path,
+    )
     _one_line_error(result, "not in the cache", "without --offline")
     assert "PartialResultWarning" not in result.stderr and "Empty DataFrame" not in result.stdout
 
 
 def test_demo_with_nothing_cached_offline_is_an_error(tmp_path: Path) -> None:
-    result = run_cli("demo", "--out", "out", "--offline", "--no-progress",
-                     "--cache-dir", str(tmp_path / "empty"), cwd=tmp_path)
+    result = run_cli(
+        "demo",
+        "--out",
+        "out",
+        "--offline",
+        "--no-progress",
+        "--cache-dir",
+        str(tmp_path / "empty"),
+        cwd=tmp_path,
+    )
     _one_line_error(result, "not in the cache")
     assert ".py:" not in result.stderr  # loader warnings are one line each, no source line
     assert not (tmp_path / "out").exists()
@@ -226,10 +276,27 @@ def test_demo_with_nothing_cached_offline_is_an_error(tmp_path: Path) -> None:
 
 def test_partial_failure_is_a_one_line_notice(tmp_path: Path) -> None:
     cache = str(tmp_path / "cache")
-    assert run_cli("fetch", "balances", VITALIK, "--cache-dir", cache, "--no-progress",
-                   cwd=tmp_path).returncode == 0  # ethereum only: base is not cached
-    result = run_cli("fetch", "balances", VITALIK, "--chain", "ethereum", "base", "--offline",
-                     "--cache-dir", cache, "--no-progress", "-o", "bal.parquet", cwd=tmp_path)
+    assert (
+        run_cli(
+            "fetch", "balances", VITALIK, "--cache-dir", cache, "--no-progress", cwd=tmp_path
+        ).returncode
+        == 0
+    )  # ethereum only: base is not cached
+    result = run_cli(
+        "fetch",
+        "balances",
+        VITALIK,
+        "--chain",
+        "ethereum",
+        "base",
+        "--offline",
+        "--cache-dir",
+        cache,
+        "--no-progress",
+        "-o",
+        "bal.parquet",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     notices = [line for line in result.stderr.splitlines() if "warning" in line.lower()]
     assert notices == [
@@ -237,12 +304,39 @@ def test_partial_failure_is_a_one_line_notice(tmp_path: Path) -> None:
         f"the {len(ifr.read_parquet(tmp_path / 'bal.parquet'))} row(s) that arrived"
     ]
     assert "PartialResultWarning" not in result.stderr and ".py:" not in result.stderr
-    quiet = run_cli("fetch", "balances", VITALIK, "--chain", "ethereum", "base", "--offline",
-                    "--cache-dir", cache, "--no-progress", "--errors", "ignore", cwd=tmp_path)
+    quiet = run_cli(
+        "fetch",
+        "balances",
+        VITALIK,
+        "--chain",
+        "ethereum",
+        "base",
+        "--offline",
+        "--cache-dir",
+        cache,
+        "--no-progress",
+        "--errors",
+        "ignore",
+        cwd=tmp_path,
+    )
     assert quiet.returncode == 0 and "warning" not in quiet.stderr
-    strict = run_cli("fetch", "balances", VITALIK, "--chain", "ethereum", "base", "--offline",
-                     "--cache-dir", cache, "--no-progress", "--errors", "raise", "-o", "x.csv",
-                     cwd=tmp_path)
+    strict = run_cli(
+        "fetch",
+        "balances",
+        VITALIK,
+        "--chain",
+        "ethereum",
+        "base",
+        "--offline",
+        "--cache-dir",
+        cache,
+        "--no-progress",
+        "--errors",
+        "raise",
+        "-o",
+        "x.csv",
+        cwd=tmp_path,
+    )
     _one_line_error(strict, "not in the cache")
     assert not (tmp_path / "x.csv").exists()
 
@@ -253,16 +347,23 @@ def test_partial_failure_is_a_one_line_notice(tmp_path: Path) -> None:
 def test_cache_dir_that_cannot_exist_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
     for action in ("info", "clear"):
-        _one_line_error(run_cli("cache", action, "--cache-dir", "file", cwd=tmp_path),
-                        "file", "not a directory")
-        _one_line_error(run_cli("cache", action, "--cache-dir", "file/sub", cwd=tmp_path),
-                        "file/sub", "file is a file")
+        _one_line_error(
+            run_cli("cache", action, "--cache-dir", "file", cwd=tmp_path), "file", "not a directory"
+        )
+        _one_line_error(
+            run_cli("cache", action, "--cache-dir", "file/sub", cwd=tmp_path),
+            "file/sub",
+            "file is a file",
+        )
 
 
 @pytest.mark.skipif(not Path("/proc/1").is_dir(), reason="needs Linux /proc")
 def test_cache_dir_that_cannot_be_created_is_an_error(tmp_path: Path) -> None:
-    _one_line_error(run_cli("cache", "info", "--cache-dir", "/proc/1/nope", cwd=tmp_path),
-                    "/proc/1/nope", "cannot be created")
+    _one_line_error(
+        run_cli("cache", "info", "--cache-dir", "/proc/1/nope", cwd=tmp_path),
+        "/proc/1/nope",
+        "cannot be created",
+    )
 
 
 def test_missing_cache_dir_is_an_empty_cache(tmp_path: Path) -> None:

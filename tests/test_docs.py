@@ -63,7 +63,8 @@ wallet = wallets[0]
 
 #: Names each page uses without defining them (keyed by file name).
 PAGE_SETUP: dict[str, str] = {
-    "accessor.md": _WALLETS + """
+    "accessor.md": _WALLETS
+    + """
 import pandas as pd
 import inchframe as ifr
 router = "0x111111125421ca6dc452d289314280a0f8842a65"
@@ -72,7 +73,8 @@ tokens = ifr.portfolio.tokens_snapshot(wallets)
 protocols = ifr.portfolio.protocols_snapshot(wallets)
 metrics = ifr.portfolio.tokens_metrics(wallets)
 """,
-    "frames-balance.md": _WALLETS + """
+    "frames-balance.md": _WALLETS
+    + """
 import inchframe as ifr
 from inchframe.balance import METADATA_WALLET
 router = "0x111111125421ca6dc452d289314280a0f8842a65"
@@ -80,7 +82,8 @@ client = ifr.Client()
 aggregated_payload = client.aggregated_balances_and_allowances(1, router, [METADATA_WALLET])
 fetched = [(w, client.balances(1, w)) for w in wallets]
 """,
-    "frames-portfolio.md": _WALLETS + """
+    "frames-portfolio.md": _WALLETS
+    + """
 import inchframe as ifr
 client = ifr.Client()
 chunk = wallets[:1]
@@ -98,8 +101,10 @@ OPTIONAL_PACKAGES = {"polars", "dask", "pyspark", "duckdb", "IPython"}
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)$")
 _COMMENT = re.compile(r"<!--\s*(?P<kind>no-test|requires)\s*(?::\s*(?P<arg>.*?))?\s*-->")
-_EXCEPTION_LINE = re.compile(r"^(?:Traceback \(most recent call last\)|(?P<name>[A-Za-z_][\w.]*)"
-                             r"(?::|$))")
+_EXCEPTION_LINE = re.compile(
+    r"^(?:Traceback \(most recent call last\)|(?P<name>[A-Za-z_][\w.]*)"
+    r"(?::|$))"
+)
 
 
 @dataclass
@@ -142,7 +147,7 @@ def extract_blocks(page: Path) -> list[Block]:
 def _unindent(line: str, indent: int) -> str:
     """``line`` without the indentation of its fence (a block inside a list item)."""
     strip = len(line) - len(line.lstrip(" \t"))
-    return line[min(indent, strip):]
+    return line[min(indent, strip) :]
 
 
 def _apply_markers(block: Block, lines: list[str], fence_index: int) -> None:
@@ -215,7 +220,7 @@ def signature_of_block(code: str) -> Signature | None:
         return None
     qualname = found[1]
     try:
-        tree = ast.parse(f"def {qualname.rsplit('.', 1)[-1]}{text[len(qualname):]}: ...")
+        tree = ast.parse(f"def {qualname.rsplit('.', 1)[-1]}{text[len(qualname) :]}: ...")
     except SyntaxError:
         return None
     node = tree.body[0]
@@ -242,8 +247,10 @@ def check_signature(signature: Signature, where: str) -> None:
     """The documented parameters (names, kinds, order, defaults) match the real function."""
     target = _resolve(signature.qualname)
     if not callable(target):
-        pytest.fail(f"{where}: documented function {signature.qualname}() not found (searched "
-                    f"inchframe and {', '.join(SIGNATURE_MODULES)})")
+        pytest.fail(
+            f"{where}: documented function {signature.qualname}() not found (searched "
+            f"inchframe and {', '.join(SIGNATURE_MODULES)})"
+        )
     documented = _documented_parameters(signature.node)
     actual = [
         (p.name, p.kind.name, None if p.default is p.empty else repr(p.default))
@@ -340,8 +347,10 @@ def _failure_of(block: Block, namespace: dict[str, Any]) -> str | None:
     except (AssertionError, pytest.fail.Exception):
         raise
     except Exception as error:
-        return (f"{block.where}: {type(error).__name__}: {error}\n\n"
-                f"{textwrap.indent(block.code, '    ')}")
+        return (
+            f"{block.where}: {type(error).__name__}: {error}\n\n"
+            f"{textwrap.indent(block.code, '    ')}"
+        )
     return None
 
 
@@ -409,7 +418,9 @@ def test_extracts_blocks_markers_and_doctests(tmp_path: Path) -> None:
 
     code = ">>> a = 1\n>>> f(a,\n...   2)\n3\n>>> df.inch\nAttributeError: no\nmore text\n"
     assert doctest_examples(code) == [
-        ("a = 1", ""), ("f(a,\n  2)", "3"), ("df.inch", "AttributeError: no\nmore text")
+        ("a = 1", ""),
+        ("f(a,\n  2)", "3"),
+        ("df.inch", "AttributeError: no\nmore text"),
     ]
     assert expected_exception("AttributeError: no") == "AttributeError"
     assert expected_exception("inchframe.errors.InputError: bad") == "InputError"

@@ -18,19 +18,22 @@ from .conftest import Reply, ScriptedServer
 BIG = 2**256 - 1
 
 
-@pytest.mark.parametrize("body", [
-    b'{"a": 1, "b": [1.5, "x", null, true]}',
-    f'{{"amount": {BIG}}}'.encode(),  # orjson would make a float of it
-    b'{"a": -9223372036854775809}',
-    b"[NaN, Infinity]",  # orjson rejects these; json accepts them
-    b'"\\ud800"',  # a lone surrogate
-    b'{"a": 1, "a": 2}',
-    b'{"price": 0.1234567890123456789}',
-    b'{"token": "0x0000000000000000000000000000000000000001", "n": 18446744073709551616}',
-    b'[-18446744073709551616, 1]',
-    b'[\n18446744073709551616]',
-    b'{"a":12345678901234567890123.5}',  # a float: orjson and json agree
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": 1, "b": [1.5, "x", null, true]}',
+        f'{{"amount": {BIG}}}'.encode(),  # orjson would make a float of it
+        b'{"a": -9223372036854775809}',
+        b"[NaN, Infinity]",  # orjson rejects these; json accepts them
+        b'"\\ud800"',  # a lone surrogate
+        b'{"a": 1, "a": 2}',
+        b'{"price": 0.1234567890123456789}',
+        b'{"token": "0x0000000000000000000000000000000000000001", "n": 18446744073709551616}',
+        b"[-18446744073709551616, 1]",
+        b"[\n18446744073709551616]",
+        b'{"a":12345678901234567890123.5}',  # a float: orjson and json agree
+    ],
+)
 def test_loads_json_gives_what_json_gives(body: bytes) -> None:
     got, expected = loads_json(body), json.loads(body)
     assert repr(got) == repr(expected)  # repr: NaN != NaN, and ints stay ints
@@ -39,13 +42,19 @@ def test_loads_json_gives_what_json_gives(body: bytes) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**300), max_value=2**300)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(alphabet="0123456789x. -e"),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner,
-                                                                 max_size=4),
-    max_leaves=12,
-))
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**300), max_value=2**300)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(alphabet="0123456789x. -e"),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+        ),
+        max_leaves=12,
+    )
+)
 def test_loads_json_keeps_every_integer_exact(value: object) -> None:
     compact = json.dumps(value, separators=(",", ":"))
     for text in (json.dumps(value), json.dumps(value, indent=1), compact):
@@ -57,7 +66,7 @@ def test_long_integer_detection_skips_addresses_and_fractions() -> None:
     assert not has_long_integer(b'{"a": "0x0000000000000000000000000000000000000001"}')
     assert not has_long_integer(b'{"p": 0.00023058825425964879}')
     assert has_long_integer(b'{"a": 18446744073709551616}')
-    assert has_long_integer(b'[-1234567890123456789]')
+    assert has_long_integer(b"[-1234567890123456789]")
     assert has_long_integer(b"1234567890123456789")
 
 
@@ -88,4 +97,3 @@ def test_cache_entries_keep_the_body_bytes_and_read_old_entries(
     assert again.content == first.content and again.status_code == 200
     session.close()
     assert scripted.count() == 1
-

@@ -21,17 +21,26 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 def problems_of(notebook: dict) -> list[str]:
     """What keeps ``notebook`` (parsed JSON) from being clean; empty when it is clean."""
     cells = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
-    with_outputs = [i for i, c in enumerate(notebook.get("cells", []), 1)
-                    if c.get("cell_type") == "code" and c.get("outputs")]
-    with_counts = [i for i, c in enumerate(notebook.get("cells", []), 1)
-                   if c.get("cell_type") == "code" and c.get("execution_count") is not None]
+    with_outputs = [
+        i
+        for i, c in enumerate(notebook.get("cells", []), 1)
+        if c.get("cell_type") == "code" and c.get("outputs")
+    ]
+    with_counts = [
+        i
+        for i, c in enumerate(notebook.get("cells", []), 1)
+        if c.get("cell_type") == "code" and c.get("execution_count") is not None
+    ]
     found = []
     if with_outputs:
-        found.append(f"{len(with_outputs)} of {len(cells)} code cells have outputs "
-                     f"(cells {_numbers(with_outputs)})")
+        found.append(
+            f"{len(with_outputs)} of {len(cells)} code cells have outputs "
+            f"(cells {_numbers(with_outputs)})"
+        )
     if with_counts:
-        found.append(f"{len(with_counts)} code cells have execution counts "
-                     f"(cells {_numbers(with_counts)})")
+        found.append(
+            f"{len(with_counts)} code cells have execution counts (cells {_numbers(with_counts)})"
+        )
     if "widgets" in notebook.get("metadata", {}):
         found.append("the notebook metadata holds widget state")
     return found
@@ -77,9 +86,20 @@ def test_clear_outputs_cleans(tmp_path: Path) -> None:
     dirty = {
         "cells": [
             {"cell_type": "markdown", "metadata": {}, "source": "# t"},
-            {"cell_type": "code", "metadata": {}, "source": "1", "execution_count": 3,
-             "outputs": [{"output_type": "execute_result", "execution_count": 3,
-                          "data": {"text/plain": "1"}, "metadata": {}}]},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": "1",
+                "execution_count": 3,
+                "outputs": [
+                    {
+                        "output_type": "execute_result",
+                        "execution_count": 3,
+                        "data": {"text/plain": "1"},
+                        "metadata": {},
+                    }
+                ],
+            },
         ],
         "metadata": {"widgets": {}},
         "nbformat": 4,

@@ -42,20 +42,26 @@ DATA_LOADERS: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
     ("v4.tokens_profit_and_loss", v4.tokens_profit_and_loss, {}),
     ("v4.tokens_details", v4.tokens_details, {}),
 ]
-PLAIN_LOADERS = [pf.supported_chains, pf.supported_protocols, v4.supported_chains,
-                 v4.supported_protocols]
+PLAIN_LOADERS = [
+    pf.supported_chains,
+    pf.supported_protocols,
+    v4.supported_chains,
+    v4.supported_protocols,
+]
 
 
 @pytest.fixture(params=["observed", "documented", "legacy"])
 def quirky(request: pytest.FixtureRequest, tmp_path: Path):
-    with Sandbox(quirks=request.param) as server, Client(
-        FAKE_KEY, base_url=server.url, cache_dir=tmp_path, rate=500, progress=False
-    ) as made:
+    with (
+        Sandbox(quirks=request.param) as server,
+        Client(FAKE_KEY, base_url=server.url, cache_dir=tmp_path, rate=500, progress=False) as made,
+    ):
         yield server, made
 
 
-@pytest.mark.parametrize(("name", "loader", "options"), DATA_LOADERS,
-                         ids=[n for n, _, _ in DATA_LOADERS])
+@pytest.mark.parametrize(
+    ("name", "loader", "options"), DATA_LOADERS, ids=[n for n, _, _ in DATA_LOADERS]
+)
 def test_every_data_endpoint_in_every_quirk_mode(quirky, name, loader, options) -> None:
     server, client = quirky
     frame = loader(WALLETS, client=client, **options)
@@ -82,8 +88,9 @@ def test_plain_endpoints_in_every_quirk_mode(quirky) -> None:
 def test_tokens_snapshot_matches_the_balance_api(client) -> None:
     snapshot = pf.tokens_snapshot(WALLETS, chain=1, client=client)
     balances = ifr.balances(WALLETS, 1, client=client)
-    merged = snapshot.merge(balances, on=["chain_id", "wallet", "token"], how="outer",
-                            indicator=True)
+    merged = snapshot.merge(
+        balances, on=["chain_id", "wallet", "token"], how="outer", indicator=True
+    )
     assert set(merged["_merge"]) == {"both"}
     expected = merged["balance_raw"].astype(float) / 10.0 ** merged["decimals_y"].astype(float)
     assert (merged["amount"] - expected).abs().max() <= 1e-9 * merged["amount"].abs().max()
@@ -97,12 +104,18 @@ def test_v4_and_v5_agree_on_totals_by_chain(client) -> None:
     by_chain_v5 = v5_value[v5_value.dimension == "chain"].set_index("chain_id")["value_usd"]
     per_chain = pd.concat([v4_tokens, v4_protocols])
     per_chain = per_chain[per_chain["chain_id"].notna()].groupby("chain_id")["value_usd"].sum()
-    pd.testing.assert_series_equal(by_chain_v5.sort_index(), per_chain.sort_index(),
-                                   check_names=False, rtol=1e-9, check_index_type=False)
+    pd.testing.assert_series_equal(
+        by_chain_v5.sort_index(),
+        per_chain.sort_index(),
+        check_names=False,
+        rtol=1e-9,
+        check_index_type=False,
+    )
     v4_value = v4.current_value(WALLETS, client=client)
     total_v4 = v4_value.loc[v4_value.dimension == "address", "value_usd"].sum()
-    assert total_v4 == pytest.approx(v5_value.loc[v5_value.dimension == "total",
-                                                  "value_usd"].item())
+    assert total_v4 == pytest.approx(
+        v5_value.loc[v5_value.dimension == "total", "value_usd"].item()
+    )
     shared = {"chain_id", "wallet", "token", "symbol", "amount", "price_usd", "value_usd"}
     assert shared <= set(v4.tokens_details(WALLETS, client=client).columns)
     assert shared <= set(pf.tokens_snapshot(WALLETS, client=client).columns)
@@ -118,9 +131,13 @@ def test_snapshots_reconcile_with_current_value(client) -> None:
 
 @pytest.mark.parametrize(
     ("loader", "options", "measure"),
-    [(pf.current_value, {}, "value_usd"), (pf.chart, {"timerange": "1week"}, "value_usd"),
-     (v4.profit_and_loss, {}, "profit_usd"), (v4.value_chart, {}, "value_usd"),
-     (v4.tokens_current_value, {}, "value_usd")],
+    [
+        (pf.current_value, {}, "value_usd"),
+        (pf.chart, {"timerange": "1week"}, "value_usd"),
+        (v4.profit_and_loss, {}, "profit_usd"),
+        (v4.value_chart, {}, "value_usd"),
+        (v4.tokens_current_value, {}, "value_usd"),
+    ],
 )
 def test_chunks_merge_to_the_single_request_answer(client, loader, options, measure) -> None:
     chunked = loader(MANY, client=client, chunk_size=20, **options)
@@ -130,8 +147,9 @@ def test_chunks_merge_to_the_single_request_answer(client, loader, options, meas
     keys = [c for c in whole.columns if c not in (measure, "roi", "wallets")]
     left = chunked.sort_values(keys, ignore_index=True)
     right = whole.sort_values(keys, ignore_index=True)
-    pd.testing.assert_frame_equal(left.drop(columns="wallets"), right.drop(columns="wallets"),
-                                  rtol=1e-9)
+    pd.testing.assert_frame_equal(
+        left.drop(columns="wallets"), right.drop(columns="wallets"), rtol=1e-9
+    )
 
 
 def test_several_chains_use_one_all_chain_request_for_snapshots(sandbox, client) -> None:
@@ -146,8 +164,7 @@ def test_several_chains_use_one_all_chain_request_for_snapshots(sandbox, client)
 
 
 def test_historical_snapshot_is_cached_long_and_stamped(client) -> None:
-    frame = pf.tokens_snapshot(VITALIK, chain=1, timestamp="2025-06-01T00:00:00Z",
-                               client=client)
+    frame = pf.tokens_snapshot(VITALIK, chain=1, timestamp="2025-06-01T00:00:00Z", client=client)
     assert frame.attrs["inchframe"]["params"]["timestamp"] == "2025-06-01T00:00:00Z"
     assert (frame["timestamp"] == pd.Timestamp("2025-06-01", tz="UTC")).all()
 
@@ -158,15 +175,17 @@ def test_one_unusable_payload_loses_nothing_else(scripted, sandbox, tmp_path) ->
     second_chunk = MANY[20]
 
     def proxy(method: str, path: str, body: bytes) -> Reply:
-        answer = requests.get(sandbox.url + path, headers={"Authorization": "Bearer k"},
-                              timeout=10).json()
+        answer = requests.get(
+            sandbox.url + path, headers={"Authorization": "Bearer k"}, timeout=10
+        ).json()
         if second_chunk in path:
             del answer["result"][0]["underlying_tokens"][0]["address"]
         return Reply(200, answer)
 
     scripted.default = proxy
-    with Client(FAKE_KEY, base_url=scripted.url, cache_dir=tmp_path, rate=500,
-                progress=False) as client:
+    with Client(
+        FAKE_KEY, base_url=scripted.url, cache_dir=tmp_path, rate=500, progress=False
+    ) as client:
         with pytest.raises(BatchError) as info:
             pf.tokens_snapshot(MANY, client=client)
         failures, frame = info.value.failures, info.value.frame
@@ -175,8 +194,9 @@ def test_one_unusable_payload_loses_nothing_else(scripted, sandbox, tmp_path) ->
         assert "address" in failures["message"].item()
         universe = Universe(0)
         kept = MANY[:20] + MANY[40:]
-        expected = sum(len(universe.balances(c, w)) for c in universe.chains("portfolio")
-                       for w in kept)
+        expected = sum(
+            len(universe.balances(c, w)) for c in universe.chains("portfolio") for w in kept
+        )
         assert set(frame["wallet"]) <= set(kept) and len(frame) == expected
         before = scripted.count()
         with pytest.raises(BatchError):
@@ -189,8 +209,7 @@ def test_drift_gives_a_frame_or_payload_errors_never_a_crash(sandbox, client) ->
     sandbox.configure(drift_rate=1.0, fault_endpoints=("v5.tokens_snapshot",))
     for _ in range(6):
         try:
-            frame = pf.tokens_snapshot(MANY, client=client, errors="ignore",
-                                       use_cache=False)
+            frame = pf.tokens_snapshot(MANY, client=client, errors="ignore", use_cache=False)
         except Exception as error:  # pragma: no cover - the assertion below explains
             pytest.fail(f"{type(error).__name__}: {error}")
         kinds = {f["error"] for f in frame.attrs["inchframe"]["failures"]}

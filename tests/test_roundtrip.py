@@ -28,18 +28,39 @@ LOADERS: dict[str, Callable[[Any], pd.DataFrame]] = {
     "balances": lambda c: ifr.balances(WALLETS, [1, 8453], client=c),
     "balances_one_wallet": lambda c: ifr.balances(VITALIK, 1, keep_zero=True, client=c),
     "allowances": lambda c: ifr.allowances(WALLETS, ROUTER_V6, [1, 42161], client=c),
-    "balances_and_allowances": lambda c: ifr.balances_and_allowances(VITALIK, ROUTER_V6, 1,
-                                                                     client=c),
+    "balances_and_allowances": lambda c: ifr.balances_and_allowances(
+        VITALIK, ROUTER_V6, 1, client=c
+    ),
     "aggregated_balances": lambda c: ifr.aggregated_balances(WALLETS, ROUTER_V6, 1, client=c),
-    **{f"v5.{name}": _for_wallets(pf, name)
-       for name in ("address_check", "current_value", "chart", "report", "protocols_snapshot",
-                    "protocols_metrics", "tokens_snapshot", "tokens_metrics")},
+    **{
+        f"v5.{name}": _for_wallets(pf, name)
+        for name in (
+            "address_check",
+            "current_value",
+            "chart",
+            "report",
+            "protocols_snapshot",
+            "protocols_metrics",
+            "tokens_snapshot",
+            "tokens_metrics",
+        )
+    },
     "v5.supported_chains": lambda c: pf.supported_chains(client=c),
     "v5.supported_protocols": lambda c: pf.supported_protocols(client=c),
-    **{f"v4.{name}": _for_wallets(v4, name)
-       for name in ("current_value", "profit_and_loss", "value_chart", "protocols_current_value",
-                    "protocols_profit_and_loss", "protocols_details", "tokens_current_value",
-                    "tokens_profit_and_loss", "tokens_details")},
+    **{
+        f"v4.{name}": _for_wallets(v4, name)
+        for name in (
+            "current_value",
+            "profit_and_loss",
+            "value_chart",
+            "protocols_current_value",
+            "protocols_profit_and_loss",
+            "protocols_details",
+            "tokens_current_value",
+            "tokens_profit_and_loss",
+            "tokens_details",
+        )
+    },
     "v4.supported_chains": lambda c: v4.supported_chains(client=c),
     "v4.supported_protocols": lambda c: v4.supported_protocols(client=c),
 }

@@ -65,9 +65,7 @@ def split_raw(responses: Iterable[Any]) -> tuple[Any, bool]:
     if isinstance(responses, (Mapping, str, *RAW_TYPES)):
         return responses, False
     pairs = [tuple(p) if isinstance(p, (tuple, list)) and len(p) == 2 else p for p in responses]
-    raw = bool(pairs) and all(
-        isinstance(p, tuple) and len(p) == 2 and is_raw(p[1]) for p in pairs
-    )
+    raw = bool(pairs) and all(isinstance(p, tuple) and len(p) == 2 and is_raw(p[1]) for p in pairs)
     return pairs, raw
 
 
@@ -99,8 +97,13 @@ def _first_byte(body: bytes) -> bytes:
     return b""
 
 
-def read_json_objects(bodies: Sequence[bytes], schema: pa.Schema, *,
-                      wrap_arrays: str | None = None, exact: bool = True) -> pa.Table:
+def read_json_objects(
+    bodies: Sequence[bytes],
+    schema: pa.Schema,
+    *,
+    wrap_arrays: str | None = None,
+    exact: bool = True,
+) -> pa.Table:
     """One row per body, read by Arrow's JSON reader with ``schema`` (other top-level fields
     are inferred and may be ignored by the caller).
 
@@ -185,8 +188,9 @@ def bool_array(arr: pa.Array) -> pd.api.extensions.ExtensionArray:
 _QUOTE, _COLON, _COMMA, _OPEN, _CLOSE = (ord(c) for c in '":,{}')
 
 
-def flat_string_maps(buffer: bytes, starts: np.ndarray, ends: np.ndarray
-                     ) -> tuple[pa.Array, pa.Array, np.ndarray]:
+def flat_string_maps(
+    buffer: bytes, starts: np.ndarray, ends: np.ndarray
+) -> tuple[pa.Array, pa.Array, np.ndarray]:
     """Keys, values and entry counts of the compact JSON objects ``{"k":"v",...}`` (strings
     only) at ``buffer[starts[i]:ends[i]]``, in order, without a Python object per entry.
 
@@ -215,7 +219,7 @@ def flat_string_maps(buffer: bytes, starts: np.ndarray, ends: np.ndarray
         empty_str = pa.array([], type=_LARGE)
         return empty_str, empty_str, counts
     if (lo[1:] == hi[:-1]).all():  # no quote between the objects: one slice
-        inside = quotes[lo[0]:hi[-1]]
+        inside = quotes[lo[0] : hi[-1]]
     else:  # quotes of the objects only (the objects are sorted and do not overlap)
         step = np.zeros(len(quotes) + 1, dtype=np.int32)
         np.add.at(step, lo, 1)
@@ -235,14 +239,16 @@ def flat_string_maps(buffer: bytes, starts: np.ndarray, ends: np.ndarray
     if (k0[first] != starts[nonempty] + 1).any() or (v1[last] != ends[nonempty] - 2).any():
         raise NoFit
     inner = ~last
-    if ((k0[1:][inner[:-1]] != v1[:-1][inner[:-1]] + 2)
-            | (buf[v1[:-1][inner[:-1]] + 1] != _COMMA)).any():
+    if (
+        (k0[1:][inner[:-1]] != v1[:-1][inner[:-1]] + 2) | (buf[v1[:-1][inner[:-1]] + 1] != _COMMA)
+    ).any():
         raise NoFit
     # one string array over the buffer: key, ":", value, "," ... then every other element
     offsets = np.empty(4 * len(k0), dtype=np.int64)
     offsets[0::4], offsets[1::4], offsets[2::4], offsets[3::4] = k0 + 1, k1, v0 + 1, v1
     parts = pa.LargeStringArray.from_buffers(
-        len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(buffer))
+        len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(buffer)
+    )
     n = len(k0)
     keys = parts.take(pa.array(np.arange(0, 4 * n, 4, dtype=np.int64)))
     values = parts.take(pa.array(np.arange(2, 4 * n, 4, dtype=np.int64)))
@@ -257,10 +263,12 @@ def unique_per_object(keys: pa.Array, counts: np.ndarray) -> bool:
     segment = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     same_segment = segment[1:] == segment[:-1]
     increasing = np.asarray(
-        pc.less(keys.slice(0, n - 1), keys.slice(1)).to_numpy(zero_copy_only=False), dtype=bool)
+        pc.less(keys.slice(0, n - 1), keys.slice(1)).to_numpy(zero_copy_only=False), dtype=bool
+    )
     if (increasing | ~same_segment).all():
         return True  # sorted within every object (token lists are): no repeats
     encoded = pc.dictionary_encode(keys)
     codes = segment * len(encoded.dictionary) + np.asarray(
-        encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64
+    )
     return not pd.Series(codes).duplicated().any()

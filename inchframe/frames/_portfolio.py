@@ -134,8 +134,12 @@ def make_ctx(ctx: Any) -> Ctx:
             chain_id = resolve_chain(chain_id)
     timerange = _ctx_value(ctx, "timerange")
     timestamp = _ctx_value(ctx, "timestamp")
-    return Ctx(addresses, chain_id, None if timerange is None else str(timerange),
-               None if timestamp is None else int(timestamp))
+    return Ctx(
+        addresses,
+        chain_id,
+        None if timerange is None else str(timerange),
+        None if timestamp is None else int(timestamp),
+    )
 
 
 def iter_batch(responses: Batch, endpoint: str) -> Iterator[tuple[Ctx, Any]]:
@@ -165,14 +169,17 @@ def run_batch(
         try:
             parse(ctx, payload)
         except PayloadError as exc:
-            raise PayloadError(exc.endpoint, exc.field,
-                               f"{exc.problem} (response {n}: {ctx.describe()})") from None
+            raise PayloadError(
+                exc.endpoint, exc.field, f"{exc.problem} (response {n}: {ctx.describe()})"
+            ) from None
         except InchframeError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
-            raise PayloadError(endpoint, "result",
-                               f"unreadable payload: {type(exc).__name__}: {exc} "
-                               f"(response {n}: {ctx.describe()})") from exc
+            raise PayloadError(
+                endpoint,
+                "result",
+                f"unreadable payload: {type(exc).__name__}: {exc} (response {n}: {ctx.describe()})",
+            ) from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,8 +337,9 @@ def require_key(item: Mapping[str, Any], names: Sequence[str], endpoint: str, wh
     raise PayloadError(endpoint, f"{where}.{names[0]}", f"required field is missing{alt}")
 
 
-def require_first(item: Mapping[str, Any], names: Sequence[str], endpoint: str,
-                  where: str) -> tuple[str, Any]:
+def require_first(
+    item: Mapping[str, Any], names: Sequence[str], endpoint: str, where: str
+) -> tuple[str, Any]:
     """``(name, value)`` of the first of ``names`` present in ``item`` (the value may be None);
     a PayloadError naming ``where.names[0]`` when none is present."""
     for name in names:
@@ -341,8 +349,9 @@ def require_first(item: Mapping[str, Any], names: Sequence[str], endpoint: str,
     raise AssertionError  # pragma: no cover
 
 
-def required_float(item: Mapping[str, Any], names: Sequence[str], endpoint: str,
-                   where: str) -> float:
+def required_float(
+    item: Mapping[str, Any], names: Sequence[str], endpoint: str, where: str
+) -> float:
     """A required measure: must be present (under one of ``names``); ``null`` gives NaN."""
     name, value = require_first(item, names, endpoint, where)
     return to_float(value, endpoint, f"{where}.{name}")
@@ -361,15 +370,22 @@ def chain_label(chain_id: int | None) -> str | None:
     return chain.display_name if chain else None
 
 
-def synthetic_index(chain_id: int | None, contract: str | None, token_id: str | None,
-                    addresses: Iterable[str]) -> str:
+def synthetic_index(
+    chain_id: int | None, contract: str | None, token_id: str | None, addresses: Iterable[str]
+) -> str:
     """The v4 ``position_index``: ``"v4:"`` + 16 hex digits of BLAKE2b over the position's identity.
 
     Identity = ``chain_id|contract_address|token_id|sorted lowercase addresses``. Stable across
     runs, processes and machines; the ``v4:`` prefix keeps it apart from real v5 indices.
     """
-    text = "|".join([str(chain_id), (contract or "").lower(), token_id or "0",
-                     ",".join(sorted(a.lower() for a in addresses))])
+    text = "|".join(
+        [
+            str(chain_id),
+            (contract or "").lower(),
+            token_id or "0",
+            ",".join(sorted(a.lower() for a in addresses)),
+        ]
+    )
     return "v4:" + hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
@@ -421,8 +437,9 @@ class RowBuilder:
             col.append(value)
         self.n = n + 1
 
-    def extras(self, item: Mapping[str, Any], known: frozenset[str], prefix: str = "",
-               where: str = "") -> dict[str, Any]:
+    def extras(
+        self, item: Mapping[str, Any], known: frozenset[str], prefix: str = "", where: str = ""
+    ) -> dict[str, Any]:
         """Unknown fields of ``item`` as extra-column values (remembered for one warning)."""
         extra = item.keys() - known
         if not extra:
@@ -507,32 +524,51 @@ def c(name: str, dtype: Any, unit: str, description: str) -> Column:
 
 
 #: Frame-specific columns shared by several Portfolio frames.
-CHAIN_ID_NULLABLE = c("chain_id", "Int64", "",
-                      "chain id; NA = the row covers all chains (no chain_id in the request)")
-WALLETS = c("wallets", STRING, "addresses",
-            "comma-separated wallets of the request the row aggregates")
-UNDERLYING_INDEX = c("underlying_index", "Int64", "",
-                     "position of the token in the position's underlying (or reward) list; "
-                     "NA on the single row of a position without tokens")
+CHAIN_ID_NULLABLE = c(
+    "chain_id", "Int64", "", "chain id; NA = the row covers all chains (no chain_id in the request)"
+)
+WALLETS = c(
+    "wallets", STRING, "addresses", "comma-separated wallets of the request the row aggregates"
+)
+UNDERLYING_INDEX = c(
+    "underlying_index",
+    "Int64",
+    "",
+    "position of the token in the position's underlying (or reward) list; "
+    "NA on the single row of a position without tokens",
+)
 ROLE = c("role", STRING, "", "underlying or reward; NA on the row of a position without tokens")
-CONTRACT_ADDRESS = c("contract_address", STRING, "address",
-                     "position (or token) contract address, lowercase")
+CONTRACT_ADDRESS = c(
+    "contract_address", STRING, "address", "position (or token) contract address, lowercase"
+)
 CONTRACT_NAME = c("contract_name", STRING, "", "position contract name")
 CONTRACT_SYMBOL = c("contract_symbol", STRING, "", "position contract symbol")
 TOKEN_ID = c("token_id", STRING, "", "NFT token id of the position (decimal text; 0 = fungible)")
-POSITION_VALUE = c("position_value_usd", "float64", "USD",
-                   "value of the whole position (repeated on each of its token rows)")
+POSITION_VALUE = c(
+    "position_value_usd",
+    "float64",
+    "USD",
+    "value of the whole position (repeated on each of its token rows)",
+)
 STATUS = c("status", "Int64", "", "asset status as sent (1, 0, -1; 1 = open, -1 = closed INFERRED)")
 LOCKED = c("locked", "boolean", "", "position is locked (v5 locked, v4 protocol_locked)")
 BLOCK_NUMBER = c("block_number", "Int64", "", "block number of the snapshot (NA when not sent)")
 BLOCK_CREATED = c("block_number_created", "Int64", "", "block number when the position was created")
-PROTOCOL_HANDLER = c("protocol_handler", STRING, "",
-                     "adapter id (v5 protocol_handler_id: native, erc20, aavev3, ...)")
+PROTOCOL_HANDLER = c(
+    "protocol_handler",
+    STRING,
+    "",
+    "adapter id (v5 protocol_handler_id: native, erc20, aavev3, ...)",
+)
 SUB_GROUP = c("protocol_sub_group", STRING, "", "protocol sub-group id (v5 protocol_sub_group_id)")
 SUB_GROUP_NAME = c("protocol_sub_group_name", STRING, "", "protocol sub-group name")
 PROTOCOL_ICON = c("protocol_icon", STRING, "URL", "protocol (group) icon")
-SNAPSHOT_TS = c("timestamp", UTC_TIMESTAMP, "UTC",
-                "time of the snapshot (NaT when the API sent null, i.e. the latest block)")
+SNAPSHOT_TS = c(
+    "timestamp",
+    UTC_TIMESTAMP,
+    "UTC",
+    "time of the snapshot (NaT when the API sent null, i.e. the latest block)",
+)
 
 
 def schema_markdown(schema: FrameSchema) -> str:

@@ -122,7 +122,9 @@ _STR_TYPE = pa.large_string()  # what pandas' ArrowStringArray holds: building i
 # --------------------------------------------------------------------------------- schemas
 
 _UNLIMITED = Column(
-    "unlimited", "bool", "",
+    "unlimited",
+    "bool",
+    "",
     "allowance_raw >= 2**96-1 (UNLIMITED_THRESHOLD): an effectively infinite approval",
 )
 _LOGO_URI = Column("logo_uri", STRING, "URL", "token logo (API logoURI)")
@@ -130,7 +132,9 @@ _IS_CUSTOM = Column(
     "is_custom", "boolean", "", "not in the 1inch token list (API isCustom; NA when absent)"
 )
 _TOKEN_TYPE = Column(
-    "token_type", STRING, "",
+    "token_type",
+    STRING,
+    "",
     "API type: 'ethereum' for the native coin, 'token' for ERC-20 (an open string)",
 )
 _TRACKED = Column("tracked", "boolean", "", "the token is tracked by 1inch (NA when absent)")
@@ -146,15 +150,35 @@ BALANCES = FrameSchema.of(
 )
 ALLOWANCES = FrameSchema.of(
     "allowances",
-    ["chain_id", "wallet", "spender", "token", *_META, "allowance_raw", "allowance", _UNLIMITED,
-     *_TAIL],
+    [
+        "chain_id",
+        "wallet",
+        "spender",
+        "token",
+        *_META,
+        "allowance_raw",
+        "allowance",
+        _UNLIMITED,
+        *_TAIL,
+    ],
     key=("chain_id", "wallet", "spender", "token"),
     description="Allowances per chain x wallet x spender x token (allowances).",
 )
 BALANCES_AND_ALLOWANCES = FrameSchema.of(
     "balances_and_allowances",
-    ["chain_id", "wallet", "spender", "token", *_META, "balance_raw", "balance", "allowance_raw",
-     "allowance", _UNLIMITED, *_TAIL],
+    [
+        "chain_id",
+        "wallet",
+        "spender",
+        "token",
+        *_META,
+        "balance_raw",
+        "balance",
+        "allowance_raw",
+        "allowance",
+        _UNLIMITED,
+        *_TAIL,
+    ],
     key=("chain_id", "wallet", "spender", "token"),
     description="Balances and allowances per chain x wallet x spender x token.",
 )
@@ -167,8 +191,17 @@ AGGREGATED = FrameSchema.of(
 )
 TOKEN_METADATA = FrameSchema.of(
     "token_metadata",
-    ["chain_id", "token", *_META, "tags", "is_native", _LOGO_URI, _IS_CUSTOM, _TOKEN_TYPE,
-     _TRACKED],
+    [
+        "chain_id",
+        "token",
+        *_META,
+        "tags",
+        "is_native",
+        _LOGO_URI,
+        _IS_CUSTOM,
+        _TOKEN_TYPE,
+        _TRACKED,
+    ],
     key=("chain_id", "token"),
     description="Token metadata per chain x token, from aggregatedBalancesAndAllowances; the "
     "token_info= of the other converters.",
@@ -176,9 +209,16 @@ TOKEN_METADATA = FrameSchema.of(
 
 #: Fields of an aggregated token object that map to :data:`TOKEN_METADATA` columns.
 _AGGREGATED_FIELDS = {
-    "address": "token", "decimals": "decimals", "symbol": "symbol", "name": "name",
-    "logoURI": "logo_uri", "tags": "tags", "isCustom": "is_custom", "type": "token_type",
-    "tracked": "tracked", "wallets": None,
+    "address": "token",
+    "decimals": "decimals",
+    "symbol": "symbol",
+    "name": "name",
+    "logoURI": "logo_uri",
+    "tags": "tags",
+    "isCustom": "is_custom",
+    "type": "token_type",
+    "tracked": "tracked",
+    "wallets": None,
 }
 
 # --------------------------------------------------------------------------------- helpers
@@ -246,7 +286,7 @@ def _context(ctx: Any, names: tuple[str, ...], endpoint: str, *, exact: bool = T
     except TypeError:
         raise InputError(f"{endpoint}: chain_id in context {ctx!r} is not an integer") from None
     out: list[Any] = [chain_id]
-    for name, value in zip(names[1:], items[1:len(names)], strict=True):
+    for name, value in zip(names[1:], items[1 : len(names)], strict=True):
         if not isinstance(value, str):
             raise InputError(f"{endpoint}: {name} in context {ctx!r} is not a string")
         out.append(value.lower())
@@ -265,9 +305,7 @@ def _first_false(mask: pa.Array | pa.ChunkedArray) -> int | None:
     return int(bad[0]) if len(bad) else None
 
 
-def _address_array(
-    keys: list[Any], endpoint: str, segments: _Segments, what: str
-) -> pa.Array:
+def _address_array(keys: list[Any], endpoint: str, segments: _Segments, what: str) -> pa.Array:
     """Lowercase, validated addresses from payload keys (one per row)."""
     try:
         arr = pa.array(keys, type=_STR_TYPE)
@@ -296,13 +334,13 @@ def _all_addresses(arr: pa.Array) -> bool:
         arr = arr.combine_chunks()
     if arr.type != _STR_TYPE:
         arr = arr.cast(_STR_TYPE)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
     if offsets[-1] - offsets[0] != 42 * n or (np.diff(offsets) != 42).any():
         return False
     if n >= 100_000:
         distinct = pc.unique(arr)
         return bool(pc.all(pc.match_substring_regex(distinct, _ADDRESS_RE2)).as_py())
-    text = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    text = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
     text = text.reshape(n, 42)
     if (text[:, 0] != ord("0")).any() or (text[:, 1] != ord("x")).any():
         return False
@@ -320,8 +358,9 @@ def _plain_digits(arr: pa.Array) -> bool:
     return bool(pc.all(pc.ascii_is_decimal(arr)).as_py())  # non-ASCII bytes are not digits
 
 
-def _coerce_raw(values: list[Any], endpoint: str, segments: _Segments, keys: Sequence[Any],
-                suffix: str) -> list[str]:
+def _coerce_raw(
+    values: list[Any], endpoint: str, segments: _Segments, keys: Sequence[Any], suffix: str
+) -> list[str]:
     """Slow path: JSON integers become decimal strings; anything else not a string fails."""
     out: list[str] = []
     for row, v in enumerate(values):
@@ -332,8 +371,9 @@ def _coerce_raw(values: list[Any], endpoint: str, segments: _Segments, keys: Seq
         else:
             path, where = segments.locate(row, keys, suffix)
             kind = "null" if v is None else type(v).__name__
-            raise _fail(endpoint, path,
-                        f"expected a decimal integer string, got {kind} {v!r:.40}", where)
+            raise _fail(
+                endpoint, path, f"expected a decimal integer string, got {kind} {v!r:.40}", where
+            )
     return out
 
 
@@ -351,14 +391,16 @@ class _Raw:
         lengths = pc.binary_length(self.text)
         big = pc.or_(
             pc.greater(lengths, len(_UNLIMITED_STR)),
-            pc.and_(pc.equal(lengths, len(_UNLIMITED_STR)),
-                    pc.greater_equal(self.text, _UNLIMITED_STR)),
+            pc.and_(
+                pc.equal(lengths, len(_UNLIMITED_STR)), pc.greater_equal(self.text, _UNLIMITED_STR)
+            ),
         )
         return np.asarray(big.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _raw(values: list[Any], endpoint: str, segments: _Segments, keys: Sequence[Any],
-         suffix: str = "") -> _Raw:
+def _raw(
+    values: list[Any], endpoint: str, segments: _Segments, keys: Sequence[Any], suffix: str = ""
+) -> _Raw:
     """Validate and normalise uint256 decimal strings, vectorised with Arrow."""
     try:
         arr = pa.array(values, type=_STR_TYPE)
@@ -372,11 +414,15 @@ def _raw(values: list[Any], endpoint: str, segments: _Segments, keys: Sequence[A
         row = _first_false(pc.match_substring_regex(arr, _DIGITS_RE2))
         if row is not None:
             path, where = segments.locate(row, keys, suffix)
-            raise _fail(endpoint, path,
-                        f"expected a non-negative decimal integer string, got {values[row]!r:.90}",
-                        where)
+            raise _fail(
+                endpoint,
+                path,
+                f"expected a non-negative decimal integer string, got {values[row]!r:.90}",
+                where,
+            )
         needs_normalising = bool(
-            pc.any(pc.match_substring_regex(arr, _NEEDS_NORMALISING_RE2)).as_py())
+            pc.any(pc.match_substring_regex(arr, _NEEDS_NORMALISING_RE2)).as_py()
+        )
     raw = _normalised_raw(arr, needs_normalising)
     if raw is None:
         row = _first_false(pc.invert(_too_big(_strip(arr, needs_normalising))))
@@ -390,8 +436,9 @@ def _leading_zeros(arr: pa.Array) -> bool:
     """Some string of plain digits has a leading zero to strip (``"007"``, not ``"0"``)."""
     if not len(arr):
         return False
-    return bool(pc.any(pc.and_(pc.starts_with(arr, "0"),
-                               pc.greater(pc.binary_length(arr), 1))).as_py())
+    return bool(
+        pc.any(pc.and_(pc.starts_with(arr, "0"), pc.greater(pc.binary_length(arr), 1))).as_py()
+    )
 
 
 def _strip(arr: pa.Array, needs_normalising: bool) -> pa.Array:
@@ -416,8 +463,9 @@ def _normalised_raw(arr: pa.Array, needs_normalising: bool) -> _Raw | None:
     return _Raw(arr, zero)
 
 
-def _pick(entries: list[Any], name: str, endpoint: str, segments: _Segments,
-          keys: Sequence[Any]) -> list[Any]:
+def _pick(
+    entries: list[Any], name: str, endpoint: str, segments: _Segments, keys: Sequence[Any]
+) -> list[Any]:
     """``entry[name]`` of every ``{balance, allowance}`` object, or a PayloadError."""
     try:
         return [e[name] for e in entries]
@@ -426,8 +474,12 @@ def _pick(entries: list[Any], name: str, endpoint: str, segments: _Segments,
     for row, e in enumerate(entries):
         if not isinstance(e, Mapping):
             path, where = segments.locate(row, keys)
-            raise _fail(endpoint, path, f"expected an object with balance and allowance, got "
-                        f"{type(e).__name__}", where)
+            raise _fail(
+                endpoint,
+                path,
+                f"expected an object with balance and allowance, got {type(e).__name__}",
+                where,
+            )
         if name not in e:
             path, where = segments.locate(row, keys, f".{name}")
             raise _fail(endpoint, path, "required field is missing", where)
@@ -435,8 +487,11 @@ def _pick(entries: list[Any], name: str, endpoint: str, segments: _Segments,
 
 
 def _string_array(values: pa.Array | list[Any]) -> pd.api.extensions.ExtensionArray:
-    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(
-        values, type=_STR_TYPE)
+    arr = (
+        values
+        if isinstance(values, (pa.Array, pa.ChunkedArray))
+        else pa.array(values, type=_STR_TYPE)
+    )
     return pd.arrays.ArrowStringArray(arr)
 
 
@@ -447,7 +502,9 @@ def _na_strings(n: int) -> pd.api.extensions.ExtensionArray:
 def _join_key(chain: np.ndarray, token: pa.Array) -> pa.Array:
     """``"chain_id:token"`` strings, a single key that Arrow can look up fast."""
     return pc.binary_join_element_wise(
-        pc.cast(pa.array(chain), _STR_TYPE), pc.cast(token, _STR_TYPE), pa.scalar(":", _STR_TYPE),
+        pc.cast(pa.array(chain), _STR_TYPE),
+        pc.cast(token, _STR_TYPE),
+        pa.scalar(":", _STR_TYPE),
     )
 
 
@@ -457,13 +514,17 @@ def _metadata_from_info(
     """symbol, name, decimals, tags for each row, looked up in ``token_info``."""
     n = len(token)
     out: dict[str, Any] = {
-        "symbol": _na_strings(n), "name": _na_strings(n), "tags": _na_strings(n),
+        "symbol": _na_strings(n),
+        "name": _na_strings(n),
+        "tags": _na_strings(n),
         "decimals": pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)),
     }
     if info is not None and len(info) and n:
         if not isinstance(info, pd.DataFrame) or not {"chain_id", "token"} <= set(info.columns):
-            raise InputError("token_info must be a DataFrame with chain_id and token columns, "
-                             "such as token_metadata_frame() returns")
+            raise InputError(
+                "token_info must be a DataFrame with chain_id and token columns, "
+                "such as token_metadata_frame() returns"
+            )
         try:
             info_chain = info["chain_id"].to_numpy(dtype=np.int64)
         except (TypeError, ValueError):
@@ -479,8 +540,9 @@ def _metadata_from_info(
                 try:
                     col = info[name].astype(VOCABULARY[name].dtype).array
                 except (TypeError, ValueError) as exc:
-                    raise InputError(f"token_info.{name} cannot be read as "
-                                     f"{VOCABULARY[name].dtype}: {exc}") from None
+                    raise InputError(
+                        f"token_info.{name} cannot be read as {VOCABULARY[name].dtype}: {exc}"
+                    ) from None
                 out[name] = col.take(pos, allow_fill=True)
     native = np.asarray(pc.equal(token, NATIVE_TOKEN).to_numpy(zero_copy_only=False), dtype=bool)
     if native.any():
@@ -494,10 +556,12 @@ def _fill_native(out: dict[str, Any], chain: np.ndarray, native: np.ndarray) -> 
         current = pa.array(out[name])
         mask = native & np.asarray(pc.is_null(current).to_numpy(zero_copy_only=False), dtype=bool)
         if mask.any():
-            fallback = [getattr(CHAINS[c], attr) if c in CHAINS else None
-                        for c in chain[mask].tolist()]
-            filled = pc.replace_with_mask(current, pa.array(mask),
-                                          pa.array(fallback, type=current.type))
+            fallback = [
+                getattr(CHAINS[c], attr) if c in CHAINS else None for c in chain[mask].tolist()
+            ]
+            filled = pc.replace_with_mask(
+                current, pa.array(mask), pa.array(fallback, type=current.type)
+            )
             out[name] = _string_array(filled)
     decimals = out["decimals"]
     mask = native & np.asarray(decimals.isna(), dtype=bool)
@@ -520,8 +584,14 @@ class _Rows:
     metadata: dict[str, Any] | None = None  # per-row symbol/name/decimals/tags, if inline
 
 
-def _build(schema: FrameSchema, rows: _Rows, *, token_info: pd.DataFrame | None,
-           keep_zero: bool, order: np.ndarray | None = None) -> pd.DataFrame:
+def _build(
+    schema: FrameSchema,
+    rows: _Rows,
+    *,
+    token_info: pd.DataFrame | None,
+    keep_zero: bool,
+    order: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Order, drop zero rows, attach metadata and human amounts, conform to ``schema``."""
     n = len(rows.token)
     if n == 0:
@@ -563,8 +633,9 @@ def _build(schema: FrameSchema, rows: _Rows, *, token_info: pd.DataFrame | None,
         "wallet": _string_array(wallet),
         "token": _string_array(token),
         **metadata,
-        "is_native": np.asarray(pc.equal(token, NATIVE_TOKEN).to_numpy(zero_copy_only=False),
-                                dtype=bool),
+        "is_native": np.asarray(
+            pc.equal(token, NATIVE_TOKEN).to_numpy(zero_copy_only=False), dtype=bool
+        ),
     }
     if spender is not None:
         data["spender"] = _string_array(spender)
@@ -635,8 +706,7 @@ def _joined(pairs: list[Any]) -> tuple[bytes, np.ndarray, np.ndarray]:
     return b"".join(bodies), ends - lengths, ends
 
 
-def _flat_fast(pairs: list[Any], names: tuple[str, ...], endpoint: str, value: str
-               ) -> _Rows:
+def _flat_fast(pairs: list[Any], names: tuple[str, ...], endpoint: str, value: str) -> _Rows:
     """Rows of flat ``{token: "amount"}`` bodies, one segment per response (or NoFit)."""
     contexts = _fast_contexts(pairs, names, endpoint)
     buffer, starts, ends = _joined(pairs)
@@ -668,15 +738,15 @@ def _nested_fast(pairs: list[Any]) -> _Rows:
     for context, start, end in zip(contexts, starts.tolist(), ends.tolist(), strict=True):
         if buffer[start:end] == b"{}":
             continue
-        if buffer[start:start + 2] != b'{"':
+        if buffer[start : start + 2] != b'{"':
             raise F.NoFit
         seen: set[bytes] = set()
         i = start + 1
         while True:
             close = buffer.find(b'"', i + 1, end)
-            if close < 0 or buffer[close + 1:close + 3] != b":{":
+            if close < 0 or buffer[close + 1 : close + 3] != b":{":
                 raise F.NoFit
-            key = buffer[i + 1:close]
+            key = buffer[i + 1 : close]
             inner_end = buffer.find(b"}", close + 2, end) + 1
             if inner_end <= 0 or key in seen:
                 raise F.NoFit
@@ -685,7 +755,7 @@ def _nested_fast(pairs: list[Any]) -> _Rows:
             span_ends.append(inner_end)
             chains.append(context[0])
             wallet_keys.append(key)
-            if buffer[inner_end:inner_end + 2] == b',"':
+            if buffer[inner_end : inner_end + 2] == b',"':
                 i = inner_end + 1
             elif inner_end + 1 == end and buffer[inner_end:end] == b"}":
                 break
@@ -697,7 +767,8 @@ def _nested_fast(pairs: list[Any]) -> _Rows:
         raise F.NoFit from None
     wallets = _fast_addresses(wallets)
     keys, values, counts = F.flat_string_maps(
-        buffer, np.asarray(span_starts, dtype=np.int64), np.asarray(span_ends, dtype=np.int64))
+        buffer, np.asarray(span_starts, dtype=np.int64), np.asarray(span_ends, dtype=np.int64)
+    )
     token = _fast_addresses(keys)
     if not F.unique_per_object(keys, counts):
         raise F.NoFit
@@ -715,9 +786,15 @@ def _nested_fast(pairs: list[Any]) -> _Rows:
 Response = tuple[Any, Any]  # (context tuple, parsed JSON payload)
 
 
-def _flat_map_frame(responses: Iterable[Response], schema: FrameSchema, endpoint: str,
-                    measure: str, *, token_info: pd.DataFrame | None,
-                    keep_zero: bool) -> pd.DataFrame:
+def _flat_map_frame(
+    responses: Iterable[Response],
+    schema: FrameSchema,
+    endpoint: str,
+    measure: str,
+    *,
+    token_info: pd.DataFrame | None,
+    keep_zero: bool,
+) -> pd.DataFrame:
     """A frame from flat ``{token: "amount"}`` maps: balances (context chain, wallet) or
     allowances (context chain, wallet, spender); ``measure`` names the amount."""
     spender = measure == "allowance"
@@ -756,8 +833,14 @@ def balances_frame(
     then split with Arrow kernels without a Python object per row (see
     :mod:`inchframe.frames._fast`), anything else is parsed first; the frame is the same.
     """
-    return _flat_map_frame(responses, BALANCES, ENDPOINT_BALANCES, "balance",
-                           token_info=token_info, keep_zero=keep_zero)
+    return _flat_map_frame(
+        responses,
+        BALANCES,
+        ENDPOINT_BALANCES,
+        "balance",
+        token_info=token_info,
+        keep_zero=keep_zero,
+    )
 
 
 def wallets_and_tokens_frame(
@@ -776,8 +859,9 @@ def wallets_and_tokens_frame(
     responses, raw = F.split_raw(responses)
     if raw:
         try:
-            return _build(BALANCES, _nested_fast(responses), token_info=token_info,
-                          keep_zero=keep_zero)
+            return _build(
+                BALANCES, _nested_fast(responses), token_info=token_info, keep_zero=keep_zero
+            )
         except F.NoFit:
             pass
     responses = F.parse_bodies(responses, endpoint)
@@ -825,8 +909,14 @@ def allowances_frame(
     allowance is always max uint256); it is kept. Rows drop ``allowance_raw == "0"`` unless
     ``keep_zero``.
     """
-    return _flat_map_frame(responses, ALLOWANCES, ENDPOINT_ALLOWANCES, "allowance",
-                           token_info=token_info, keep_zero=keep_zero)
+    return _flat_map_frame(
+        responses,
+        ALLOWANCES,
+        ENDPOINT_ALLOWANCES,
+        "allowance",
+        token_info=token_info,
+        keep_zero=keep_zero,
+    )
 
 
 def balances_and_allowances_frame(
@@ -888,14 +978,16 @@ class _Aggregated:
     entries: list[Any] = field(default_factory=list)
 
 
-def _optional(item: Mapping[str, Any], name: str, kind: type, endpoint: str, path: str,
-              where: str) -> Any:
+def _optional(
+    item: Mapping[str, Any], name: str, kind: type, endpoint: str, path: str, where: str
+) -> Any:
     """``item[name]`` when it is a ``kind`` (str or bool), None when missing or null."""
     value = item.get(name)
     if value is None or isinstance(value, kind):
         return value
-    raise _fail(endpoint, f"{path}.{name}",
-                f"expected {kind.__name__} or null, got {value!r:.40}", where)
+    raise _fail(
+        endpoint, f"{path}.{name}", f"expected {kind.__name__} or null, got {value!r:.40}", where
+    )
 
 
 def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -> _Aggregated:
@@ -907,30 +999,48 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
         spender = context[1] if len(context) > 1 else ""
         where = out.segments.describe(context)
         if not isinstance(payload, list):
-            raise _fail(endpoint, "aggregated",
-                        f"expected a list of token objects, got {type(payload).__name__}", where)
+            raise _fail(
+                endpoint,
+                "aggregated",
+                f"expected a list of token objects, got {type(payload).__name__}",
+                where,
+            )
         for j, item in enumerate(payload):
             path = f"aggregated[{j}]"
             item = _mapping(item, endpoint, path, where)
             address = item.get("address")
             token = address.lower() if isinstance(address, str) else None
             if token is None or not _ADDRESS.fullmatch(token):
-                problem = ("required field is missing" if address is None
-                           else f"{address!r:.60} is not an address")
+                problem = (
+                    "required field is missing"
+                    if address is None
+                    else f"{address!r:.60} is not an address"
+                )
                 raise _fail(endpoint, f"{path}.address", problem, where)
             decimals = item.get("decimals")
             if isinstance(decimals, float) and decimals.is_integer():
                 decimals = int(decimals)
-            if decimals is not None and (not isinstance(decimals, int) or isinstance(decimals, bool)
-                                         or not 0 <= decimals <= 255):
-                raise _fail(endpoint, f"{path}.decimals",
-                            f"expected an integer 0..255 or null, got {decimals!r:.40}", where)
+            if decimals is not None and (
+                not isinstance(decimals, int)
+                or isinstance(decimals, bool)
+                or not 0 <= decimals <= 255
+            ):
+                raise _fail(
+                    endpoint,
+                    f"{path}.decimals",
+                    f"expected an integer 0..255 or null, got {decimals!r:.40}",
+                    where,
+                )
             tags = item.get("tags")
             if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
                 tags = ",".join(tags)
             elif tags is not None and not isinstance(tags, str):
-                raise _fail(endpoint, f"{path}.tags",
-                            f"expected a list of strings or null, got {tags!r:.40}", where)
+                raise _fail(
+                    endpoint,
+                    f"{path}.tags",
+                    f"expected a list of strings or null, got {tags!r:.40}",
+                    where,
+                )
             n = len(out.token)
             out.chain.append(context[0])
             out.spender.append(spender)
@@ -960,9 +1070,15 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
 
 
 _AGG_FIELDS = [
-    ("address", pa.string()), ("decimals", pa.int64()), ("symbol", pa.string()),
-    ("name", pa.string()), ("logoURI", pa.string()), ("tags", pa.list_(pa.string())),
-    ("isCustom", pa.bool_()), ("type", pa.string()), ("tracked", pa.bool_()),
+    ("address", pa.string()),
+    ("decimals", pa.int64()),
+    ("symbol", pa.string()),
+    ("name", pa.string()),
+    ("logoURI", pa.string()),
+    ("tags", pa.list_(pa.string())),
+    ("isCustom", pa.bool_()),
+    ("type", pa.string()),
+    ("tracked", pa.bool_()),
 ]
 _AGG_SCHEMA = pa.schema([pa.field("result", pa.list_(pa.struct(_AGG_FIELDS)))])
 _ENTRY_TYPE = pa.struct([("balance", pa.string()), ("allowance", pa.string())])
@@ -977,7 +1093,7 @@ def _validity(arr: pa.Array) -> np.ndarray:
     if arr.null_count == 0 or bitmap is None:
         return np.ones(n, dtype=bool)
     bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")
-    return bits[arr.offset:arr.offset + n].astype(bool)
+    return bits[arr.offset : arr.offset + n].astype(bool)
 
 
 def _known_fields(tokens: pa.StructArray) -> pa.StructArray:
@@ -986,8 +1102,9 @@ def _known_fields(tokens: pa.StructArray) -> pa.StructArray:
     return pa.StructArray.from_arrays([tokens.field(name) for name in names], names=names)
 
 
-def _aggregated_body(body: bytes) -> tuple[pa.StructArray, list[str], np.ndarray,
-                                           pa.Array, pa.Array]:
+def _aggregated_body(
+    body: bytes,
+) -> tuple[pa.StructArray, list[str], np.ndarray, pa.Array, pa.Array]:
     """One aggregated body: its token objects, wallet keys, the (wallet, token) pairs that
     have an entry (wallet-major) and their balance and allowance strings."""
     table = F.read_json_objects([body], _AGG_SCHEMA, wrap_arrays="result", exact=False)
@@ -1063,21 +1180,26 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
     tokens = pa.concat_arrays(token_parts) if len(token_parts) > 1 else token_parts[0]
     f = tokens.field
     try:
-        address = pc.ascii_lower(f("address")) if pc.all(
-            pc.string_is_ascii(f("address"))).as_py() is not False else None
+        address = (
+            pc.ascii_lower(f("address"))
+            if pc.all(pc.string_is_ascii(f("address"))).as_py() is not False
+            else None
+        )
     except pa.ArrowInvalid:
         raise F.NoFit from None
     if address is None or not _all_addresses(address):
         raise F.NoFit
     decimals = f("decimals")
     if len(decimals) > decimals.null_count and (
-            pc.min(decimals).as_py() < 0 or pc.max(decimals).as_py() > 255):
+        pc.min(decimals).as_py() < 0 or pc.max(decimals).as_py() > 255
+    ):
         raise F.NoFit
     tags = f("tags")
     if pc.list_flatten(tags).null_count:
         raise F.NoFit
-    wallets = pa.array([k.encode("utf-8").decode("ascii", "replace") for k in wallet_keys],
-                       type=_STR_TYPE)
+    wallets = pa.array(
+        [k.encode("utf-8").decode("ascii", "replace") for k in wallet_keys], type=_STR_TYPE
+    )
     take = pa.array(rows_token)
     rows = _Rows(
         chain=np.concatenate(chain_of_token)[rows_token],

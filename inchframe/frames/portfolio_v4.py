@@ -80,83 +80,145 @@ _c = P.c
 # Schemas
 
 CURRENT_VALUE = FrameSchema.of(
-    "portfolio_v4.current_value", [*CURRENT_VALUE_COLUMNS, "api_version"],
+    "portfolio_v4.current_value",
+    [*CURRENT_VALUE_COLUMNS, "api_version"],
     key=("wallets", "dimension", "key", "chain_id"),
     description="v4 general/current_value: one address row per wallet (dimension address).",
 )
 PROTOCOLS_CURRENT_VALUE = FrameSchema.of(
-    "portfolio_v4.protocols_current_value", [*CURRENT_VALUE_COLUMNS, P.LOCKED, "api_version"],
+    "portfolio_v4.protocols_current_value",
+    [*CURRENT_VALUE_COLUMNS, P.LOCKED, "api_version"],
     key=CURRENT_VALUE.key,
     description="v4 overview/protocols/current_value: dimension protocol (the all-chains row "
-                "of each protocol) and protocol_chain (one row per protocol x chain).",
+    "of each protocol) and protocol_chain (one row per protocol x chain).",
 )
 TOKENS_CURRENT_VALUE = FrameSchema.of(
-    "portfolio_v4.tokens_current_value", [*CURRENT_VALUE_COLUMNS, "api_version"],
+    "portfolio_v4.tokens_current_value",
+    [*CURRENT_VALUE_COLUMNS, "api_version"],
     key=CURRENT_VALUE.key,
     description="v4 overview/erc20/current_value: dimension category (native, stable, token; "
-                "all chains) and category_chain (one row per category x chain).",
+    "all chains) and category_chain (one row per category x chain).",
 )
 
-_PNL_COLUMNS: list[Any] = ["dimension", "key", "label", P.CHAIN_ID_NULLABLE, "profit_usd", "roi",
-                           "wallet", P.WALLETS, "timerange", "api_version"]
+_PNL_COLUMNS: list[Any] = [
+    "dimension",
+    "key",
+    "label",
+    P.CHAIN_ID_NULLABLE,
+    "profit_usd",
+    "roi",
+    "wallet",
+    P.WALLETS,
+    "timerange",
+    "api_version",
+]
 PROFIT_AND_LOSS = FrameSchema.of(
-    "portfolio_v4.profit_and_loss", _PNL_COLUMNS, key=("wallets", "dimension", "chain_id"),
+    "portfolio_v4.profit_and_loss",
+    _PNL_COLUMNS,
+    key=("wallets", "dimension", "chain_id"),
     description="v4 general/profit_and_loss: dimension total (the API's chain_id null row) and "
-                "chain (one row per chain).",
+    "chain (one row per chain).",
 )
 PROTOCOLS_PROFIT_AND_LOSS = FrameSchema.of(
-    "portfolio_v4.protocols_profit_and_loss", _PNL_COLUMNS, key=PROFIT_AND_LOSS.key,
+    "portfolio_v4.protocols_profit_and_loss",
+    _PNL_COLUMNS,
+    key=PROFIT_AND_LOSS.key,
     description="v4 overview/protocols/profit_and_loss (same shape as profit_and_loss).",
 )
 TOKENS_PROFIT_AND_LOSS = FrameSchema.of(
-    "portfolio_v4.tokens_profit_and_loss", _PNL_COLUMNS, key=PROFIT_AND_LOSS.key,
+    "portfolio_v4.tokens_profit_and_loss",
+    _PNL_COLUMNS,
+    key=PROFIT_AND_LOSS.key,
     description="v4 overview/erc20/profit_and_loss (same shape as profit_and_loss).",
 )
 
 VALUE_CHART = FrameSchema.of(
-    "portfolio_v4.value_chart", [*CHART_COLUMNS, "api_version"],
+    "portfolio_v4.value_chart",
+    [*CHART_COLUMNS, "api_version"],
     key=("wallets", "chain_id", "timestamp"),
     description="v4 general/value_chart: one row per point in time (UTC).",
 )
 
 PROTOCOLS_DETAILS = FrameSchema.of(
     "portfolio_v4.protocols_details",
-    ["chain_id", "wallet", P.WALLETS, "position_index", P.ROLE, P.UNDERLYING_INDEX, "token",
-     "symbol", "name", "decimals", "amount", "price_usd", "value_usd", "protocol",
-     "protocol_name", "position_type",
-     _c("position_subtype", STRING, "", "v4 sub_contract_type (supply, debt, staking, lpt, ...)"),
-     P.PROTOCOL_ICON, P.CONTRACT_ADDRESS, P.CONTRACT_NAME, P.TOKEN_ID,
-     _c("position_token", STRING, "address", "v4 token_address: the position's own token"),
-     "is_debt", P.POSITION_VALUE, P.STATUS,
-     _c("is_whitelisted", "Int64", "", "v4 is_whitelisted (0..255, as sent)"),
-     "profit_usd", "roi", "apr", "holding_time_days",
-     _c("info", STRING, "JSON", "v4 free-form info object, as JSON text"),
-     "api_version"],
+    [
+        "chain_id",
+        "wallet",
+        P.WALLETS,
+        "position_index",
+        P.ROLE,
+        P.UNDERLYING_INDEX,
+        "token",
+        "symbol",
+        "name",
+        "decimals",
+        "amount",
+        "price_usd",
+        "value_usd",
+        "protocol",
+        "protocol_name",
+        "position_type",
+        _c(
+            "position_subtype", STRING, "", "v4 sub_contract_type (supply, debt, staking, lpt, ...)"
+        ),
+        P.PROTOCOL_ICON,
+        P.CONTRACT_ADDRESS,
+        P.CONTRACT_NAME,
+        P.TOKEN_ID,
+        _c("position_token", STRING, "address", "v4 token_address: the position's own token"),
+        "is_debt",
+        P.POSITION_VALUE,
+        P.STATUS,
+        _c("is_whitelisted", "Int64", "", "v4 is_whitelisted (0..255, as sent)"),
+        "profit_usd",
+        "roi",
+        "apr",
+        "holding_time_days",
+        _c("info", STRING, "JSON", "v4 free-form info object, as JSON text"),
+        "api_version",
+    ],
     key=("chain_id", "wallets", "position_index", "role", "underlying_index"),
     description="v4 overview/protocols/details: one row per position x underlying (or reward) "
-                "token, as v5 protocols_snapshot plus the position's metrics.",
+    "token, as v5 protocols_snapshot plus the position's metrics.",
 )
 
 TOKENS_DETAILS = FrameSchema.of(
     "portfolio_v4.tokens_details",
-    [P.CHAIN_ID_NULLABLE, "wallet", P.WALLETS, "token", "symbol", "name", "decimals", "amount",
-     "price_usd", "value_usd", "profit_usd", "roi", P.STATUS, "timerange", "api_version"],
+    [
+        P.CHAIN_ID_NULLABLE,
+        "wallet",
+        P.WALLETS,
+        "token",
+        "symbol",
+        "name",
+        "decimals",
+        "amount",
+        "price_usd",
+        "value_usd",
+        "profit_usd",
+        "roi",
+        P.STATUS,
+        "timerange",
+        "api_version",
+    ],
     key=("wallets", "chain_id", "token"),
     description="v4 overview/erc20/details: one row per chain x token for the request's wallets "
-                "(decimals is always NA: v4 does not send it).",
+    "(decimals is always NA: v4 does not send it).",
 )
 
 SUPPORTED_CHAINS = FrameSchema.of(
-    "portfolio_v4.supported_chains", [*SUPPORTED_CHAINS_COLUMNS, "api_version"],
+    "portfolio_v4.supported_chains",
+    [*SUPPORTED_CHAINS_COLUMNS, "api_version"],
     key=("chain_id",),
     description="v4 general/supported_chains (ints or objects; names from the local chain table "
-                "when only ids are sent).",
+    "when only ids are sent).",
 )
 SUPPORTED_PROTOCOLS = FrameSchema.of(
-    "portfolio_v4.supported_protocols", [*SUPPORTED_PROTOCOLS_COLUMNS, "api_version"],
+    "portfolio_v4.supported_protocols",
+    [*SUPPORTED_PROTOCOLS_COLUMNS, "api_version"],
     key=("chain_id", "protocol"),
     description="v4 general/supported_protocols (undocumented shape; anything list- or "
-                "mapping-shaped is accepted, unknown fields kept).",
+    "mapping-shaped is accepted, unknown fields kept).",
 )
 
 
@@ -167,8 +229,9 @@ def _items(payload: Any, endpoint: str) -> list[Any]:
     return P.items_of(result, endpoint, "result")
 
 
-def _chain_or_none(item: Mapping[str, Any], endpoint: str, where: str,
-                   required: bool = True) -> int | None:
+def _chain_or_none(
+    item: Mapping[str, Any], endpoint: str, where: str, required: bool = True
+) -> int | None:
     """A v4 ``chain_id`` that must be present but may be null (= all chains)."""
     name, raw = P.first_of(item, ("chain_id", "chain"))
     if name not in item:
@@ -196,12 +259,17 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
         for i, item in enumerate(_items(payload, endpoint)):
             where = f"result[{i}]"
             item = P.mapping_at(item, endpoint, where)
-            wallet = P.to_address(P.require_key(item, ("address",), endpoint, where), endpoint,
-                                  f"{where}.address")
+            wallet = P.to_address(
+                P.require_key(item, ("address",), endpoint, where), endpoint, f"{where}.address"
+            )
             chain_id = _chain_or_none(item, endpoint, where, required=False)
             row = {
-                "dimension": "address", "key": wallet, "label": wallet, "wallet": wallet,
-                "wallets": ctx.wallets, "chain_id": ctx.chain_id if chain_id is None else chain_id,
+                "dimension": "address",
+                "key": wallet,
+                "label": wallet,
+                "wallet": wallet,
+                "wallets": ctx.wallets,
+                "chain_id": ctx.chain_id if chain_id is None else chain_id,
                 "value_usd": P.required_float(item, ("value_usd",), endpoint, where),
             }
             row.update(builder.extras(item, known))
@@ -211,8 +279,9 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
     return builder.build({"api_version": API_VERSION})
 
 
-def _grouped_value(responses: P.Batch, endpoint: str, schema: FrameSchema,
-                   dimension: str) -> pd.DataFrame:
+def _grouped_value(
+    responses: P.Batch, endpoint: str, schema: FrameSchema, dimension: str
+) -> pd.DataFrame:
     """v4 protocols/erc20 current_value: ``[{protocol_name, result: [{chain_id, value_usd}]}]``."""
     builder = P.RowBuilder(schema, endpoint)
     known = frozenset({"protocol_name", "protocol_locked", "result"})
@@ -223,16 +292,26 @@ def _grouped_value(responses: P.Batch, endpoint: str, schema: FrameSchema,
         for i, group in enumerate(_items(payload, endpoint)):
             where = f"result[{i}]"
             group = P.mapping_at(group, endpoint, where)
-            name = P.to_str(P.require_key(group, ("protocol_name",), endpoint, where), endpoint,
-                            f"{where}.protocol_name", required=True)
-            base: dict[str, Any] = {"key": name, "label": name, "wallet": ctx.wallet,
-                                    "wallets": ctx.wallets}
+            name = P.to_str(
+                P.require_key(group, ("protocol_name",), endpoint, where),
+                endpoint,
+                f"{where}.protocol_name",
+                required=True,
+            )
+            base: dict[str, Any] = {
+                "key": name,
+                "label": name,
+                "wallet": ctx.wallet,
+                "wallets": ctx.wallets,
+            }
             if has_locked:
-                base["locked"] = P.to_bool(group.get("protocol_locked"), endpoint,
-                                           f"{where}.protocol_locked")
+                base["locked"] = P.to_bool(
+                    group.get("protocol_locked"), endpoint, f"{where}.protocol_locked"
+                )
             base.update(builder.extras(group, known))
-            entries = P.items_of(P.require_key(group, ("result",), endpoint, where), endpoint,
-                                 f"{where}.result")
+            entries = P.items_of(
+                P.require_key(group, ("result",), endpoint, where), endpoint, f"{where}.result"
+            )
             for j, entry in enumerate(entries):
                 ew = f"{where}.result[{j}]"
                 entry = P.mapping_at(entry, endpoint, ew)
@@ -256,8 +335,9 @@ def protocols_current_value(responses: P.Batch) -> pd.DataFrame:
     request's, NA = all chains, as v5 ``by_protocol_group``); per-chain entries become dimension
     ``protocol_chain``. Filter on one dimension before summing.
     """
-    return _grouped_value(responses, "v4.protocols_current_value", PROTOCOLS_CURRENT_VALUE,
-                          "protocol")
+    return _grouped_value(
+        responses, "v4.protocols_current_value", PROTOCOLS_CURRENT_VALUE, "protocol"
+    )
 
 
 def tokens_current_value(responses: P.Batch) -> pd.DataFrame:
@@ -279,17 +359,28 @@ def _pnl(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataFrame
             where = f"result[{i}]"
             item = P.mapping_at(item, endpoint, where)
             chain_id = _chain_or_none(item, endpoint, where)
-            row = {**base,
-                   "profit_usd": P.required_float(item, ("abs_profit_usd", "profit_abs_usd"),
-                                                  endpoint, where),
-                   "roi": P.required_float(item, ("roi",), endpoint, where)}
+            row = {
+                **base,
+                "profit_usd": P.required_float(
+                    item, ("abs_profit_usd", "profit_abs_usd"), endpoint, where
+                ),
+                "roi": P.required_float(item, ("roi",), endpoint, where),
+            }
             if chain_id is None:  # the total of the request's chains: all, or the one asked for
                 scope = (P.chain_label(ctx.chain_id) or str(ctx.chain_id)) if ctx.chain_id else None
-                row.update(dimension="total", key="total", label=scope or "All chains",
-                           chain_id=ctx.chain_id)
+                row.update(
+                    dimension="total",
+                    key="total",
+                    label=scope or "All chains",
+                    chain_id=ctx.chain_id,
+                )
             else:
-                row.update(dimension="chain", key=str(chain_id),
-                           label=P.chain_label(chain_id) or str(chain_id), chain_id=chain_id)
+                row.update(
+                    dimension="chain",
+                    key=str(chain_id),
+                    label=P.chain_label(chain_id) or str(chain_id),
+                    chain_id=chain_id,
+                )
             row.update(builder.extras(item, known))
             builder.append(row)
 
@@ -324,13 +415,36 @@ def value_chart(responses: P.Batch) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # Details
 
-_DETAIL_FIELDS = frozenset({
-    "chain_id", "chain", "contract_address", "token_id", "addresses", "protocol", "name",
-    "contract_type", "sub_contract_type", "is_whitelisted", "protocol_name", "protocol_icon",
-    "status", "token_address", "underlying_tokens", "value_usd", "debt", "rewards_tokens",
-    "reward_tokens", "profit_abs_usd", "abs_profit_usd", "roi", "weighted_apr", "apr",
-    "holding_time_days", "info",
-})
+_DETAIL_FIELDS = frozenset(
+    {
+        "chain_id",
+        "chain",
+        "contract_address",
+        "token_id",
+        "addresses",
+        "protocol",
+        "name",
+        "contract_type",
+        "sub_contract_type",
+        "is_whitelisted",
+        "protocol_name",
+        "protocol_icon",
+        "status",
+        "token_address",
+        "underlying_tokens",
+        "value_usd",
+        "debt",
+        "rewards_tokens",
+        "reward_tokens",
+        "profit_abs_usd",
+        "abs_profit_usd",
+        "roi",
+        "weighted_apr",
+        "apr",
+        "holding_time_days",
+        "info",
+    }
+)
 
 
 def protocols_details(responses: P.Batch) -> pd.DataFrame:
@@ -354,8 +468,11 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
                 if ctx.chain_id is None:
                     raise PayloadError(endpoint, f"{where}.chain_id", "required field is null")
                 chain_id = ctx.chain_id
-            contract = P.to_address(P.require_key(item, ("contract_address",), endpoint, where),
-                                    endpoint, f"{where}.contract_address")
+            contract = P.to_address(
+                P.require_key(item, ("contract_address",), endpoint, where),
+                endpoint,
+                f"{where}.contract_address",
+            )
             token_id = P.to_big_int_str(item.get("token_id"), endpoint, f"{where}.token_id")
             raw_addresses = item.get("addresses")
             if raw_addresses is None:
@@ -363,15 +480,16 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
             else:
                 addresses = [
                     P.to_address(a, endpoint, f"{where}.addresses[{k}]")
-                    for k, a in enumerate(P.items_of(raw_addresses, endpoint,
-                                                     f"{where}.addresses"))
+                    for k, a in enumerate(P.items_of(raw_addresses, endpoint, f"{where}.addresses"))
                 ]
             g = item.get
             # required by the contract and needed for correct totals (absent = PayloadError)
-            protocol = P.to_str(P.require_key(item, ("protocol",), endpoint, where), endpoint,
-                                f"{where}.protocol")
-            debt = P.to_bool(P.require_key(item, ("debt",), endpoint, where), endpoint,
-                             f"{where}.debt")
+            protocol = P.to_str(
+                P.require_key(item, ("protocol",), endpoint, where), endpoint, f"{where}.protocol"
+            )
+            debt = P.to_bool(
+                P.require_key(item, ("debt",), endpoint, where), endpoint, f"{where}.debt"
+            )
             value = P.required_float(item, ("value_usd",), endpoint, where)
             profit = P.required_float(item, ("profit_abs_usd", "abs_profit_usd"), endpoint, where)
             roi = P.required_float(item, ("roi",), endpoint, where)
@@ -381,31 +499,37 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
                 "chain_id": chain_id,
                 "wallet": addresses[0] if len(addresses) == 1 else None,
                 "wallets": ",".join(addresses) if addresses else ctx.wallets,
-                "position_index": P.synthetic_index(chain_id, contract, token_id,
-                                                    addresses or ctx.addresses),
+                "position_index": P.synthetic_index(
+                    chain_id, contract, token_id, addresses or ctx.addresses
+                ),
                 "protocol": protocol,
                 "protocol_name": P.to_str(g("protocol_name"), endpoint, f"{where}.protocol_name"),
                 "position_type": P.to_str(g("contract_type"), endpoint, f"{where}.contract_type"),
-                "position_subtype": P.to_str(g("sub_contract_type"), endpoint,
-                                             f"{where}.sub_contract_type"),
+                "position_subtype": P.to_str(
+                    g("sub_contract_type"), endpoint, f"{where}.sub_contract_type"
+                ),
                 "protocol_icon": P.to_str(g("protocol_icon"), endpoint, f"{where}.protocol_icon"),
                 "contract_address": contract,
                 "contract_name": P.to_str(g("name"), endpoint, f"{where}.name"),
                 "token_id": token_id,
-                "position_token": P.to_address(g("token_address"), endpoint,
-                                               f"{where}.token_address", required=False),
+                "position_token": P.to_address(
+                    g("token_address"), endpoint, f"{where}.token_address", required=False
+                ),
                 "is_debt": bool(debt),
                 "position_value_usd": value,
                 "status": P.to_int(g("status"), endpoint, f"{where}.status"),
-                "is_whitelisted": P.to_int(g("is_whitelisted"), endpoint,
-                                           f"{where}.is_whitelisted"),
+                "is_whitelisted": P.to_int(
+                    g("is_whitelisted"), endpoint, f"{where}.is_whitelisted"
+                ),
                 "profit_usd": profit,
                 "roi": roi,
                 "apr": P.to_float(apr, endpoint, f"{where}.{apr_name}"),
-                "holding_time_days": P.to_int(g("holding_time_days"), endpoint,
-                                              f"{where}.holding_time_days"),
-                "info": None if info is None else P.jsonish(info if isinstance(info, (dict, list))
-                                                            else [info]),
+                "holding_time_days": P.to_int(
+                    g("holding_time_days"), endpoint, f"{where}.holding_time_days"
+                ),
+                "info": None
+                if info is None
+                else P.jsonish(info if isinstance(info, (dict, list)) else [info]),
             }
             pos.update(builder.extras(item, _DETAIL_FIELDS))
             reward_field = "reward_tokens" if "reward_tokens" in item else "rewards_tokens"
@@ -415,8 +539,13 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
     return builder.build({"api_version": API_VERSION})
 
 
-_ERC20_FIELDS = TOKEN_FIELDS | {"contract_address", "abs_profit_usd", "profit_abs_usd", "roi",
-                                "status"}
+_ERC20_FIELDS = TOKEN_FIELDS | {
+    "contract_address",
+    "abs_profit_usd",
+    "profit_abs_usd",
+    "roi",
+    "status",
+}
 
 
 def tokens_details(responses: P.Batch) -> pd.DataFrame:
@@ -436,8 +565,9 @@ def tokens_details(responses: P.Batch) -> pd.DataFrame:
             chain_id = _chain_or_none(item, endpoint, where)
             token_name, token = P.first_of(item, ("contract_address", "address"))
             if token_name not in item:
-                raise PayloadError(endpoint, f"{where}.contract_address",
-                                   "required field is missing")
+                raise PayloadError(
+                    endpoint, f"{where}.contract_address", "required field is missing"
+                )
             if token is None:
                 raise PayloadError(endpoint, f"{where}.{token_name}", "required field is null")
             profit = P.required_float(item, ("abs_profit_usd", "profit_abs_usd"), endpoint, where)
@@ -446,11 +576,14 @@ def tokens_details(responses: P.Batch) -> pd.DataFrame:
             # (amount and price_to_usd required).
             fields = {k: v for k, v in item.items() if k in TOKEN_FIELDS}
             tok = parse_token({**fields, "address": token}, endpoint, where, builder)
-            row = {**base, **tok,
-                   "chain_id": ctx.chain_id if chain_id is None else chain_id,
-                   "profit_usd": profit,
-                   "roi": roi,
-                   "status": P.to_int(item.get("status"), endpoint, f"{where}.status")}
+            row = {
+                **base,
+                **tok,
+                "chain_id": ctx.chain_id if chain_id is None else chain_id,
+                "profit_usd": profit,
+                "roi": roi,
+                "status": P.to_int(item.get("status"), endpoint, f"{where}.status"),
+            }
             row.update(builder.extras(item, _ERC20_FIELDS))
             builder.append(row)
 
@@ -507,8 +640,9 @@ def supported_protocols(responses: P.Batch) -> pd.DataFrame:
                             row["chain_id"] = chain_id
                         builder.append(row)
                 elif isinstance(value, Mapping):
-                    builder.append(protocol_row({"protocol": key, **value}, endpoint, where,
-                                                builder))
+                    builder.append(
+                        protocol_row({"protocol": key, **value}, endpoint, where, builder)
+                    )
                 else:
                     row = {"protocol": str(key), "protocol_name": str(key)}
                     row.update(builder.extras({"value": value}, frozenset()))

@@ -68,74 +68,157 @@ _c = P.c
 
 TOKENS_SNAPSHOT = FrameSchema.of(
     "portfolio_v5.tokens_snapshot",
-    ["chain_id", "wallet", "token", "symbol", "name", "decimals", "amount", "price_usd",
-     "value_usd", "position_index", "protocol", "protocol_name", "position_type",
-     P.PROTOCOL_HANDLER, "is_debt", P.STATUS, P.LOCKED, P.TOKEN_ID, P.BLOCK_NUMBER,
-     P.BLOCK_CREATED, P.SNAPSHOT_TS, "api_version"],
+    [
+        "chain_id",
+        "wallet",
+        "token",
+        "symbol",
+        "name",
+        "decimals",
+        "amount",
+        "price_usd",
+        "value_usd",
+        "position_index",
+        "protocol",
+        "protocol_name",
+        "position_type",
+        P.PROTOCOL_HANDLER,
+        "is_debt",
+        P.STATUS,
+        P.LOCKED,
+        P.TOKEN_ID,
+        P.BLOCK_NUMBER,
+        P.BLOCK_CREATED,
+        P.SNAPSHOT_TS,
+        "api_version",
+    ],
     key=("chain_id", "wallet", "position_index", "token"),
     description="v5.0 tokens/snapshot: one row per chain x wallet x token (the token is the "
-                "item's underlying token).",
+    "item's underlying token).",
 )
 
 PROTOCOLS_SNAPSHOT = FrameSchema.of(
     "portfolio_v5.protocols_snapshot",
-    ["chain_id", "wallet", "position_index", P.ROLE, P.UNDERLYING_INDEX, "token", "symbol",
-     "name", "decimals", "amount", "price_usd", "value_usd", "protocol", "protocol_name",
-     "position_type", P.PROTOCOL_HANDLER, P.SUB_GROUP, P.SUB_GROUP_NAME, P.PROTOCOL_ICON,
-     P.CONTRACT_ADDRESS, P.CONTRACT_NAME, P.CONTRACT_SYMBOL, P.TOKEN_ID, "is_debt",
-     P.POSITION_VALUE, P.STATUS, P.LOCKED, P.BLOCK_NUMBER, P.BLOCK_CREATED, P.SNAPSHOT_TS,
-     "api_version"],
+    [
+        "chain_id",
+        "wallet",
+        "position_index",
+        P.ROLE,
+        P.UNDERLYING_INDEX,
+        "token",
+        "symbol",
+        "name",
+        "decimals",
+        "amount",
+        "price_usd",
+        "value_usd",
+        "protocol",
+        "protocol_name",
+        "position_type",
+        P.PROTOCOL_HANDLER,
+        P.SUB_GROUP,
+        P.SUB_GROUP_NAME,
+        P.PROTOCOL_ICON,
+        P.CONTRACT_ADDRESS,
+        P.CONTRACT_NAME,
+        P.CONTRACT_SYMBOL,
+        P.TOKEN_ID,
+        "is_debt",
+        P.POSITION_VALUE,
+        P.STATUS,
+        P.LOCKED,
+        P.BLOCK_NUMBER,
+        P.BLOCK_CREATED,
+        P.SNAPSHOT_TS,
+        "api_version",
+    ],
     key=("chain_id", "wallet", "position_index", "role", "underlying_index"),
     description="v5.0 protocols/snapshot: one row per chain x wallet x position x underlying "
-                "(or reward) token; a position without tokens has one row with role NA.",
+    "(or reward) token; a position without tokens has one row with role NA.",
 )
 
 _METRIC_COLUMNS = [
-    "position_index", "wallet", P.CHAIN_ID_NULLABLE, P.CONTRACT_ADDRESS, P.TOKEN_ID, P.SUB_GROUP,
-    _c("is_aggregate", "bool", "",
-       "the index was an AggregatePositionIndex object (a rolled-up row, position_index NA)"),
-    "profit_usd", "roi", "apr",
+    "position_index",
+    "wallet",
+    P.CHAIN_ID_NULLABLE,
+    P.CONTRACT_ADDRESS,
+    P.TOKEN_ID,
+    P.SUB_GROUP,
+    _c(
+        "is_aggregate",
+        "bool",
+        "",
+        "the index was an AggregatePositionIndex object (a rolled-up row, position_index NA)",
+    ),
+    "profit_usd",
+    "roi",
+    "apr",
     "holding_time_days",
     _c("rewards_usd", "float64", "USD", "rewards earned"),
     _c("claimed_fees_usd", "float64", "USD", "fees claimed"),
     _c("unclaimed_fees_usd", "float64", "USD", "fees earned, not yet claimed"),
     _c("impermanent_loss_usd", "float64", "USD", "impermanent loss"),
-    "timerange", "api_version",
+    "timerange",
+    "api_version",
 ]
 TOKENS_METRICS = FrameSchema.of(
-    "portfolio_v5.tokens_metrics", _METRIC_COLUMNS,
-    key=("position_index", "wallet", "chain_id", "contract_address", "token_id",
-         "protocol_sub_group"),
+    "portfolio_v5.tokens_metrics",
+    _METRIC_COLUMNS,
+    key=(
+        "position_index",
+        "wallet",
+        "chain_id",
+        "contract_address",
+        "token_id",
+        "protocol_sub_group",
+    ),
     description="v5.0 tokens/metrics: one row per index; join to tokens_snapshot on "
-                "position_index.",
+    "position_index.",
 )
 PROTOCOLS_METRICS = FrameSchema.of(
-    "portfolio_v5.protocols_metrics", _METRIC_COLUMNS, key=TOKENS_METRICS.key,
+    "portfolio_v5.protocols_metrics",
+    _METRIC_COLUMNS,
+    key=TOKENS_METRICS.key,
     description="v5.0 protocols/metrics: one row per index; join to protocols_snapshot on "
-                "position_index.",
+    "position_index.",
 )
 
 #: Columns of every current-value frame (v5 current_value and the three v4 current values).
 CURRENT_VALUE_COLUMNS: list[Any] = [
-    "dimension", "key", "label", "value_usd", P.CHAIN_ID_NULLABLE, "wallet", P.WALLETS,
+    "dimension",
+    "key",
+    "label",
+    "value_usd",
+    P.CHAIN_ID_NULLABLE,
+    "wallet",
+    P.WALLETS,
 ]
 CURRENT_VALUE = FrameSchema.of(
-    "portfolio_v5.current_value", [*CURRENT_VALUE_COLUMNS, "api_version"],
+    "portfolio_v5.current_value",
+    [*CURRENT_VALUE_COLUMNS, "api_version"],
     key=("wallets", "dimension", "key", "chain_id"),
     description="v5.0 general/current_value as a long frame: filter on dimension (total, "
-                "address, category, protocol, chain) before summing.",
+    "address, category, protocol, chain) before summing.",
 )
 
-CHART_COLUMNS: list[Any] = ["timestamp", "value_usd", P.CHAIN_ID_NULLABLE, "wallet", P.WALLETS,
-                            "timerange"]
+CHART_COLUMNS: list[Any] = [
+    "timestamp",
+    "value_usd",
+    P.CHAIN_ID_NULLABLE,
+    "wallet",
+    P.WALLETS,
+    "timerange",
+]
 CHART = FrameSchema.of(
-    "portfolio_v5.chart", [*CHART_COLUMNS, "api_version"],
+    "portfolio_v5.chart",
+    [*CHART_COLUMNS, "api_version"],
     key=("wallets", "chain_id", "timestamp"),
     description="v5.0 general/chart: one row per point in time (UTC).",
 )
 
 SUPPORTED_CHAINS_COLUMNS: list[Any] = [
-    "chain_id", "chain_name",
+    "chain_id",
+    "chain_name",
     _c("chain_icon", STRING, "URL", "chain icon"),
     _c("native_token", STRING, "address", "native token address as sent (0xeeee... or 0x000...)"),
     _c("native_symbol", STRING, "", "native token symbol"),
@@ -143,51 +226,92 @@ SUPPORTED_CHAINS_COLUMNS: list[Any] = [
     _c("native_decimals", "Int64", "", "native token decimals"),
 ]
 SUPPORTED_CHAINS = FrameSchema.of(
-    "portfolio_v5.supported_chains", [*SUPPORTED_CHAINS_COLUMNS, "api_version"],
-    key=("chain_id",), description="v5.0 general/supported_chains: one row per chain.",
+    "portfolio_v5.supported_chains",
+    [*SUPPORTED_CHAINS_COLUMNS, "api_version"],
+    key=("chain_id",),
+    description="v5.0 general/supported_chains: one row per chain.",
 )
 
 SUPPORTED_PROTOCOLS_COLUMNS: list[Any] = [
-    P.CHAIN_ID_NULLABLE, "protocol", "protocol_name", P.PROTOCOL_ICON,
+    P.CHAIN_ID_NULLABLE,
+    "protocol",
+    "protocol_name",
+    P.PROTOCOL_ICON,
 ]
 SUPPORTED_PROTOCOLS = FrameSchema.of(
-    "portfolio_v5.supported_protocols", [*SUPPORTED_PROTOCOLS_COLUMNS, "api_version"],
+    "portfolio_v5.supported_protocols",
+    [*SUPPORTED_PROTOCOLS_COLUMNS, "api_version"],
     key=("chain_id", "protocol"),
     description="v5.0 general/supported_protocols: one row per chain x protocol group.",
 )
 
 ADDRESS_CHECK = FrameSchema.of(
     "portfolio_v5.address_check",
-    ["wallet",
-     _c("is_compliant", "boolean", "", "the address passed the check (NA when not stated)"),
-     _c("reason", STRING, "", "why not, when given"),
-     _c("raw", STRING, "JSON", "the response's value for this address, as JSON text"),
-     P.CHAIN_ID_NULLABLE, "api_version"],
+    [
+        "wallet",
+        _c("is_compliant", "boolean", "", "the address passed the check (NA when not stated)"),
+        _c("reason", STRING, "", "why not, when given"),
+        _c("raw", STRING, "JSON", "the response's value for this address, as JSON text"),
+        P.CHAIN_ID_NULLABLE,
+        "api_version",
+    ],
     key=("wallet", "chain_id"),
     description="v5.0 general/address_check (undocumented shape; INFERRED "
-                "{address: {is_compliant, reason}}): one row per address; raw keeps what came.",
+    "{address: {is_compliant, reason}}): one row per address; raw keeps what came.",
 )
 
 REPORT = FrameSchema.of(
-    "portfolio_v5.report", ["api_version"],
+    "portfolio_v5.report",
+    ["api_version"],
     description="v5.0 general/report: the CSV as sent, column names snake_cased, plus "
-                "api_version (columns unknown: everything that arrives is kept).",
+    "api_version (columns unknown: everything that arrives is kept).",
 )
 
 # --------------------------------------------------------------------------------------------
 # Snapshot items (AdapterResult) and TokenBalance
 
-_ITEM_FIELDS = frozenset({
-    "index", "chain", "chain_id", "contract_address", "token_id", "address",
-    "block_number_created", "block_number", "timestamp", "protocol_type", "protocol_handler_id",
-    "protocol_group_id", "protocol_group_name", "protocol_group_icon", "protocol_sub_group_id",
-    "protocol_sub_group_name", "contract_name", "contract_symbol", "asset_sign", "status",
-    "underlying_tokens", "reward_tokens", "value_usd", "locked",
-})
-TOKEN_FIELDS = frozenset({
-    "chain", "chain_id", "address", "decimals", "symbol", "name", "amount", "price_usd",
-    "price_to_usd", "value_usd",
-})
+_ITEM_FIELDS = frozenset(
+    {
+        "index",
+        "chain",
+        "chain_id",
+        "contract_address",
+        "token_id",
+        "address",
+        "block_number_created",
+        "block_number",
+        "timestamp",
+        "protocol_type",
+        "protocol_handler_id",
+        "protocol_group_id",
+        "protocol_group_name",
+        "protocol_group_icon",
+        "protocol_sub_group_id",
+        "protocol_sub_group_name",
+        "contract_name",
+        "contract_symbol",
+        "asset_sign",
+        "status",
+        "underlying_tokens",
+        "reward_tokens",
+        "value_usd",
+        "locked",
+    }
+)
+TOKEN_FIELDS = frozenset(
+    {
+        "chain",
+        "chain_id",
+        "address",
+        "decimals",
+        "symbol",
+        "name",
+        "amount",
+        "price_usd",
+        "price_to_usd",
+        "value_usd",
+    }
+)
 
 
 def parse_token(tok: Any, endpoint: str, where: str, builder: P.RowBuilder) -> dict[str, Any]:
@@ -199,8 +323,9 @@ def parse_token(tok: Any, endpoint: str, where: str, builder: P.RowBuilder) -> d
     row takes the position's chain).
     """
     tok = P.mapping_at(tok, endpoint, where)
-    address = P.to_address(P.require_key(tok, ("address",), endpoint, where), endpoint,
-                           f"{where}.address")
+    address = P.to_address(
+        P.require_key(tok, ("address",), endpoint, where), endpoint, f"{where}.address"
+    )
     amount = P.required_float(tok, ("amount",), endpoint, where)
     price = P.required_float(tok, ("price_usd", "price_to_usd"), endpoint, where)
     if tok.get("value_usd") is None:
@@ -225,28 +350,40 @@ def _item_chain(item: Mapping[str, Any], ctx: P.Ctx, endpoint: str, where: str) 
     if raw is None and ctx.chain_id is not None:
         return ctx.chain_id
     if name not in item:
-        raise PayloadError(endpoint, f"{where}.chain",
-                           "required field is missing (neither chain nor chain_id)")
+        raise PayloadError(
+            endpoint, f"{where}.chain", "required field is missing (neither chain nor chain_id)"
+        )
     return P.to_chain(raw, endpoint, f"{where}.{name}")
 
 
-def _position(item: Any, ctx: P.Ctx, endpoint: str, where: str,
-              builder: P.RowBuilder) -> dict[str, Any]:
+def _position(
+    item: Any, ctx: P.Ctx, endpoint: str, where: str, builder: P.RowBuilder
+) -> dict[str, Any]:
     """Position-level values of one AdapterResult."""
     item = P.mapping_at(item, endpoint, where)
     chain_id = _item_chain(item, ctx, endpoint, where)
-    index = P.to_str(P.require_key(item, ("index",), endpoint, where), endpoint,
-                     f"{where}.index", required=True)
-    address = P.to_address(P.require_key(item, ("address",), endpoint, where), endpoint,
-                           f"{where}.address")
+    index = P.to_str(
+        P.require_key(item, ("index",), endpoint, where), endpoint, f"{where}.index", required=True
+    )
+    address = P.to_address(
+        P.require_key(item, ("address",), endpoint, where), endpoint, f"{where}.address"
+    )
     # required by the contract and needed for correct totals: which contract, which protocol,
     # debt or asset, how much (absent = PayloadError; present null = NA / NaN)
-    contract = P.to_address(P.require_key(item, ("contract_address",), endpoint, where),
-                            endpoint, f"{where}.contract_address", required=False)
-    protocol = P.to_str(P.require_key(item, ("protocol_group_id",), endpoint, where), endpoint,
-                        f"{where}.protocol_group_id")
-    sign = P.to_int(P.require_key(item, ("asset_sign",), endpoint, where), endpoint,
-                    f"{where}.asset_sign")
+    contract = P.to_address(
+        P.require_key(item, ("contract_address",), endpoint, where),
+        endpoint,
+        f"{where}.contract_address",
+        required=False,
+    )
+    protocol = P.to_str(
+        P.require_key(item, ("protocol_group_id",), endpoint, where),
+        endpoint,
+        f"{where}.protocol_group_id",
+    )
+    sign = P.to_int(
+        P.require_key(item, ("asset_sign",), endpoint, where), endpoint, f"{where}.asset_sign"
+    )
     value = P.required_float(item, ("value_usd",), endpoint, where)
     g = item.get
     row = {
@@ -254,17 +391,22 @@ def _position(item: Any, ctx: P.Ctx, endpoint: str, where: str,
         "wallet": P.wallet_for(address, ctx),
         "position_index": index,
         "protocol": protocol,
-        "protocol_name": P.to_str(g("protocol_group_name"), endpoint,
-                                  f"{where}.protocol_group_name"),
+        "protocol_name": P.to_str(
+            g("protocol_group_name"), endpoint, f"{where}.protocol_group_name"
+        ),
         "position_type": P.to_str(g("protocol_type"), endpoint, f"{where}.protocol_type"),
-        "protocol_handler": P.to_str(g("protocol_handler_id"), endpoint,
-                                     f"{where}.protocol_handler_id"),
-        "protocol_sub_group": P.to_str(g("protocol_sub_group_id"), endpoint,
-                                       f"{where}.protocol_sub_group_id"),
-        "protocol_sub_group_name": P.to_str(g("protocol_sub_group_name"), endpoint,
-                                            f"{where}.protocol_sub_group_name"),
-        "protocol_icon": P.to_str(g("protocol_group_icon"), endpoint,
-                                  f"{where}.protocol_group_icon"),
+        "protocol_handler": P.to_str(
+            g("protocol_handler_id"), endpoint, f"{where}.protocol_handler_id"
+        ),
+        "protocol_sub_group": P.to_str(
+            g("protocol_sub_group_id"), endpoint, f"{where}.protocol_sub_group_id"
+        ),
+        "protocol_sub_group_name": P.to_str(
+            g("protocol_sub_group_name"), endpoint, f"{where}.protocol_sub_group_name"
+        ),
+        "protocol_icon": P.to_str(
+            g("protocol_group_icon"), endpoint, f"{where}.protocol_group_icon"
+        ),
         "contract_address": contract,
         "contract_name": P.to_str(g("contract_name"), endpoint, f"{where}.contract_name"),
         "contract_symbol": P.to_str(g("contract_symbol"), endpoint, f"{where}.contract_symbol"),
@@ -274,8 +416,9 @@ def _position(item: Any, ctx: P.Ctx, endpoint: str, where: str,
         "status": P.to_int(g("status"), endpoint, f"{where}.status"),
         "locked": P.to_bool(g("locked"), endpoint, f"{where}.locked"),
         "block_number": P.to_int(g("block_number"), endpoint, f"{where}.block_number"),
-        "block_number_created": P.to_int(g("block_number_created"), endpoint,
-                                         f"{where}.block_number_created"),
+        "block_number_created": P.to_int(
+            g("block_number_created"), endpoint, f"{where}.block_number_created"
+        ),
         "timestamp": P.to_unix_seconds(g("timestamp"), endpoint, f"{where}.timestamp"),
     }
     row.update(builder.extras(item, _ITEM_FIELDS))
@@ -289,12 +432,25 @@ def _items(payload: Any, endpoint: str) -> list[Any]:
     return P.items_of(result, endpoint, "result")
 
 
-_TOKEN_ONLY_DROP = ("protocol_sub_group", "protocol_sub_group_name", "protocol_icon",
-                    "contract_name", "contract_symbol", "contract_address", "position_value_usd")
+_TOKEN_ONLY_DROP = (
+    "protocol_sub_group",
+    "protocol_sub_group_name",
+    "protocol_icon",
+    "contract_name",
+    "contract_symbol",
+    "contract_address",
+    "position_value_usd",
+)
 
 
-def append_position_rows(builder: P.RowBuilder, pos: dict[str, Any], item: Mapping[str, Any],
-                         reward_field: str, endpoint: str, where: str) -> None:
+def append_position_rows(
+    builder: P.RowBuilder,
+    pos: dict[str, Any],
+    item: Mapping[str, Any],
+    reward_field: str,
+    endpoint: str,
+    where: str,
+) -> None:
     """One row per underlying and reward token of a position (``role``, ``underlying_index``),
     or one bare row when it lists none: the shape v5 protocol snapshots and v4 protocol
     details share. ``underlying_tokens`` must be present (``[]`` or null: no tokens); the
@@ -340,22 +496,34 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
         for i, item in enumerate(_items(payload, endpoint)):
             where = f"result[{i}]"
             pos = _position(item, ctx, endpoint, where, builder)
-            tokens = P.items_of(P.require_key(item, ("underlying_tokens",), endpoint, where),
-                                endpoint, f"{where}.underlying_tokens")
+            tokens = P.items_of(
+                P.require_key(item, ("underlying_tokens",), endpoint, where),
+                endpoint,
+                f"{where}.underlying_tokens",
+            )
             fallback = {
-                "token": pos["contract_address"], "symbol": pos["contract_symbol"],
-                "name": pos["contract_name"], "value_usd": pos["position_value_usd"],
+                "token": pos["contract_address"],
+                "symbol": pos["contract_symbol"],
+                "name": pos["contract_name"],
+                "value_usd": pos["position_value_usd"],
             }
             for name in _TOKEN_ONLY_DROP:
                 pos.pop(name, None)
             if not tokens:
                 if fallback["token"] is None:
-                    raise PayloadError(endpoint, f"{where}.underlying_tokens",
-                                       "no underlying token and no contract_address")
+                    raise PayloadError(
+                        endpoint,
+                        f"{where}.underlying_tokens",
+                        "no underlying token and no contract_address",
+                    )
                 builder.append({**pos, **fallback})
             for j, tok in enumerate(tokens):
-                builder.append({**pos, **parse_token(tok, endpoint,
-                                                     f"{where}.underlying_tokens[{j}]", builder)})
+                builder.append(
+                    {
+                        **pos,
+                        **parse_token(tok, endpoint, f"{where}.underlying_tokens[{j}]", builder),
+                    }
+                )
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})
@@ -393,25 +561,57 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
 # Snapshot fast path: raw bodies -> Arrow (explicit schema) -> columns, no Python object per row
 
 _I64, _F64, _STR = pa.int64(), pa.float64(), pa.large_string()  # large: what pandas holds
-_TOKEN_TYPE = pa.struct([
-    ("chain_id", _I64), ("chain", _I64), ("address", _STR), ("decimals", _I64),
-    ("symbol", _STR), ("name", _STR), ("amount", _F64), ("price_usd", _F64),
-    ("price_to_usd", _F64), ("value_usd", _F64),
-])
-_ITEM_TYPE = pa.struct([
-    ("index", _STR), ("chain", _I64), ("chain_id", _I64), ("contract_address", _STR),
-    ("token_id", _I64), ("address", _STR), ("block_number_created", _I64),
-    ("block_number", _I64), ("timestamp", _I64), ("protocol_type", _STR),
-    ("protocol_handler_id", _STR), ("protocol_group_id", _STR), ("protocol_group_name", _STR),
-    ("protocol_group_icon", _STR), ("protocol_sub_group_id", _STR),
-    ("protocol_sub_group_name", _STR), ("contract_name", _STR), ("contract_symbol", _STR),
-    ("asset_sign", _I64), ("status", _I64), ("underlying_tokens", pa.list_(_TOKEN_TYPE)),
-    ("reward_tokens", pa.list_(_TOKEN_TYPE)), ("value_usd", _F64), ("locked", pa.bool_()),
-])
+_TOKEN_TYPE = pa.struct(
+    [
+        ("chain_id", _I64),
+        ("chain", _I64),
+        ("address", _STR),
+        ("decimals", _I64),
+        ("symbol", _STR),
+        ("name", _STR),
+        ("amount", _F64),
+        ("price_usd", _F64),
+        ("price_to_usd", _F64),
+        ("value_usd", _F64),
+    ]
+)
+_ITEM_TYPE = pa.struct(
+    [
+        ("index", _STR),
+        ("chain", _I64),
+        ("chain_id", _I64),
+        ("contract_address", _STR),
+        ("token_id", _I64),
+        ("address", _STR),
+        ("block_number_created", _I64),
+        ("block_number", _I64),
+        ("timestamp", _I64),
+        ("protocol_type", _STR),
+        ("protocol_handler_id", _STR),
+        ("protocol_group_id", _STR),
+        ("protocol_group_name", _STR),
+        ("protocol_group_icon", _STR),
+        ("protocol_sub_group_id", _STR),
+        ("protocol_sub_group_name", _STR),
+        ("contract_name", _STR),
+        ("contract_symbol", _STR),
+        ("asset_sign", _I64),
+        ("status", _I64),
+        ("underlying_tokens", pa.list_(_TOKEN_TYPE)),
+        ("reward_tokens", pa.list_(_TOKEN_TYPE)),
+        ("value_usd", _F64),
+        ("locked", pa.bool_()),
+    ]
+)
 _SNAPSHOT_SCHEMA = pa.schema([pa.field("result", pa.list_(_ITEM_TYPE))])
 #: Item fields the safe path requires (``address`` is checked by ``ascii_addresses``).
-_REQUIRED_ITEM_FIELDS = ("index", "contract_address", "protocol_group_id", "asset_sign",
-                         "value_usd")
+_REQUIRED_ITEM_FIELDS = (
+    "index",
+    "contract_address",
+    "protocol_group_id",
+    "asset_sign",
+    "value_usd",
+)
 _CHAIN_NULL = re.compile(rb'"chain"[ \t\r\n]*:[ \t\r\n]*null')
 _ZERO_WALLET = P.ZERO_ADDRESS
 
@@ -458,8 +658,12 @@ def _token_columns(tokens: pa.StructArray) -> dict[str, Any]:
     value = pc.if_else(f("value_usd").is_null(), pc.multiply(amount, price), f("value_usd"))
     return {
         "token": F.ascii_addresses(f("address"), required=True),
-        "symbol": f("symbol"), "name": f("name"), "decimals": f("decimals"),
-        "amount": amount, "price_usd": price, "value_usd": value,
+        "symbol": f("symbol"),
+        "name": f("name"),
+        "decimals": f("decimals"),
+        "amount": amount,
+        "price_usd": price,
+        "value_usd": value,
     }
 
 
@@ -482,8 +686,12 @@ def _snapshot_fast(pairs: list[Any], endpoint: str, *, protocols: bool) -> pd.Da
             size = 0
         groups[-1].append(i)
         size += len(body)
-    parts = [_snapshot_columns([ctxs[i] for i in group], [bytes(pairs[i][1]) for i in group],
-                               protocols=protocols) for group in groups]
+    parts = [
+        _snapshot_columns(
+            [ctxs[i] for i in group], [bytes(pairs[i][1]) for i in group], protocols=protocols
+        )
+        for group in groups
+    ]
     parts = [part for part in parts if part[1]]
     n = sum(rows for _, rows in parts)
     if n == 0:
@@ -491,14 +699,16 @@ def _snapshot_fast(pairs: list[Any], endpoint: str, *, protocols: bool) -> pd.Da
     if len(parts) == 1:
         columns = parts[0][0]
     else:
-        columns = {name: pa.chunked_array([cols[name] for cols, _ in parts],
-                                          type=parts[0][0][name].type)
-                   for name in parts[0][0]}
+        columns = {
+            name: pa.chunked_array([cols[name] for cols, _ in parts], type=parts[0][0][name].type)
+            for name in parts[0][0]
+        }
     return _fast_frame(PROTOCOLS_SNAPSHOT if protocols else TOKENS_SNAPSHOT, columns, n)
 
 
-def _snapshot_columns(ctxs: list[P.Ctx], bodies: list[bytes], *, protocols: bool
-                      ) -> tuple[dict[str, pa.Array], int]:
+def _snapshot_columns(
+    ctxs: list[P.Ctx], bodies: list[bytes], *, protocols: bool
+) -> tuple[dict[str, pa.Array], int]:
     """The frame's columns (Arrow arrays) for one group of bodies, and its number of rows."""
     table = F.read_json_objects(bodies, _SNAPSHOT_SCHEMA, wrap_arrays="result")
     result = table.column("result").combine_chunks()
@@ -559,8 +769,9 @@ def _snapshot_columns(ctxs: list[P.Ctx], bodies: list[bytes], *, protocols: bool
     total = ulen + rlen
     per_item = np.maximum(total, 1)
     row_item = np.repeat(np.arange(n, dtype=np.int64), per_item)
-    k = np.arange(len(row_item), dtype=np.int64) - np.repeat(np.cumsum(per_item) - per_item,
-                                                              per_item)
+    k = np.arange(len(row_item), dtype=np.int64) - np.repeat(
+        np.cumsum(per_item) - per_item, per_item
+    )
     u_start = np.cumsum(ulen) - ulen
     r_start = int(ulen.sum()) + np.cumsum(rlen) - rlen
     is_under = k < ulen[row_item]
@@ -580,24 +791,40 @@ def _snapshot_columns(ctxs: list[P.Ctx], bodies: list[bytes], *, protocols: bool
 
     columns: dict[str, Any] = {}
     if protocols:
-        for name, typ in (("token", _STR), ("symbol", _STR), ("name", _STR),
-                          ("decimals", _I64), ("amount", _F64), ("price_usd", _F64),
-                          ("value_usd", _F64)):
+        for name, typ in (
+            ("token", _STR),
+            ("symbol", _STR),
+            ("name", _STR),
+            ("decimals", _I64),
+            ("amount", _F64),
+            ("price_usd", _F64),
+            ("value_usd", _F64),
+        ):
             columns[name] = token_col(name, typ)
         role = np.where(is_under, "underlying", "reward")
         columns["role"] = pa.array(role, mask=~has_token, type=_STR)
-        columns["underlying_index"] = pa.array(np.where(is_under, k, k - ulen[row_item]),
-                                               mask=~has_token)
+        columns["underlying_index"] = pa.array(
+            np.where(is_under, k, k - ulen[row_item]), mask=~has_token
+        )
         columns.update(rows)
     else:
-        if not has_token.all() and rows["contract_address"].filter(
-                pc.invert(has)).null_count:
+        if not has_token.all() and rows["contract_address"].filter(pc.invert(has)).null_count:
             raise F.NoFit  # no underlying token and no contract_address: the safe path raises
-        fallback = {"token": "contract_address", "symbol": "contract_symbol",
-                    "name": "contract_name", "value_usd": "position_value_usd"}
-        for name, typ in (("token", _STR), ("symbol", _STR), ("name", _STR),
-                          ("decimals", _I64), ("amount", _F64), ("price_usd", _F64),
-                          ("value_usd", _F64)):
+        fallback = {
+            "token": "contract_address",
+            "symbol": "contract_symbol",
+            "name": "contract_name",
+            "value_usd": "position_value_usd",
+        }
+        for name, typ in (
+            ("token", _STR),
+            ("symbol", _STR),
+            ("name", _STR),
+            ("decimals", _I64),
+            ("amount", _F64),
+            ("price_usd", _F64),
+            ("value_usd", _F64),
+        ):
             col = token_col(name, typ)
             if name in fallback and not has_token.all():
                 col = pc.if_else(has, col, rows[fallback[name]])
@@ -605,8 +832,9 @@ def _snapshot_columns(ctxs: list[P.Ctx], bodies: list[bytes], *, protocols: bool
         for name in _TOKEN_ONLY_DROP:
             rows.pop(name)
         columns.update(rows)
-    columns["api_version"] = pa.array([API_VERSION], _STR).take(pa.array(np.zeros(len(row_item),
-                                                                                 np.int64)))
+    columns["api_version"] = pa.array([API_VERSION], _STR).take(
+        pa.array(np.zeros(len(row_item), np.int64))
+    )
     schema = PROTOCOLS_SNAPSHOT if protocols else TOKENS_SNAPSHOT
     return {name: columns[name] for name in schema.names}, len(row_item)
 
@@ -639,14 +867,29 @@ def _fast_frame(schema: FrameSchema, columns: dict[str, Any], n: int) -> pd.Data
 # --------------------------------------------------------------------------------------------
 # Metrics
 
-_METRIC_FIELDS = frozenset({
-    "index", "profit_abs_usd", "roi", "weighted_apr", "holding_time_days", "rewards_tokens",
-    "rewards_usd", "claimed_fees", "unclaimed_fees", "impermanent_loss", "claimed_fees_usd",
-    "unclaimed_fees_usd", "impermanent_loss_usd",
-})
+_METRIC_FIELDS = frozenset(
+    {
+        "index",
+        "profit_abs_usd",
+        "roi",
+        "weighted_apr",
+        "holding_time_days",
+        "rewards_tokens",
+        "rewards_usd",
+        "claimed_fees",
+        "unclaimed_fees",
+        "impermanent_loss",
+        "claimed_fees_usd",
+        "unclaimed_fees_usd",
+        "impermanent_loss_usd",
+    }
+)
 _METRIC_MEASURES = (
-    ("profit_usd", "profit_abs_usd"), ("roi", "roi"), ("apr", "weighted_apr"),
-    ("rewards_usd", "rewards_usd"), ("claimed_fees_usd", "claimed_fees_usd"),
+    ("profit_usd", "profit_abs_usd"),
+    ("roi", "roi"),
+    ("apr", "weighted_apr"),
+    ("rewards_usd", "rewards_usd"),
+    ("claimed_fees_usd", "claimed_fees_usd"),
     ("unclaimed_fees_usd", "unclaimed_fees_usd"),
     ("impermanent_loss_usd", "impermanent_loss_usd"),
 )
@@ -663,32 +906,48 @@ def _metrics(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataF
             row: dict[str, Any] = {"timerange": ctx.timerange}
             if isinstance(index, Mapping):
                 chain = index.get("chain", index.get("chain_id"))
-                row.update({
-                    "position_index": None,
-                    "is_aggregate": True,
-                    "wallet": P.to_address(index.get("address"), endpoint, f"{where}.index.address",
-                                           required=False),
-                    "chain_id": None if chain is None else P.to_chain(
-                        chain, endpoint, f"{where}.index.chain"),
-                    "contract_address": P.to_address(index.get("contract_address"), endpoint,
-                                                     f"{where}.index.contract_address",
-                                                     required=False),
-                    "token_id": P.to_big_int_str(index.get("token_id"), endpoint,
-                                                 f"{where}.index.token_id"),
-                    "protocol_sub_group": P.to_str(index.get("protocol_sub_group_id"), endpoint,
-                                                   f"{where}.index.protocol_sub_group_id"),
-                })
+                row.update(
+                    {
+                        "position_index": None,
+                        "is_aggregate": True,
+                        "wallet": P.to_address(
+                            index.get("address"), endpoint, f"{where}.index.address", required=False
+                        ),
+                        "chain_id": None
+                        if chain is None
+                        else P.to_chain(chain, endpoint, f"{where}.index.chain"),
+                        "contract_address": P.to_address(
+                            index.get("contract_address"),
+                            endpoint,
+                            f"{where}.index.contract_address",
+                            required=False,
+                        ),
+                        "token_id": P.to_big_int_str(
+                            index.get("token_id"), endpoint, f"{where}.index.token_id"
+                        ),
+                        "protocol_sub_group": P.to_str(
+                            index.get("protocol_sub_group_id"),
+                            endpoint,
+                            f"{where}.index.protocol_sub_group_id",
+                        ),
+                    }
+                )
             else:
-                row.update({
-                    "position_index": P.to_str(index, endpoint, f"{where}.index", required=True),
-                    "is_aggregate": False,
-                    "wallet": ctx.wallet,
-                    "chain_id": ctx.chain_id,
-                })
+                row.update(
+                    {
+                        "position_index": P.to_str(
+                            index, endpoint, f"{where}.index", required=True
+                        ),
+                        "is_aggregate": False,
+                        "wallet": ctx.wallet,
+                        "chain_id": ctx.chain_id,
+                    }
+                )
             for column, field in _METRIC_MEASURES:
                 row[column] = P.to_float(item.get(field), endpoint, f"{where}.{field}")
-            row["holding_time_days"] = P.to_int(item.get("holding_time_days"), endpoint,
-                                                f"{where}.holding_time_days")
+            row["holding_time_days"] = P.to_int(
+                item.get("holding_time_days"), endpoint, f"{where}.holding_time_days"
+            )
             for field in ("rewards_tokens", "claimed_fees", "unclaimed_fees", "impermanent_loss"):
                 P.items_of(item.get(field), endpoint, f"{where}.{field}")
             row.update(builder.extras(item, _METRIC_FIELDS))
@@ -738,17 +997,28 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
         base = {"chain_id": ctx.chain_id, "wallet": ctx.wallet, "wallets": ctx.wallets}
         if not result:
             return  # {} : nothing to report (a partial object is a PayloadError below)
-        builder.append({**base, "dimension": "total", "key": "total", "label": "Total",
-                        "value_usd": P.required_float(result, ("total",), endpoint, "result")})
+        builder.append(
+            {
+                **base,
+                "dimension": "total",
+                "key": "total",
+                "label": "Total",
+                "value_usd": P.required_float(result, ("total",), endpoint, "result"),
+            }
+        )
         for field, dimension, key_field, label_field in _BREAKDOWNS:
-            entries = P.items_of(P.require_key(result, (field,), endpoint, "result"), endpoint,
-                                 f"result.{field}")
+            entries = P.items_of(
+                P.require_key(result, (field,), endpoint, "result"), endpoint, f"result.{field}"
+            )
             for i, entry in enumerate(entries):
                 where = f"result.{field}[{i}]"
                 entry = P.mapping_at(entry, endpoint, where)
                 raw_key = P.require_key(entry, (key_field,), endpoint, where)
-                row = {**base, "dimension": dimension,
-                       "value_usd": P.required_float(entry, ("value_usd",), endpoint, where)}
+                row = {
+                    **base,
+                    "dimension": dimension,
+                    "value_usd": P.required_float(entry, ("value_usd",), endpoint, where),
+                }
                 if dimension == "chain":
                     chain_id = P.to_chain(raw_key, endpoint, f"{where}.{key_field}")
                     row["chain_id"] = chain_id
@@ -759,8 +1029,7 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
                     wallet = P.to_address(raw_key, endpoint, f"{where}.{key_field}")
                     row.update(key=wallet, label=wallet, wallet=wallet)
                 else:
-                    row["key"] = P.to_str(raw_key, endpoint, f"{where}.{key_field}",
-                                          required=True)
+                    row["key"] = P.to_str(raw_key, endpoint, f"{where}.{key_field}", required=True)
                     label = P.to_str(entry.get(label_field), endpoint, f"{where}.{label_field}")
                     row["label"] = label if label is not None else row["key"]
                 known = frozenset({"value_usd", key_field, label_field or key_field})
@@ -770,27 +1039,42 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
 
     P.run_batch(responses, endpoint, parse)
     if ignored:
-        warnings.warn(f"{endpoint}: ignored unknown breakdowns: {', '.join(sorted(ignored))}",
-                      UnknownFieldsWarning, stacklevel=2)
+        warnings.warn(
+            f"{endpoint}: ignored unknown breakdowns: {', '.join(sorted(ignored))}",
+            UnknownFieldsWarning,
+            stacklevel=2,
+        )
     return builder.build({"api_version": API_VERSION})
 
 
-def chart_frame(responses: P.Batch, endpoint: str, schema: FrameSchema,
-                api_version: str) -> pd.DataFrame:
+def chart_frame(
+    responses: P.Batch, endpoint: str, schema: FrameSchema, api_version: str
+) -> pd.DataFrame:
     """Shared by v5 ``general/chart`` and v4 ``general/value_chart``."""
     builder = P.RowBuilder(schema, endpoint)
     known = frozenset({"timestamp", "value_usd"})
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        base = {"chain_id": ctx.chain_id, "wallet": ctx.wallet, "wallets": ctx.wallets,
-                "timerange": ctx.timerange}
+        base = {
+            "chain_id": ctx.chain_id,
+            "wallet": ctx.wallet,
+            "wallets": ctx.wallets,
+            "timerange": ctx.timerange,
+        }
         for i, point in enumerate(_items(payload, endpoint)):
             where = f"result[{i}]"
             point = P.mapping_at(point, endpoint, where)
-            ts = P.to_unix_seconds(P.require_key(point, ("timestamp",), endpoint, where),
-                                   endpoint, f"{where}.timestamp", required=True)
-            row = {**base, "timestamp": ts,
-                   "value_usd": P.required_float(point, ("value_usd",), endpoint, where)}
+            ts = P.to_unix_seconds(
+                P.require_key(point, ("timestamp",), endpoint, where),
+                endpoint,
+                f"{where}.timestamp",
+                required=True,
+            )
+            row = {
+                **base,
+                "timestamp": ts,
+                "value_usd": P.required_float(point, ("value_usd",), endpoint, where),
+            }
             row.update(builder.extras(point, known))
             builder.append(row)
 
@@ -817,8 +1101,9 @@ def supported_chains(responses: P.Batch) -> pd.DataFrame:
     return builder.build({"api_version": API_VERSION})
 
 
-def chain_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder,
-              known: frozenset[str]) -> dict[str, Any]:
+def chain_row(
+    item: Any, endpoint: str, where: str, builder: P.RowBuilder, known: frozenset[str]
+) -> dict[str, Any]:
     """One supported-chain entry: an int, or an object with a chain id and optional details."""
     if not isinstance(item, Mapping):
         chain_id = P.to_chain(item, endpoint, where)
@@ -838,20 +1123,25 @@ def chain_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder,
     if native is not None:
         nw = f"{where}.native_token"
         native = P.mapping_at(native, endpoint, nw)
-        row.update({
-            "native_token": P.to_address(native.get("address"), endpoint, f"{nw}.address",
-                                         required=False),
-            "native_symbol": P.to_str(native.get("symbol"), endpoint, f"{nw}.symbol"),
-            "native_name": P.to_str(native.get("name"), endpoint, f"{nw}.name"),
-            "native_decimals": P.to_int(native.get("decimals"), endpoint, f"{nw}.decimals"),
-        })
-    row.update(builder.extras(item, known | {"id", "id_num", "name", "name_readable",
-                                             "icon", "icon_url"}))
+        row.update(
+            {
+                "native_token": P.to_address(
+                    native.get("address"), endpoint, f"{nw}.address", required=False
+                ),
+                "native_symbol": P.to_str(native.get("symbol"), endpoint, f"{nw}.symbol"),
+                "native_name": P.to_str(native.get("name"), endpoint, f"{nw}.name"),
+                "native_decimals": P.to_int(native.get("decimals"), endpoint, f"{nw}.decimals"),
+            }
+        )
+    row.update(
+        builder.extras(item, known | {"id", "id_num", "name", "name_readable", "icon", "icon_url"})
+    )
     return row
 
 
-def protocol_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder, *,
-                 chain_required: bool = False) -> dict[str, Any]:
+def protocol_row(
+    item: Any, endpoint: str, where: str, builder: P.RowBuilder, *, chain_required: bool = False
+) -> dict[str, Any]:
     """One supported-protocol entry: an object (v5 protocol group) or a bare name (v4 guess).
 
     ``chain_required`` (v5, whose contract lists ``chain_id`` as required): an object without
@@ -860,14 +1150,13 @@ def protocol_row(item: Any, endpoint: str, where: str, builder: P.RowBuilder, *,
     if isinstance(item, str):
         return {"protocol": item, "protocol_name": item}
     item = P.mapping_at(item, endpoint, where)
-    key_name, key = P.first_of(item, ("protocol_group_id", "protocol", "id", "protocol_name",
-                                      "name"))
+    key_name, key = P.first_of(
+        item, ("protocol_group_id", "protocol", "id", "protocol_name", "name")
+    )
     if key is None:
         raise PayloadError(endpoint, f"{where}.protocol_group_id", "required field is missing")
-    label_name, label = P.first_of(item, ("protocol_group_name", "protocol_name", "name",
-                                          "title"))
-    icon_name, icon = P.first_of(item, ("protocol_group_icon", "protocol_icon", "icon",
-                                        "icon_url"))
+    label_name, label = P.first_of(item, ("protocol_group_name", "protocol_name", "name", "title"))
+    icon_name, icon = P.first_of(item, ("protocol_group_icon", "protocol_icon", "icon", "icon_url"))
     if chain_required:
         P.require_first(item, ("chain_id", "chain"), endpoint, where)
     chain = item.get("chain_id", item.get("chain"))
@@ -891,8 +1180,9 @@ def supported_protocols(responses: P.Batch) -> pd.DataFrame:
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
         for i, item in enumerate(_items(payload, endpoint)):
-            builder.append(protocol_row(item, endpoint, f"result[{i}]", builder,
-                                        chain_required=True))
+            builder.append(
+                protocol_row(item, endpoint, f"result[{i}]", builder, chain_required=True)
+            )
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})
@@ -945,16 +1235,22 @@ def address_check(responses: P.Batch) -> pd.DataFrame:
             compliant = flag if isinstance(flag, bool) else None
             why = value.get("reason")
             reason = why if isinstance(why, str) else (None if why is None else P.jsonish(why))
-        builder.append({
-            "wallet": str(wallet).lower() if wallet is not None else None,
-            "is_compliant": compliant, "reason": reason, "raw": _json(value),
-            "chain_id": ctx.chain_id,
-        })
+        builder.append(
+            {
+                "wallet": str(wallet).lower() if wallet is not None else None,
+                "is_compliant": compliant,
+                "reason": reason,
+                "raw": _json(value),
+                "chain_id": ctx.chain_id,
+            }
+        )
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
         result = unwrap_result(payload, endpoint)
-        if isinstance(result, Mapping) and result and all(
-            isinstance(k, str) and k.lower().startswith("0x") for k in result
+        if (
+            isinstance(result, Mapping)
+            and result
+            and all(isinstance(k, str) and k.lower().startswith("0x") for k in result)
         ):
             for wallet, value in result.items():
                 entry(wallet, value, ctx)
@@ -1026,9 +1322,11 @@ def _check_csv_rows(text: str, endpoint: str) -> None:
         header = next(rows, [])
         for line, row in enumerate(rows, start=2):
             if row and len(row) != len(header):
-                raise PayloadError(endpoint, f"result line {line}",
-                                   f"{len(row)} fields where the header has {len(header)} "
-                                   "(a body cut short?)")
+                raise PayloadError(
+                    endpoint,
+                    f"result line {line}",
+                    f"{len(row)} fields where the header has {len(header)} (a body cut short?)",
+                )
     except csv.Error as exc:
         raise PayloadError(endpoint, "result", f"not readable as CSV: {exc}") from None
 

@@ -35,8 +35,15 @@ import pandas as pd
 __all__ = ["RECONCILE_COLUMNS", "reconcile"]
 
 RECONCILE_COLUMNS = (
-    "chain_id", "tokens_usd", "protocols_usd", "debt_usd", "snapshot_usd", "current_value_usd",
-    "diff_usd", "rel_diff", "ok",
+    "chain_id",
+    "tokens_usd",
+    "protocols_usd",
+    "debt_usd",
+    "snapshot_usd",
+    "current_value_usd",
+    "diff_usd",
+    "rel_diff",
+    "ok",
 )
 
 
@@ -148,22 +155,26 @@ def reconcile(
     snap = (t + p).where(has_snapshot, np.nan)
     cur = current.reindex(index)
 
-    out = pd.DataFrame({
-        "chain_id": index,
-        "tokens_usd": t.to_numpy(dtype="float64"),
-        "protocols_usd": p.to_numpy(dtype="float64"),
-        "debt_usd": d.to_numpy(dtype="float64"),
-        "snapshot_usd": snap.to_numpy(dtype="float64"),
-        "current_value_usd": cur.to_numpy(dtype="float64", na_value=np.nan),
-    })
-    total = pd.DataFrame({
-        "chain_id": pd.array([None], dtype="Int64"),
-        "tokens_usd": [float(tokens_usd.sum())],
-        "protocols_usd": [float(protocols_usd.sum())],
-        "debt_usd": [float(out["debt_usd"].sum())],
-        "snapshot_usd": [float(tokens_usd.sum() + protocols_usd.sum())],
-        "current_value_usd": [_current_total(current_value, current)],
-    })
+    out = pd.DataFrame(
+        {
+            "chain_id": index,
+            "tokens_usd": t.to_numpy(dtype="float64"),
+            "protocols_usd": p.to_numpy(dtype="float64"),
+            "debt_usd": d.to_numpy(dtype="float64"),
+            "snapshot_usd": snap.to_numpy(dtype="float64"),
+            "current_value_usd": cur.to_numpy(dtype="float64", na_value=np.nan),
+        }
+    )
+    total = pd.DataFrame(
+        {
+            "chain_id": pd.array([None], dtype="Int64"),
+            "tokens_usd": [float(tokens_usd.sum())],
+            "protocols_usd": [float(protocols_usd.sum())],
+            "debt_usd": [float(out["debt_usd"].sum())],
+            "snapshot_usd": [float(tokens_usd.sum() + protocols_usd.sum())],
+            "current_value_usd": [_current_total(current_value, current)],
+        }
+    )
     out = pd.concat([out, total], ignore_index=True)
     out["diff_usd"] = out["snapshot_usd"] - out["current_value_usd"]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -85,6 +85,7 @@ _TOKENS_DETAILS = Spec(
     ep.v4_tokens_details, p4.tokens_details, "tokens_details", V, rows_carry_chain=True
 )
 
+
 def is_available(*, client: Client | None = None) -> bool:
     """GET general/is_available: is the v4 service up?"""
     return load_plain(_IS_AVAILABLE, client=client, name="v4.is_available")

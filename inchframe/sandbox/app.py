@@ -86,10 +86,19 @@ class Ctx:
     def system(self) -> dict[str, float]:
         """Deterministic ``ProcessingInfo`` timings, a function of the request."""
         rng = random.Random(f"system:{self.options.seed}:{self.endpoint}:{self.query_string}")
-        click, node, micro, redis = (rng.uniform(0, 0.3), rng.uniform(0, 0.6),
-                                     rng.uniform(0, 0.08), rng.choice((0.0, rng.uniform(0, 0.01))))
-        return {"click_time": click, "node_time": node, "microservices_time": micro,
-                "redis_time": redis, "total_time": max(click, node) + micro + redis}
+        click, node, micro, redis = (
+            rng.uniform(0, 0.3),
+            rng.uniform(0, 0.6),
+            rng.uniform(0, 0.08),
+            rng.choice((0.0, rng.uniform(0, 0.01))),
+        )
+        return {
+            "click_time": click,
+            "node_time": node,
+            "microservices_time": micro,
+            "redis_time": redis,
+            "total_time": max(click, node) + micro + redis,
+        }
 
     def cached_at(self) -> int | None:
         if not self.q.use_cache:
@@ -133,19 +142,39 @@ class Route:
 def _token_balance(ctx: Ctx, chain: int, token: Token, amount: float) -> dict[str, Any]:
     """A v5 ``TokenBalance``: observed form (chain_id + value_usd) or documented (chain)."""
     if ctx.options.token_balance_form == "observed":
-        return {"chain_id": chain, "address": token.address, "decimals": token.decimals,
-                "symbol": token.symbol, "name": token.name, "amount": amount,
-                "price_usd": token.price_usd, "value_usd": amount * token.price_usd}
-    return {"chain": chain, "address": token.address, "decimals": token.decimals,
-            "symbol": token.symbol, "name": token.name, "amount": amount,
-            "price_usd": token.price_usd}
+        return {
+            "chain_id": chain,
+            "address": token.address,
+            "decimals": token.decimals,
+            "symbol": token.symbol,
+            "name": token.name,
+            "amount": amount,
+            "price_usd": token.price_usd,
+            "value_usd": amount * token.price_usd,
+        }
+    return {
+        "chain": chain,
+        "address": token.address,
+        "decimals": token.decimals,
+        "symbol": token.symbol,
+        "name": token.name,
+        "amount": amount,
+        "price_usd": token.price_usd,
+    }
 
 
 def _v4_token(chain: int, token: Token, amount: float) -> dict[str, Any]:
     """A v4 ``ProtocolUnderlyingTokenResponseItem``."""
-    return {"chain_id": chain, "address": token.address, "name": token.name,
-            "symbol": token.symbol, "decimals": token.decimals, "amount": amount,
-            "price_to_usd": token.price_usd, "value_usd": amount * token.price_usd}
+    return {
+        "chain_id": chain,
+        "address": token.address,
+        "name": token.name,
+        "symbol": token.symbol,
+        "decimals": token.decimals,
+        "amount": amount,
+        "price_to_usd": token.price_usd,
+        "value_usd": amount * token.price_usd,
+    }
 
 
 def _snapshot_timing(ctx: Ctx, chain: int, default_now: bool) -> tuple[int | None, int | None]:
@@ -208,41 +237,57 @@ def _position_item(ctx: Ctx, p: Position) -> dict[str, Any]:
         "contract_symbol": p.contract_symbol,
         "asset_sign": p.asset_sign,
         "status": 1,
-        "underlying_tokens": [_token_balance(ctx, p.chain_id, u.token, u.amount)
-                              for u in p.underlying],
+        "underlying_tokens": [
+            _token_balance(ctx, p.chain_id, u.token, u.amount) for u in p.underlying
+        ],
         "reward_tokens": [_token_balance(ctx, p.chain_id, u.token, u.amount) for u in p.rewards],
         "value_usd": p.value_usd,
         "locked": g.id == "1inch-staking",
     }
 
 
-_METRIC_NULLS: Final = ("rewards_tokens", "rewards_usd", "claimed_fees", "unclaimed_fees",
-                        "impermanent_loss", "claimed_fees_usd", "unclaimed_fees_usd",
-                        "impermanent_loss_usd")
+_METRIC_NULLS: Final = (
+    "rewards_tokens",
+    "rewards_usd",
+    "claimed_fees",
+    "unclaimed_fees",
+    "impermanent_loss",
+    "claimed_fees_usd",
+    "unclaimed_fees_usd",
+    "impermanent_loss_usd",
+)
 
 
 def _position_metrics(ctx: Ctx, p: Position, timerange: str) -> dict[str, Any]:
     profit = ctx.universe.profits(p.chain_id, p.wallet, timerange)[p.index]
-    item: dict[str, Any] = {"index": p.index, "profit_abs_usd": profit.profit_usd,
-                            "roi": profit.roi, "weighted_apr": p.apr,
-                            "holding_time_days": p.holding_time_days}
+    item: dict[str, Any] = {
+        "index": p.index,
+        "profit_abs_usd": profit.profit_usd,
+        "roi": profit.roi,
+        "weighted_apr": p.apr,
+        "holding_time_days": p.holding_time_days,
+    }
     item.update(dict.fromkeys(_METRIC_NULLS))
     if p.rewards:
-        item["rewards_tokens"] = [_token_balance(ctx, p.chain_id, u.token, u.amount)
-                                  for u in p.rewards]
+        item["rewards_tokens"] = [
+            _token_balance(ctx, p.chain_id, u.token, u.amount) for u in p.rewards
+        ]
         item["rewards_usd"] = sum(u.value_usd for u in p.rewards)
     if p.fees:
         claimed = [(u.token, u.amount * 2.5) for u in p.fees]
         lost = [(u.token, -u.amount * 0.8) for u in p.underlying]
-        item.update({
-            "claimed_fees": [_token_balance(ctx, p.chain_id, t, a) for t, a in claimed],
-            "unclaimed_fees": [_token_balance(ctx, p.chain_id, u.token, u.amount)
-                               for u in p.fees],
-            "impermanent_loss": [_token_balance(ctx, p.chain_id, t, a * 0.01) for t, a in lost],
-            "claimed_fees_usd": sum(a * t.price_usd for t, a in claimed),
-            "unclaimed_fees_usd": sum(u.value_usd for u in p.fees),
-            "impermanent_loss_usd": sum(a * 0.01 * t.price_usd for t, a in lost),
-        })
+        item.update(
+            {
+                "claimed_fees": [_token_balance(ctx, p.chain_id, t, a) for t, a in claimed],
+                "unclaimed_fees": [
+                    _token_balance(ctx, p.chain_id, u.token, u.amount) for u in p.fees
+                ],
+                "impermanent_loss": [_token_balance(ctx, p.chain_id, t, a * 0.01) for t, a in lost],
+                "claimed_fees_usd": sum(a * t.price_usd for t, a in claimed),
+                "unclaimed_fees_usd": sum(u.value_usd for u in p.fees),
+                "impermanent_loss_usd": sum(a * 0.01 * t.price_usd for t, a in lost),
+            }
+        )
     return item
 
 
@@ -256,10 +301,17 @@ def _v4_supported_chains(ctx: Ctx) -> Any:
 
 
 def _protocol_groups(ctx: Ctx) -> list[dict[str, Any]]:
-    return [{"chain_id": chain, "protocol_group_id": g.id, "protocol_group_name": g.name,
-             "protocol_group_icon": g.icon}
-            for chain in ctx.universe.chains("portfolio") for g in PROTOCOL_GROUPS
-            if chain in g.chains]
+    return [
+        {
+            "chain_id": chain,
+            "protocol_group_id": g.id,
+            "protocol_group_name": g.name,
+            "protocol_group_icon": g.icon,
+        }
+        for chain in ctx.universe.chains("portfolio")
+        for g in PROTOCOL_GROUPS
+        if chain in g.chains
+    ]
 
 
 def _v4_supported_protocols(ctx: Ctx) -> Any:
@@ -269,8 +321,12 @@ def _v4_supported_protocols(ctx: Ctx) -> Any:
 def _v4_current_value(ctx: Ctx) -> Any:
     u = ctx.universe
     chains = ctx.chains()
-    return ctx.envelope([{"address": w, "value_usd": sum(u.chain_value(c, w) for c in chains)}
-                         for w in ctx.q.addresses])
+    return ctx.envelope(
+        [
+            {"address": w, "value_usd": sum(u.chain_value(c, w) for c in chains)}
+            for w in ctx.q.addresses
+        ]
+    )
 
 
 def _by_chain_rows(values: Mapping[int, float]) -> list[dict[str, Any]]:
@@ -287,8 +343,12 @@ def _v4_erc20_current_value(ctx: Ctx) -> Any:
             for h in u.holdings(chain, wallet):
                 part = parts[h.token.category]
                 part[chain] = part.get(chain, 0.0) + h.value_usd
-    return ctx.envelope([{"protocol_name": name, "result": _by_chain_rows(values)}
-                         for name, values in parts.items()])
+    return ctx.envelope(
+        [
+            {"protocol_name": name, "result": _by_chain_rows(values)}
+            for name, values in parts.items()
+        ]
+    )
 
 
 def _v4_protocols_current_value(ctx: Ctx) -> Any:
@@ -300,9 +360,13 @@ def _v4_protocols_current_value(ctx: Ctx) -> Any:
                 part = parts.setdefault(p.group.v4_name, {})
                 part[chain] = part.get(chain, 0.0) + p.net_value_usd
     order = [g.v4_name for g in PROTOCOL_GROUPS]
-    return ctx.envelope([{"protocol_name": name, "protocol_locked": False,
-                          "result": _by_chain_rows(parts[name])}
-                         for name in order if name in parts])
+    return ctx.envelope(
+        [
+            {"protocol_name": name, "protocol_locked": False, "result": _by_chain_rows(parts[name])}
+            for name in order
+            if name in parts
+        ]
+    )
 
 
 def _pnl(ctx: Ctx, part: str, timerange: str) -> Any:
@@ -319,12 +383,23 @@ def _pnl(ctx: Ctx, part: str, timerange: str) -> Any:
                 profit += result.profit_usd
                 start += result.start_usd
         if active:
-            rows.append({"chain_id": chain, "abs_profit_usd": profit,
-                         "roi": profit / start if start > 0 else 0.0})
+            rows.append(
+                {
+                    "chain_id": chain,
+                    "abs_profit_usd": profit,
+                    "roi": profit / start if start > 0 else 0.0,
+                }
+            )
             total_profit += profit
             total_start += start
-    rows.insert(0, {"chain_id": None, "abs_profit_usd": total_profit,
-                    "roi": total_profit / total_start if total_start > 0 else 0.0})
+    rows.insert(
+        0,
+        {
+            "chain_id": None,
+            "abs_profit_usd": total_profit,
+            "roi": total_profit / total_start if total_start > 0 else 0.0,
+        },
+    )
     return ctx.envelope(rows)
 
 
@@ -367,22 +442,36 @@ def _v4_protocols_details(ctx: Ctx) -> Any:
                     continue
                 profit = u.profits(chain, wallet, "1year")[p.index]
                 g = p.group
-                rows.append({
-                    "chain_id": chain, "contract_address": p.contract_address,
-                    "token_id": p.token_id, "addresses": [wallet], "protocol": g.v4_name,
-                    "name": p.contract_name, "contract_type": g.protocol_type,
-                    "sub_contract_type": sub_types.get(
-                        p.kind, "liquidstaking" if g.id == "lido" else "staking"),
-                    "is_whitelisted": 1, "protocol_name": g.name, "protocol_icon": g.icon,
-                    "status": 1, "token_address": p.token_address,
-                    "underlying_tokens": [_v4_token(chain, x.token, x.amount)
-                                          for x in p.underlying],
-                    "value_usd": p.value_usd, "debt": p.kind == "debt",
-                    "rewards_tokens": [_v4_token(chain, x.token, x.amount) for x in p.rewards],
-                    "profit_abs_usd": profit.profit_usd, "roi": profit.roi,
-                    "weighted_apr": p.apr, "holding_time_days": p.holding_time_days,
-                    "info": {"apr": p.apr, "position_index": p.index},
-                })
+                rows.append(
+                    {
+                        "chain_id": chain,
+                        "contract_address": p.contract_address,
+                        "token_id": p.token_id,
+                        "addresses": [wallet],
+                        "protocol": g.v4_name,
+                        "name": p.contract_name,
+                        "contract_type": g.protocol_type,
+                        "sub_contract_type": sub_types.get(
+                            p.kind, "liquidstaking" if g.id == "lido" else "staking"
+                        ),
+                        "is_whitelisted": 1,
+                        "protocol_name": g.name,
+                        "protocol_icon": g.icon,
+                        "status": 1,
+                        "token_address": p.token_address,
+                        "underlying_tokens": [
+                            _v4_token(chain, x.token, x.amount) for x in p.underlying
+                        ],
+                        "value_usd": p.value_usd,
+                        "debt": p.kind == "debt",
+                        "rewards_tokens": [_v4_token(chain, x.token, x.amount) for x in p.rewards],
+                        "profit_abs_usd": profit.profit_usd,
+                        "roi": profit.roi,
+                        "weighted_apr": p.apr,
+                        "holding_time_days": p.holding_time_days,
+                        "info": {"apr": p.apr, "position_index": p.index},
+                    }
+                )
     return ctx.envelope(rows)
 
 
@@ -413,11 +502,20 @@ def _v4_erc20_details(ctx: Ctx) -> Any:
             value = amount * token.price_usd
             if not ctx.q.closed and (not is_open or value < ctx.q.closed_threshold):
                 continue
-            rows.append({"chain_id": chain, "contract_address": address, "name": token.name,
-                         "symbol": token.symbol, "amount": amount,
-                         "price_to_usd": token.price_usd, "value_usd": value,
-                         "abs_profit_usd": profit, "roi": profit / start if start > 0 else None,
-                         "status": 1 if is_open else -1})
+            rows.append(
+                {
+                    "chain_id": chain,
+                    "contract_address": address,
+                    "name": token.name,
+                    "symbol": token.symbol,
+                    "amount": amount,
+                    "price_to_usd": token.price_usd,
+                    "value_usd": value,
+                    "abs_profit_usd": profit,
+                    "roi": profit / start if start > 0 else None,
+                    "status": 1 if is_open else -1,
+                }
+            )
     return ctx.envelope(rows)
 
 
@@ -437,11 +535,20 @@ def _v5_supported_chains(ctx: Ctx) -> Any:
     result = []
     for chain_id in ctx.universe.chains("portfolio"):
         chain = CHAINS[chain_id]
-        result.append({"chain_id": chain_id, "chain_name": chain.display_name,
-                       "chain_icon": CHAIN_ICONS[chain_id],
-                       "native_token": {"chain": chain_id, "address": NATIVE_TOKEN,
-                                        "decimals": 18, "symbol": chain.native_symbol,
-                                        "name": chain.native_name}})
+        result.append(
+            {
+                "chain_id": chain_id,
+                "chain_name": chain.display_name,
+                "chain_icon": CHAIN_ICONS[chain_id],
+                "native_token": {
+                    "chain": chain_id,
+                    "address": NATIVE_TOKEN,
+                    "decimals": 18,
+                    "symbol": chain.native_symbol,
+                    "name": chain.native_name,
+                },
+            }
+        )
     if ctx.options.supported_chains_envelope:
         return {"result": result, "meta": {"cached_at": None, "system": None}}
     return result
@@ -457,17 +564,25 @@ def _v5_current_value(ctx: Ctx) -> Any:
 
 def _v5_tokens_snapshot(ctx: Ctx) -> Any:
     u = ctx.universe
-    items = [_token_item(ctx, chain, wallet, h)
-             for wallet in ctx.q.addresses for chain in ctx.chains()
-             for h in u.holdings(chain, wallet)]
+    items = [
+        _token_item(ctx, chain, wallet, h)
+        for wallet in ctx.q.addresses
+        for chain in ctx.chains()
+        for h in u.holdings(chain, wallet)
+    ]
     return ctx.envelope(items) if ctx.options.tokens_snapshot_envelope else items
 
 
 def _v5_protocols_snapshot(ctx: Ctx) -> Any:
     u = ctx.universe
-    return ctx.envelope([_position_item(ctx, p)
-                         for wallet in ctx.q.addresses for chain in ctx.chains()
-                         for p in u.positions(chain, wallet)])
+    return ctx.envelope(
+        [
+            _position_item(ctx, p)
+            for wallet in ctx.q.addresses
+            for chain in ctx.chains()
+            for p in u.positions(chain, wallet)
+        ]
+    )
 
 
 def _v5_tokens_metrics(ctx: Ctx) -> Any:
@@ -476,15 +591,19 @@ def _v5_tokens_metrics(ctx: Ctx) -> Any:
     for wallet in ctx.q.addresses:
         for chain in ctx.chains():
             profits = u.profits(chain, wallet, ctx.q.timerange)
-            indices = [u.token_index(chain, wallet, h.token.address)
-                       for h in u.holdings(chain, wallet)]
+            indices = [
+                u.token_index(chain, wallet, h.token.address) for h in u.holdings(chain, wallet)
+            ]
             closed = {c.index: c.holding_time_days for c in u.closed_tokens(chain, wallet)}
             for index in [*indices, *closed]:
                 p = profits[index]
                 row: dict[str, Any] = {
-                    "index": index, "profit_abs_usd": p.profit_usd, "roi": p.roi,
+                    "index": index,
+                    "profit_abs_usd": p.profit_usd,
+                    "roi": p.roi,
                     "weighted_apr": None,
-                    "holding_time_days": closed.get(index) or u.holding_time_days(index)}
+                    "holding_time_days": closed.get(index) or u.holding_time_days(index),
+                }
                 row.update(dict.fromkeys(_METRIC_NULLS))
                 rows.append(row)
     return ctx.envelope(rows)
@@ -507,9 +626,22 @@ def _v5_protocols_metrics(ctx: Ctx) -> Any:
     return ctx.envelope(rows)
 
 
-REPORT_COLUMNS: Final = ("type", "chain_id", "address", "contract_address", "token_id",
-                         "protocol_group_id", "symbol", "amount", "price_usd", "value_usd",
-                         "asset_sign", "profit_abs_usd", "roi", "status")
+REPORT_COLUMNS: Final = (
+    "type",
+    "chain_id",
+    "address",
+    "contract_address",
+    "token_id",
+    "protocol_group_id",
+    "symbol",
+    "amount",
+    "price_usd",
+    "value_usd",
+    "asset_sign",
+    "profit_abs_usd",
+    "roi",
+    "status",
+)
 
 
 def _v5_report(ctx: Ctx) -> Any:
@@ -525,22 +657,67 @@ def _v5_report(ctx: Ctx) -> Any:
                 if not q.closed and h.value_usd < q.closed_threshold:
                     continue
                 p = profits[u.token_index(chain, wallet, h.token.address)]
-                writer.writerow(("token", chain, wallet, h.token.address, 0, TOKEN_GROUP[0],
-                                 h.token.symbol, repr(h.amount), repr(h.price_usd),
-                                 repr(h.value_usd), 1, repr(p.profit_usd), repr(p.roi), 1))
+                writer.writerow(
+                    (
+                        "token",
+                        chain,
+                        wallet,
+                        h.token.address,
+                        0,
+                        TOKEN_GROUP[0],
+                        h.token.symbol,
+                        repr(h.amount),
+                        repr(h.price_usd),
+                        repr(h.value_usd),
+                        1,
+                        repr(p.profit_usd),
+                        repr(p.roi),
+                        1,
+                    )
+                )
             if q.closed:
                 for c in u.closed_tokens(chain, wallet):
                     p = profits[c.index]
-                    writer.writerow(("token", chain, wallet, c.token.address, 0, TOKEN_GROUP[0],
-                                     c.token.symbol, "0.0", repr(c.token.price_usd), "0.0", 1,
-                                     repr(p.profit_usd), repr(p.roi), -1))
+                    writer.writerow(
+                        (
+                            "token",
+                            chain,
+                            wallet,
+                            c.token.address,
+                            0,
+                            TOKEN_GROUP[0],
+                            c.token.symbol,
+                            "0.0",
+                            repr(c.token.price_usd),
+                            "0.0",
+                            1,
+                            repr(p.profit_usd),
+                            repr(p.roi),
+                            -1,
+                        )
+                    )
             for pos in u.positions(chain, wallet):
                 if not q.closed and pos.value_usd < q.closed_threshold:
                     continue
                 p = profits[pos.index]
-                writer.writerow(("protocol", chain, wallet, pos.contract_address, pos.token_id,
-                                 pos.group.id, pos.contract_symbol, "", "", repr(pos.value_usd),
-                                 pos.asset_sign, repr(p.profit_usd), repr(p.roi), 1))
+                writer.writerow(
+                    (
+                        "protocol",
+                        chain,
+                        wallet,
+                        pos.contract_address,
+                        pos.token_id,
+                        pos.group.id,
+                        pos.contract_symbol,
+                        "",
+                        "",
+                        repr(pos.value_usd),
+                        pos.asset_sign,
+                        repr(p.profit_usd),
+                        repr(p.roi),
+                        1,
+                    )
+                )
     return out.getvalue()
 
 
@@ -598,9 +775,11 @@ def _make_balance_handlers(render: _Render) -> dict[str, Handler]:
 
     def wallets_and_tokens(ctx: Ctx) -> Any:
         chain, _, _ = _balance_context(ctx)
-        body = parse_balance_body(ctx.body, ("tokens", "wallets"),
-                                  {"tokens": ctx.options.max_tokens,
-                                   "wallets": ctx.options.max_wallets})
+        body = parse_balance_body(
+            ctx.body,
+            ("tokens", "wallets"),
+            {"tokens": ctx.options.max_tokens, "wallets": ctx.options.max_wallets},
+        )
         tokens = list(dict.fromkeys(t.lower() for t in body["tokens"]))
         u = ctx.universe
         return {w: {t: str(u.balance(chain, w, t)) for t in tokens} for w in body["wallets"]}
@@ -615,17 +794,22 @@ def _make_balance_handlers(render: _Render) -> dict[str, Handler]:
         allowances = u.allowances(chain, wallet, spender)
         for token in {*balances, *allowances, NATIVE_TOKEN}:
             allowance = _MAX if token == NATIVE_TOKEN else allowances.get(token, 0)
-            parts[index_of[token]] = (f'"{token}":{{"balance":"{balances.get(token, 0)}",'
-                                      f'"allowance":"{allowance}"}}')
+            parts[index_of[token]] = (
+                f'"{token}":{{"balance":"{balances.get(token, 0)}","allowance":"{allowance}"}}'
+            )
         return ("{" + ",".join(parts) + "}").encode()
 
     def allowances_and_balances_post(ctx: Ctx) -> Any:
         chain, spender, wallet = _balance_context(ctx)
         assert wallet is not None and spender is not None
         u = ctx.universe
-        return {t: {"balance": str(u.balance(chain, wallet, t)),
-                    "allowance": str(u.allowance(chain, wallet, spender, t))}
-                for t in _tokens_body(ctx)}
+        return {
+            t: {
+                "balance": str(u.balance(chain, wallet, t)),
+                "allowance": str(u.allowance(chain, wallet, spender, t)),
+            }
+            for t in _tokens_body(ctx)
+        }
 
     def allowances(ctx: Ctx) -> Any:
         chain, spender, wallet = _balance_context(ctx)
@@ -669,11 +853,20 @@ def _make_balance_handlers(render: _Render) -> dict[str, Handler]:
             for wallet, bal, alw in per_wallet:
                 allowance = _MAX if token.is_native else str(alw.get(address, 0))
                 entries[wallet] = {"balance": str(bal.get(address, 0)), "allowance": allowance}
-            items.append({"decimals": token.decimals, "symbol": token.symbol,
-                          "tags": list(token.tags), "address": address, "name": token.name,
-                          "logoURI": token.logo_uri, "isCustom": False, "wallets": entries,
-                          "type": "ethereum" if token.is_native else "token",
-                          "tracked": token.tracked})
+            items.append(
+                {
+                    "decimals": token.decimals,
+                    "symbol": token.symbol,
+                    "tags": list(token.tags),
+                    "address": address,
+                    "name": token.name,
+                    "logoURI": token.logo_uri,
+                    "isCustom": False,
+                    "wallets": entries,
+                    "type": "ethereum" if token.is_native else "token",
+                    "tracked": token.tracked,
+                }
+            )
         return items
 
     return {
@@ -691,24 +884,49 @@ def _make_balance_handlers(render: _Render) -> dict[str, Handler]:
 def _routes(render: _Render) -> list[Route]:
     b = _make_balance_handlers(render)
     routes = [
-        Route("balance.aggregated", "GET", (*_BAL, "aggregatedBalancesAndAllowances", "{spender}"),
-              b["balance.aggregated"]),
+        Route(
+            "balance.aggregated",
+            "GET",
+            (*_BAL, "aggregatedBalancesAndAllowances", "{spender}"),
+            b["balance.aggregated"],
+        ),
         Route("balance.balances", "GET", (*_BAL, "balances", "{wallet}"), b["balance.balances"]),
-        Route("balance.balances_of_tokens", "POST", (*_BAL, "balances", "{wallet}"),
-              b["balance.balances_of_tokens"]),
-        Route("balance.wallets_and_tokens", "POST",
-              (*_BAL, "balances", "multiple", "walletsAndTokens"),
-              b["balance.wallets_and_tokens"]),
-        Route("balance.allowances_and_balances", "GET",
-              (*_BAL, "allowancesAndBalances", "{spender}", "{wallet}"),
-              b["balance.allowances_and_balances"]),
-        Route("balance.allowances_and_balances_of_tokens", "POST",
-              (*_BAL, "allowancesAndBalances", "{spender}", "{wallet}"),
-              b["balance.allowances_and_balances_of_tokens"]),
-        Route("balance.allowances", "GET", (*_BAL, "allowances", "{spender}", "{wallet}"),
-              b["balance.allowances"]),
-        Route("balance.allowances_of_tokens", "POST",
-              (*_BAL, "allowances", "{spender}", "{wallet}"), b["balance.allowances_of_tokens"]),
+        Route(
+            "balance.balances_of_tokens",
+            "POST",
+            (*_BAL, "balances", "{wallet}"),
+            b["balance.balances_of_tokens"],
+        ),
+        Route(
+            "balance.wallets_and_tokens",
+            "POST",
+            (*_BAL, "balances", "multiple", "walletsAndTokens"),
+            b["balance.wallets_and_tokens"],
+        ),
+        Route(
+            "balance.allowances_and_balances",
+            "GET",
+            (*_BAL, "allowancesAndBalances", "{spender}", "{wallet}"),
+            b["balance.allowances_and_balances"],
+        ),
+        Route(
+            "balance.allowances_and_balances_of_tokens",
+            "POST",
+            (*_BAL, "allowancesAndBalances", "{spender}", "{wallet}"),
+            b["balance.allowances_and_balances_of_tokens"],
+        ),
+        Route(
+            "balance.allowances",
+            "GET",
+            (*_BAL, "allowances", "{spender}", "{wallet}"),
+            b["balance.allowances"],
+        ),
+        Route(
+            "balance.allowances_of_tokens",
+            "POST",
+            (*_BAL, "allowances", "{spender}", "{wallet}"),
+            b["balance.allowances_of_tokens"],
+        ),
     ]
     v4: list[tuple[str, str, Handler, tuple[str, ...]]] = [
         ("v4.is_available", "general/is_available", _v4_is_available, ()),
@@ -717,18 +935,37 @@ def _routes(render: _Render) -> list[Route]:
         ("v4.current_value", "general/current_value", _v4_current_value, _DATA),
         ("v4.profit_and_loss", "general/profit_and_loss", _v4_profit_and_loss, _PNL),
         ("v4.value_chart", "general/value_chart", _chart, _PNL),
-        ("v4.protocols_current_value", "overview/protocols/current_value",
-         _v4_protocols_current_value, _DATA),
-        ("v4.protocols_profit_and_loss", "overview/protocols/profit_and_loss",
-         _v4_protocols_profit_and_loss, _PNL),
-        ("v4.protocols_details", "overview/protocols/details", _v4_protocols_details,
-         ("addresses", "chain_id", "closed", "closed_threshold", "use_cache")),
-        ("v4.tokens_current_value", "overview/erc20/current_value", _v4_erc20_current_value,
-         _DATA),
-        ("v4.tokens_profit_and_loss", "overview/erc20/profit_and_loss",
-         _v4_erc20_profit_and_loss, _PNL),
-        ("v4.tokens_details", "overview/erc20/details", _v4_erc20_details,
-         ("addresses", "chain_id", "timerange", "closed", "closed_threshold", "use_cache")),
+        (
+            "v4.protocols_current_value",
+            "overview/protocols/current_value",
+            _v4_protocols_current_value,
+            _DATA,
+        ),
+        (
+            "v4.protocols_profit_and_loss",
+            "overview/protocols/profit_and_loss",
+            _v4_protocols_profit_and_loss,
+            _PNL,
+        ),
+        (
+            "v4.protocols_details",
+            "overview/protocols/details",
+            _v4_protocols_details,
+            ("addresses", "chain_id", "closed", "closed_threshold", "use_cache"),
+        ),
+        ("v4.tokens_current_value", "overview/erc20/current_value", _v4_erc20_current_value, _DATA),
+        (
+            "v4.tokens_profit_and_loss",
+            "overview/erc20/profit_and_loss",
+            _v4_erc20_profit_and_loss,
+            _PNL,
+        ),
+        (
+            "v4.tokens_details",
+            "overview/erc20/details",
+            _v4_erc20_details,
+            ("addresses", "chain_id", "timerange", "closed", "closed_threshold", "use_cache"),
+        ),
     ]
     v5: list[tuple[str, str, Handler, tuple[str, ...]]] = [
         ("v5.status", "general/status", _v5_status, ()),
@@ -737,15 +974,38 @@ def _routes(render: _Render) -> list[Route]:
         ("v5.supported_protocols", "general/supported_protocols", _v5_supported_protocols, ()),
         ("v5.current_value", "general/current_value", _v5_current_value, _DATA),
         ("v5.chart", "general/chart", _chart, _PNL),
-        ("v5.report", "general/report", _v5_report,
-         ("addresses", "chain_id", "timerange", "closed", "closed_threshold")),
-        ("v5.protocols_snapshot", "protocols/snapshot", _v5_protocols_snapshot,
-         ("addresses", "chain_id", "timestamp", "use_cache")),
-        ("v5.protocols_metrics", "protocols/metrics", _v5_protocols_metrics,
-         ("addresses", "chain_id", "protocol_group_id", "contract_address", "token_id",
-          "timerange", "use_cache")),
-        ("v5.tokens_snapshot", "tokens/snapshot", _v5_tokens_snapshot,
-         ("addresses", "chain_id", "timestamp", "use_cache")),
+        (
+            "v5.report",
+            "general/report",
+            _v5_report,
+            ("addresses", "chain_id", "timerange", "closed", "closed_threshold"),
+        ),
+        (
+            "v5.protocols_snapshot",
+            "protocols/snapshot",
+            _v5_protocols_snapshot,
+            ("addresses", "chain_id", "timestamp", "use_cache"),
+        ),
+        (
+            "v5.protocols_metrics",
+            "protocols/metrics",
+            _v5_protocols_metrics,
+            (
+                "addresses",
+                "chain_id",
+                "protocol_group_id",
+                "contract_address",
+                "token_id",
+                "timerange",
+                "use_cache",
+            ),
+        ),
+        (
+            "v5.tokens_snapshot",
+            "tokens/snapshot",
+            _v5_tokens_snapshot,
+            ("addresses", "chain_id", "timestamp", "use_cache"),
+        ),
         ("v5.tokens_metrics", "tokens/metrics", _v5_tokens_metrics, _PNL),
     ]
     for prefix, table in ((_V4, v4), (_V5, v5)):
@@ -793,8 +1053,9 @@ class App:
         self.faults.reset()
         self.limiter.reset()
 
-    def match(self, method: str, segments: list[str]
-              ) -> tuple[Route | None, dict[str, str], list[str]]:
+    def match(
+        self, method: str, segments: list[str]
+    ) -> tuple[Route | None, dict[str, str], list[str]]:
         """The route, its path parameters, and the methods allowed on the path."""
         allowed: list[str] = []
         found: tuple[Route, dict[str, str]] | None = None
@@ -813,8 +1074,14 @@ class App:
             return found[0], found[1], allowed
         return None, {}, allowed
 
-    def dispatch(self, options: SandboxOptions, method: str, target: str,
-                 headers: Mapping[str, str], body: bytes) -> Reply:
+    def dispatch(
+        self,
+        options: SandboxOptions,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Reply:
         """Answer one API request (everything except ``/_sandbox/*``)."""
         request_id = str(uuid.uuid4())
         reply = self._dispatch(options, method, target, headers, body, request_id)
@@ -822,12 +1089,25 @@ class App:
         reply.headers.append(("X-Request-Id", request_id))
         return reply
 
-    def _dispatch(self, options: SandboxOptions, method: str, target: str,
-                  headers: Mapping[str, str], body: bytes, request_id: str) -> Reply:
+    def _dispatch(
+        self,
+        options: SandboxOptions,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        request_id: str,
+    ) -> Reply:
         if len(target.encode()) > options.max_url_length:
-            return Reply(414, {"error": "URI Too Long", "statusCode": 414,
-                               "description": f"Request URL exceeds {options.max_url_length} "
-                               "bytes"}, close=True)
+            return Reply(
+                414,
+                {
+                    "error": "URI Too Long",
+                    "statusCode": 414,
+                    "description": f"Request URL exceeds {options.max_url_length} bytes",
+                },
+                close=True,
+            )
         split = urlsplit(target)
         raw_query = parse_qs(split.query, keep_blank_values=True)
         segments = split.path.strip("/").split("/") if split.path.strip("/") else []
@@ -836,56 +1116,102 @@ class App:
 
         key = _api_key(headers, raw_query)
         if key is None or (options.api_keys is not None and hash_key(key) not in options.api_keys):
-            return Reply(401, {"error": "Unauthorized", "statusCode": 401,
-                               "description": "Missing or invalid API key: send "
-                               "'Authorization: Bearer <key>'"},
-                         headers=[("WWW-Authenticate", "Bearer")],
-                         endpoint=route.name if route else "unknown")
+            return Reply(
+                401,
+                {
+                    "error": "Unauthorized",
+                    "statusCode": 401,
+                    "description": "Missing or invalid API key: send 'Authorization: Bearer <key>'",
+                },
+                headers=[("WWW-Authenticate", "Bearer")],
+                endpoint=route.name if route else "unknown",
+            )
         if route is None:
             if allowed:
-                payload: Any = ({"detail": "Method Not Allowed"} if portfolio else
-                                {"error": "Method Not Allowed", "statusCode": 405,
-                                 "description": f"Cannot {method} {split.path}"})
+                payload: Any = (
+                    {"detail": "Method Not Allowed"}
+                    if portfolio
+                    else {
+                        "error": "Method Not Allowed",
+                        "statusCode": 405,
+                        "description": f"Cannot {method} {split.path}",
+                    }
+                )
                 return Reply(405, payload, headers=[("Allow", ", ".join(sorted(set(allowed))))])
-            payload = ({"detail": "Not Found"} if portfolio else
-                       {"error": "Not Found", "statusCode": 404,
-                        "description": f"Cannot {method} {split.path}"})
+            payload = (
+                {"detail": "Not Found"}
+                if portfolio
+                else {
+                    "error": "Not Found",
+                    "statusCode": 404,
+                    "description": f"Cannot {method} {split.path}",
+                }
+            )
             return Reply(404, payload)
 
         n_addresses = _count_addresses(route, raw_query, path_params, body)
         if options.rate_limit is not None:
-            wait = self.limiter.acquire(hash_key(key)[:16], float(options.rate_limit),
-                                        options.rate_burst)
+            wait = self.limiter.acquire(
+                hash_key(key)[:16], float(options.rate_limit), options.rate_burst
+            )
             if wait is not None:
-                extra = ([("Retry-After", str(max(1, math.ceil(wait))))]
-                         if options.retry_after else [])
-                return Reply(429, {"error": "Too Many Requests", "statusCode": 429,
-                                   "description": "Too many requests within a 1-second time "
-                                   "period. Reduce your requests per second (RPS)."},
-                             headers=extra, endpoint=route.name, n_addresses=n_addresses)
+                extra = (
+                    [("Retry-After", str(max(1, math.ceil(wait))))] if options.retry_after else []
+                )
+                return Reply(
+                    429,
+                    {
+                        "error": "Too Many Requests",
+                        "statusCode": 429,
+                        "description": "Too many requests within a 1-second time "
+                        "period. Reduce your requests per second (RPS).",
+                    },
+                    headers=extra,
+                    endpoint=route.name,
+                    n_addresses=n_addresses,
+                )
 
         fault = self.faults.decide(options, route.name)
         if options.latency > 0:
             time.sleep(options.latency)
         if fault.drop:
-            return Reply(0, b"", endpoint=route.name, n_addresses=n_addresses, fault=fault,
-                         close=True)
+            return Reply(
+                0, b"", endpoint=route.name, n_addresses=n_addresses, fault=fault, close=True
+            )
         if fault.error_status is not None:
-            return Reply(fault.error_status, _server_error(fault.error_status, portfolio),
-                         endpoint=route.name, n_addresses=n_addresses, fault=fault)
+            return Reply(
+                fault.error_status,
+                _server_error(fault.error_status, portfolio),
+                endpoint=route.name,
+                n_addresses=n_addresses,
+                fault=fault,
+            )
 
-        ctx = Ctx(self.universe(options), options, route.name, path_params, raw_query,
-                  split.query, body, request_id)
+        ctx = Ctx(
+            self.universe(options),
+            options,
+            route.name,
+            path_params,
+            raw_query,
+            split.query,
+            body,
+            request_id,
+        )
         if route.api in ("v4", "v5") and route.params:
             ctx.q = parse_portfolio_query(raw_query, route.params, options.max_addresses)
             if ctx.q.errors:
-                return Reply(422, {"detail": ctx.q.errors}, endpoint=route.name,
-                             n_addresses=n_addresses)
+                return Reply(
+                    422, {"detail": ctx.q.errors}, endpoint=route.name, n_addresses=n_addresses
+                )
         try:
             payload = route.handler(ctx)
         except BalanceError as error:
-            return Reply(error.status, balance_error_body(error, request_id),
-                         endpoint=route.name, n_addresses=n_addresses)
+            return Reply(
+                error.status,
+                balance_error_body(error, request_id),
+                endpoint=route.name,
+                n_addresses=n_addresses,
+            )
         reply = Reply(200, payload, endpoint=route.name, n_addresses=n_addresses, fault=fault)
         if route.name == "v5.report":
             reply.content_type = "text/csv; charset=utf-8"
@@ -912,8 +1238,9 @@ def _api_key(headers: Mapping[str, str], query: Mapping[str, list[str]]) -> str 
     return None
 
 
-def _count_addresses(route: Route, query: Mapping[str, list[str]], path: Mapping[str, str],
-                     body: bytes) -> int:
+def _count_addresses(
+    route: Route, query: Mapping[str, list[str]], path: Mapping[str, str], body: bytes
+) -> int:
     if route.api in ("v4", "v5"):
         return len(query.get("addresses", []))
     if route.name == "balance.aggregated":
@@ -928,8 +1255,12 @@ def _count_addresses(route: Route, query: Mapping[str, list[str]], path: Mapping
 
 
 def _server_error(status: int, portfolio: bool) -> dict[str, Any]:
-    phrases = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-               504: "Gateway Timeout"}
+    phrases = {
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+        504: "Gateway Timeout",
+    }
     phrase = phrases.get(status, "Server Error")
     if portfolio and status == 500:
         return {"detail": phrase}

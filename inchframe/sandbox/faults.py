@@ -35,8 +35,14 @@ class FaultDecision:
 
     @property
     def any(self) -> bool:
-        return (self.drop or self.error_status is not None or self.truncate or self.malformed
-                or self.drift or self.slow)
+        return (
+            self.drop
+            or self.error_status is not None
+            or self.truncate
+            or self.malformed
+            or self.drift
+            or self.slow
+        )
 
 
 NO_FAULT = FaultDecision()

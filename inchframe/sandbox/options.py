@@ -50,8 +50,14 @@ _CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "system_location": ("meta", "top"),
     "quirks": tuple(QUIRK_PRESETS),
 }
-_RATES: Final = ("error_rate", "drop_rate", "truncate_rate", "malformed_rate", "drift_rate",
-                 "slow_rate")
+_RATES: Final = (
+    "error_rate",
+    "drop_rate",
+    "truncate_rate",
+    "malformed_rate",
+    "drift_rate",
+    "slow_rate",
+)
 
 
 @dataclass(frozen=True)
@@ -109,14 +115,17 @@ class SandboxOptions:
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
-            raise TypeError(f"unknown sandbox option(s): {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(names))}")
+            raise TypeError(
+                f"unknown sandbox option(s): {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(names))}"
+            )
         values: dict[str, Any] = {}
         if "quirks" in changes:
             preset = changes["quirks"]
             if preset not in QUIRK_PRESETS:
-                raise ValueError(f"quirks must be one of {', '.join(QUIRK_PRESETS)}, "
-                                 f"got {preset!r}")
+                raise ValueError(
+                    f"quirks must be one of {', '.join(QUIRK_PRESETS)}, got {preset!r}"
+                )
             values.update(QUIRK_PRESETS[preset])
         values.update(changes)
         if "api_keys" in values and values["api_keys"] is not None:
@@ -134,8 +143,9 @@ class SandboxOptions:
     def _validate(self) -> None:
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, "
-                                 f"got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                )
         for name in _RATES:
             value = getattr(self, name)
             if not 0.0 <= float(value) <= 1.0:
@@ -143,8 +153,14 @@ class SandboxOptions:
         for name in ("latency", "slow_pause"):
             if float(getattr(self, name)) < 0:
                 raise ValueError(f"{name} must be >= 0")
-        for name in ("max_url_length", "max_addresses", "max_wallets", "max_tokens", "slow_chunk",
-                     "recent_log_size"):
+        for name in (
+            "max_url_length",
+            "max_addresses",
+            "max_wallets",
+            "max_tokens",
+            "slow_chunk",
+            "recent_log_size",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1")
         if self.rate_limit is not None and float(self.rate_limit) <= 0:

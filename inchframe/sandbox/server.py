@@ -45,9 +45,12 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(target=self.process_request_thread,
-                                  args=(request, client_address), daemon=True,
-                                  name=f"inchframe-sandbox-conn:{self.server_address[1]}")
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            daemon=True,
+            name=f"inchframe-sandbox-conn:{self.server_address[1]}",
+        )
         with self._connections_lock:
             self._connections.add(request)
             self._handlers.add(thread)
@@ -123,21 +126,30 @@ class _Handler(BaseHTTPRequestHandler):
         options = sandbox.options
         headers = {k.lower(): v for k, v in self.headers.items()}
         reply = sandbox.app.dispatch(options, self.command, self.path, headers, body)
-        sandbox._stats.record(self.command, urlsplit(self.path).path, reply.endpoint,
-                              reply.status, reply.n_addresses)
+        sandbox._stats.record(
+            self.command, urlsplit(self.path).path, reply.endpoint, reply.status, reply.n_addresses
+        )
         self._write(reply, options)
 
-    def _head(self, status: int, content_type: str, length: int,
-              headers: list[tuple[str, str]], close: bool) -> bytes:
+    def _head(
+        self,
+        status: int,
+        content_type: str,
+        length: int,
+        headers: list[tuple[str, str]],
+        close: bool,
+    ) -> bytes:
         try:
             phrase = HTTPStatus(status).phrase
         except ValueError:
             phrase = ""
-        lines = [f"HTTP/1.1 {status} {phrase}",
-                 f"Server: {self.server_version}",
-                 f"Date: {self.date_time_string()}",
-                 f"Content-Type: {content_type}",
-                 f"Content-Length: {length}"]
+        lines = [
+            f"HTTP/1.1 {status} {phrase}",
+            f"Server: {self.server_version}",
+            f"Date: {self.date_time_string()}",
+            f"Content-Type: {content_type}",
+            f"Content-Length: {length}",
+        ]
         lines.extend(f"{name}: {value}" for name, value in headers)
         if close:
             lines.append("Connection: close")
@@ -171,22 +183,25 @@ class _Handler(BaseHTTPRequestHandler):
                         return
                     if start:
                         time.sleep(options.slow_pause)
-                    self.wfile.write(body[start:start + step])
+                    self.wfile.write(body[start : start + step])
             else:
                 self.wfile.write(head + body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def send_error(self, code: int, message: str | None = None,
-                   explain: str | None = None) -> None:
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, URL over 64 KiB, ...) as JSON too."""
         try:
             phrase = HTTPStatus(code).phrase
         except ValueError:
             phrase = "Error"
         request_id = str(uuid.uuid4())
-        payload = {"error": phrase, "statusCode": code, "description": message or phrase,
-                   "requestId": request_id}
+        payload = {
+            "error": phrase,
+            "statusCode": code,
+            "description": message or phrase,
+            "requestId": request_id,
+        }
         reply = Reply(code, payload, headers=[("X-Request-Id", request_id)], close=True)
         self._write(reply, None)
 
@@ -223,8 +238,12 @@ class Sandbox:
             return self
         server = _Server((self.host, self.port), self)
         self.port = server.server_address[1]
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  name=f"inchframe-sandbox:{self.port}", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"inchframe-sandbox:{self.port}",
+            daemon=True,
+        )
         thread.start()
         self._server, self._thread = server, thread
         return self
@@ -246,8 +265,12 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     @property
@@ -301,8 +324,11 @@ class Sandbox:
         if method == "GET" and path == "/_sandbox/config":
             return Reply(200, self._options.to_dict(), headers=headers)
         if method == "GET" and path == "/_sandbox/endpoints":
-            return Reply(200, {n: {"method": m, "path": p} for n, (m, p) in ENDPOINTS.items()},
-                         headers=headers)
+            return Reply(
+                200,
+                {n: {"method": m, "path": p} for n, (m, p) in ENDPOINTS.items()},
+                headers=headers,
+            )
         if method == "GET" and path == "/_sandbox/health":
             return Reply(200, {"ok": True}, headers=headers)
         if method == "POST" and path == "/_sandbox/reset":
@@ -315,11 +341,17 @@ class Sandbox:
                     raise ValueError("the body must be a JSON object of options")
                 options = self.configure(**changes)
             except (ValueError, TypeError) as error:
-                return Reply(400, {"error": "Bad Request", "statusCode": 400,
-                                   "description": str(error)}, headers=headers)
+                return Reply(
+                    400,
+                    {"error": "Bad Request", "statusCode": 400, "description": str(error)},
+                    headers=headers,
+                )
             return Reply(200, options.to_dict(), headers=headers)
-        return Reply(404, {"error": "Not Found", "statusCode": 404,
-                           "description": f"Cannot {method} {path}"}, headers=headers)
+        return Reply(
+            404,
+            {"error": "Not Found", "statusCode": 404, "description": f"Cannot {method} {path}"},
+            headers=headers,
+        )
 
 
 @contextlib.contextmanager

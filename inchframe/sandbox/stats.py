@@ -33,11 +33,16 @@ class Stats:
             self._log_size = log_size
             self._recent = deque(self._recent, maxlen=log_size)
 
-    def record(self, method: str, path: str, endpoint: str, status: int,
-               n_addresses: int) -> None:
+    def record(self, method: str, path: str, endpoint: str, status: int, n_addresses: int) -> None:
         """Log one answered (or deliberately dropped, status 0) API request."""
-        entry = {"t": time.monotonic(), "method": method, "path": path, "endpoint": endpoint,
-                 "status": status, "n_addresses": n_addresses}
+        entry = {
+            "t": time.monotonic(),
+            "method": method,
+            "path": path,
+            "endpoint": endpoint,
+            "status": status,
+            "n_addresses": n_addresses,
+        }
         with self._lock:
             self._total += 1
             self._endpoints[endpoint] += 1

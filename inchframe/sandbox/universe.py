@@ -59,33 +59,93 @@ TIMERANGES: Final[dict[str, tuple[int, int]]] = {
 }
 #: Typical size of returns over each timerange (drives per-item ROI).
 _PROFIT_SCALE: Final[dict[str, float]] = {
-    "1day": 0.02, "1week": 0.05, "1month": 0.1, "1year": 0.35, "3years": 0.6,
+    "1day": 0.02,
+    "1week": 0.05,
+    "1month": 0.1,
+    "1year": 0.35,
+    "3years": 0.6,
 }
 #: Token list size per chain (native + well-known + synthetic long tail).
 _LIST_SIZE: Final[dict[int, int]] = {
-    1: 1800, 56: 1500, 137: 1400, 42161: 1300, 8453: 1300, 10: 1200, 43114: 1100,
+    1: 1800,
+    56: 1500,
+    137: 1400,
+    42161: 1300,
+    8453: 1300,
+    10: 1200,
+    43114: 1100,
 }
 _DEFAULT_LIST_SIZE: Final = 1000
 #: Probability that a wallet holds anything on a chain.
 _PRESENCE: Final[dict[int, float]] = {
-    1: 0.85, 8453: 0.6, 42161: 0.6, 56: 0.5, 137: 0.5, 10: 0.45,
+    1: 0.85,
+    8453: 0.6,
+    42161: 0.6,
+    56: 0.5,
+    137: 0.5,
+    10: 0.45,
 }
 _DEFAULT_PRESENCE: Final = 0.3
 _WHALE_SHARE: Final = 0.03
 _REF_TIME: Final = 1735689600  # 2025-01-01, reference point of the block-number model
 _BLOCKS: Final[dict[int, tuple[int, float]]] = {  # chain -> (block at _REF_TIME, block time)
-    1: (21_525_000, 12.0), 10: (130_400_000, 2.0), 56: (45_300_000, 3.0),
-    100: (37_700_000, 5.0), 130: (5_000_000, 1.0), 137: (66_200_000, 2.1),
-    146: (3_000_000, 1.0), 324: (53_000_000, 1.0), 8453: (24_800_000, 2.0),
-    42161: (290_000_000, 0.25), 43114: (55_000_000, 2.0), 59144: (14_000_000, 2.0),
+    1: (21_525_000, 12.0),
+    10: (130_400_000, 2.0),
+    56: (45_300_000, 3.0),
+    100: (37_700_000, 5.0),
+    130: (5_000_000, 1.0),
+    137: (66_200_000, 2.1),
+    146: (3_000_000, 1.0),
+    324: (53_000_000, 1.0),
+    8453: (24_800_000, 2.0),
+    42161: (290_000_000, 0.25),
+    43114: (55_000_000, 2.0),
+    59144: (14_000_000, 2.0),
 }
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
 _SYLLABLES: Final = (
-    "ka", "zo", "mi", "ra", "te", "lu", "no", "vi", "sa", "qu", "xe", "do", "fi", "pa", "ny",
-    "ro", "ge", "bi", "ta", "wu", "me", "li", "co", "de", "zy", "ha", "jo", "ke", "mo", "ve",
+    "ka",
+    "zo",
+    "mi",
+    "ra",
+    "te",
+    "lu",
+    "no",
+    "vi",
+    "sa",
+    "qu",
+    "xe",
+    "do",
+    "fi",
+    "pa",
+    "ny",
+    "ro",
+    "ge",
+    "bi",
+    "ta",
+    "wu",
+    "me",
+    "li",
+    "co",
+    "de",
+    "zy",
+    "ha",
+    "jo",
+    "ke",
+    "mo",
+    "ve",
 )
 _NAME_SUFFIXES: Final = (
-    "Token", "Finance", "Protocol", "Coin", "DAO", "Network", "AI", "Swap", "Inu", "Labs",
+    "Token",
+    "Finance",
+    "Protocol",
+    "Coin",
+    "DAO",
+    "Network",
+    "AI",
+    "Swap",
+    "Inu",
+    "Labs",
 )
 _DECIMALS_CHOICES: Final = ((18, 70), (6, 10), (8, 7), (9, 5), (0, 3), (12, 3), (2, 2))
 
@@ -109,8 +169,9 @@ def _hex40(*parts: object) -> str:
     return "0x" + hashlib.sha256(_key(parts).encode()).hexdigest()[:40]
 
 
-def position_index(address: str, chain_id: int, contract_address: str, token_id: int,
-                   protocol: str = "") -> str:
+def position_index(
+    address: str, chain_id: int, contract_address: str, token_id: int, protocol: str = ""
+) -> str:
     """The 16-hex-digit ``index`` of a (holder, chain, contract, token id[, protocol]) row.
 
     A protocol position names its protocol group, so a position and a token row on the same
@@ -271,7 +332,8 @@ class Universe:
     def chains(api: str | None = None) -> list[int]:
         """Chain ids served: ``api`` "balance", "portfolio", or None for either."""
         return [
-            c.id for c in CHAINS.values()
+            c.id
+            for c in CHAINS.values()
             if (api == "balance" and c.balance_api)
             or (api == "portfolio" and c.portfolio_api)
             or (api is None and (c.balance_api or c.portfolio_api))
@@ -306,9 +368,18 @@ class Universe:
             return base * (1.0 + rng.uniform(-1, 1) * (0.002 if stable else 0.02))
 
         native_price = NATIVE_PRICES.get(chain.native_symbol, 1.0)
-        native = Token(chain_id, NATIVE_TOKEN, chain.native_symbol, chain.native_name, 18,
-                       ("native", f"PEG:{chain.native_symbol}"), "native", True, True,
-                       jitter(native_price, False))
+        native = Token(
+            chain_id,
+            NATIVE_TOKEN,
+            chain.native_symbol,
+            chain.native_name,
+            18,
+            ("native", f"PEG:{chain.native_symbol}"),
+            "native",
+            True,
+            True,
+            jitter(native_price, False),
+        )
         tokens = [native]
         symbols = {native.symbol}
         for address, symbol, name, decimals, price, kind in WELL_KNOWN.get(chain_id, ()):
@@ -319,9 +390,20 @@ class Universe:
                 price = native.price_usd  # a wrapped native is priced as the native coin
             else:
                 tags, category = ("tokens",), "token"
-            tokens.append(Token(chain_id, address, symbol, name, decimals, tags, category, True,
-                                True, price if kind == "wrapped" else jitter(price,
-                                                                              kind == "stable")))
+            tokens.append(
+                Token(
+                    chain_id,
+                    address,
+                    symbol,
+                    name,
+                    decimals,
+                    tags,
+                    category,
+                    True,
+                    True,
+                    price if kind == "wrapped" else jitter(price, kind == "stable"),
+                )
+            )
             symbols.add(symbol)
         decimals_values = [d for d, _ in _DECIMALS_CHOICES]
         decimals_weights = [w for _, w in _DECIMALS_CHOICES]
@@ -338,8 +420,20 @@ class Universe:
             decimals = rng.choices(decimals_values, decimals_weights)[0]
             price = 10 ** rng.uniform(-6.0, 2.5)
             tracked = rng.random() > 0.1
-            tokens.append(Token(chain_id, _hex40("token", self.seed, chain_id, i), symbol, name,
-                                decimals, ("tokens",), "token", tracked, False, price))
+            tokens.append(
+                Token(
+                    chain_id,
+                    _hex40("token", self.seed, chain_id, i),
+                    symbol,
+                    name,
+                    decimals,
+                    ("tokens",),
+                    "token",
+                    tracked,
+                    False,
+                    price,
+                )
+            )
         tokens.sort(key=lambda t: t.address)
         by_symbol: dict[str, Token] = {}
         for t in tokens:
@@ -422,8 +516,9 @@ class Universe:
                 raw = _to_raw(usd / token.price_usd, token.decimals, rng)
             raws[i] = max(raw, 1)
         if whale:
-            big = [i for i in sorted(chosen)
-                   if tokens[i].decimals >= 18 and not tokens[i].is_native]
+            big = [
+                i for i in sorted(chosen) if tokens[i].decimals >= 18 and not tokens[i].is_native
+            ]
             cheap = [i for i in big if tokens[i].price_usd < 5] or big
             for i in cheap[: rng.randint(1, 3)]:
                 raws[i] = rng.randint(10**24, 6 * 10**25)
@@ -463,8 +558,9 @@ class Universe:
                 result[h.token.address] = _to_raw(10 ** rng.uniform(0, 5), h.token.decimals, rng)
         if count and rng.random() < 0.3:  # an approval of a token no longer held
             table = self._tokens(chain_id)
-            others = [table.tokens[i] for i in table.known_idx
-                      if table.tokens[i].address not in result]
+            others = [
+                table.tokens[i] for i in table.known_idx if table.tokens[i].address not in result
+            ]
             if others:
                 result[rng.choice(others).address] = MAX_UINT256
         return dict(sorted(result.items()))
@@ -490,9 +586,15 @@ class Universe:
         majors = [t for t in known if t.category != "stable" and t.price_usd > 100] or known
         result: list[Position] = []
 
-        def make(group: ProtocolGroup, kind: str, under: Sequence[Underlying],
-                 rewards: Sequence[Underlying] = (), fees: Sequence[Underlying] = (),
-                 token_id: int = 0, apr: float = 0.0) -> Position:
+        def make(
+            group: ProtocolGroup,
+            kind: str,
+            under: Sequence[Underlying],
+            rewards: Sequence[Underlying] = (),
+            fees: Sequence[Underlying] = (),
+            token_id: int = 0,
+            apr: float = 0.0,
+        ) -> Position:
             label = "/".join(u.token.symbol for u in under)
             known_contract = KNOWN_CONTRACTS.get((chain_id, group.id, kind, label))
             if known_contract:
@@ -503,12 +605,20 @@ class Universe:
             if group.id == "uniswap-v3" and chain_id in (1, 10, 137, 42161):
                 contract = "0xc36442b4a4522e871399cd717abdd847ab11fe88"
             return Position(
-                chain_id=chain_id, wallet=wallet,
+                chain_id=chain_id,
+                wallet=wallet,
                 index=position_index(wallet, chain_id, contract, token_id, group.id),
-                group=group, kind=kind, contract_address=contract, token_id=token_id,
-                contract_name=name, contract_symbol=symbol,
+                group=group,
+                kind=kind,
+                contract_address=contract,
+                token_id=token_id,
+                contract_name=name,
+                contract_symbol=symbol,
                 asset_sign=-1 if kind == "debt" else 1,
-                underlying=tuple(under), rewards=tuple(rewards), fees=tuple(fees), apr=apr,
+                underlying=tuple(under),
+                rewards=tuple(rewards),
+                fees=tuple(fees),
+                apr=apr,
                 holding_time_days=rng.randint(1, 900),
                 block_number_created=self.block_number(chain_id, self.now)
                 - rng.randint(1_000, 3_000_000),
@@ -521,8 +631,9 @@ class Universe:
             usd = 10 ** rng.uniform(2.0, 4.7) * scale
             if "supply" in group.kinds:
                 asset = rng.choice(stables + majors)
-                result.append(make(group, "supply", [part(asset, usd)],
-                                   apr=rng.uniform(0.005, 0.08)))
+                result.append(
+                    make(group, "supply", [part(asset, usd)], apr=rng.uniform(0.005, 0.08))
+                )
                 if "debt" in group.kinds and rng.random() < 0.5:
                     borrowed = rng.choice(stables)
                     debt = part(borrowed, usd * rng.uniform(0.15, 0.6))
@@ -534,20 +645,24 @@ class Universe:
                 fees = [part(t, usd * rng.uniform(0.0005, 0.01)) for t in pool]
                 reward = _REWARD_SYMBOL.get(group.id)
                 reward_token = self.token_by_symbol(chain_id, reward) if reward else None
-                rewards = [part(reward_token, usd * rng.uniform(0.001, 0.02))] if reward_token \
-                    else []
+                rewards = (
+                    [part(reward_token, usd * rng.uniform(0.001, 0.02))] if reward_token else []
+                )
                 token_id = rng.randint(100_000, 999_999) if group.id.endswith("-v3") else 0
-                result.append(make(group, "lp", under, rewards, fees, token_id,
-                                   apr=rng.uniform(0.02, 0.35)))
+                result.append(
+                    make(group, "lp", under, rewards, fees, token_id, apr=rng.uniform(0.02, 0.35))
+                )
             else:  # staking
                 symbol = "ETH" if group.id == "lido" else "1INCH"
                 asset = self.token_by_symbol(chain_id, symbol) or majors[0]
                 reward = _REWARD_SYMBOL.get(group.id)
                 reward_token = self.token_by_symbol(chain_id, reward) if reward else None
-                rewards = [part(reward_token, usd * rng.uniform(0.002, 0.03))] if reward_token \
-                    else []
-                result.append(make(group, "staking", [part(asset, usd)], rewards,
-                                   apr=rng.uniform(0.02, 0.12)))
+                rewards = (
+                    [part(reward_token, usd * rng.uniform(0.002, 0.03))] if reward_token else []
+                )
+                result.append(
+                    make(group, "staking", [part(asset, usd)], rewards, apr=rng.uniform(0.02, 0.12))
+                )
         return tuple(result)
 
     def closed_tokens(self, chain_id: int, wallet: str) -> tuple[ClosedToken, ...]:
@@ -561,8 +676,9 @@ class Universe:
         count = rng.choices((0, 1, 2), (60, 30, 10))[0]
         held = {h.token.address for h in self.holdings(chain_id, wallet)}
         table = self._tokens(chain_id)
-        candidates = [table.tokens[i] for i in table.known_idx
-                      if table.tokens[i].address not in held]
+        candidates = [
+            table.tokens[i] for i in table.known_idx if table.tokens[i].address not in held
+        ]
         return tuple(
             ClosedToken(t, position_index(wallet, chain_id, t.address, 0), rng.randint(1, 700))
             for t in rng.sample(candidates, min(count, len(candidates)))
@@ -579,8 +695,9 @@ class Universe:
     # ------------------------------------------------------------------ values and history
     def chain_value(self, chain_id: int, wallet: str) -> float:
         """Net USD value: holdings plus ``asset_sign * value_usd`` of positions."""
-        return (sum(h.value_usd for h in self.holdings(chain_id, wallet))
-                + sum(p.net_value_usd for p in self.positions(chain_id, wallet)))
+        return sum(h.value_usd for h in self.holdings(chain_id, wallet)) + sum(
+            p.net_value_usd for p in self.positions(chain_id, wallet)
+        )
 
     def profits(self, chain_id: int, wallet: str, timerange: str) -> dict[str, Profit]:
         """Per-item profit over ``timerange``, keyed by item ``index`` (tokens held, closed
@@ -623,8 +740,11 @@ class Universe:
         """Summed profit of one part ("tokens", "protocols" or "all") of a wallet on a chain."""
         profits = self.profits(chain_id, wallet, timerange)
         position_ids = {p.index for p in self.positions(chain_id, wallet)}
-        chosen = [v for k, v in profits.items()
-                  if part == "all" or (k in position_ids) == (part == "protocols")]
+        chosen = [
+            v
+            for k, v in profits.items()
+            if part == "all" or (k in position_ids) == (part == "protocols")
+        ]
         return Profit(sum(p.profit_usd for p in chosen), sum(p.start_usd for p in chosen))
 
     def chart_timestamps(self, timerange: str) -> list[int]:
@@ -698,7 +818,8 @@ class Universe:
             ],
             "by_protocol_group": [
                 {"value_usd": by_group[g], "protocol_group_id": g, "protocol_group_name": names[g]}
-                for g in order if g in by_group
+                for g in order
+                if g in by_group
             ],
             "by_chain": [
                 {"value_usd": v, "chain_id": c, "chain_name": CHAINS[c].display_name}
@@ -707,8 +828,11 @@ class Universe:
         }
 
 
-_REWARD_SYMBOL: Final[dict[str, str]] = {"aerodrome": "AERO", "curve": "CRV",
-                                         "1inch-staking": "1INCH"}
+_REWARD_SYMBOL: Final[dict[str, str]] = {
+    "aerodrome": "AERO",
+    "curve": "CRV",
+    "1inch-staking": "1INCH",
+}
 
 
 def _to_raw(amount: float, decimals: int, rng: random.Random) -> int:
@@ -719,8 +843,9 @@ def _to_raw(amount: float, decimals: int, rng: random.Random) -> int:
     return head * 10**rest + (rng.randrange(10**rest) if rest else 0)
 
 
-def _contract_names(group: ProtocolGroup, kind: str, label: str,
-                    chain_name: str) -> tuple[str, str]:
+def _contract_names(
+    group: ProtocolGroup, kind: str, label: str, chain_name: str
+) -> tuple[str, str]:
     compact = label.replace("/", "-")
     if group.id == "aave-v3":
         if kind == "debt":

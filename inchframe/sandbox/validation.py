@@ -33,8 +33,23 @@ __all__ = [
 ]
 
 #: The Portfolio ``ChainId`` enum, in the OpenAPI documents' order.
-CHAIN_ID_ENUM: Final = (1, 137, 56, 42161, 43114, 10, 100, 1313161554, 250, 8217, 324, 8453,
-                        59144, 146, 130)
+CHAIN_ID_ENUM: Final = (
+    1,
+    137,
+    56,
+    42161,
+    43114,
+    10,
+    100,
+    1313161554,
+    250,
+    8217,
+    324,
+    8453,
+    59144,
+    146,
+    130,
+)
 TIMERANGE_VALUES: Final = ("1day", "1week", "1month", "1year", "3years")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _INT = re.compile(r"^\s*[+-]?\d+\s*$")
@@ -76,8 +91,9 @@ def _last(query: Mapping[str, list[str]], name: str) -> str | None:
     return values[-1] if values else None
 
 
-def _error(kind: str, name: str | list[Any], msg: str, value: Any,
-           ctx: dict[str, Any] | None = None) -> dict[str, Any]:
+def _error(
+    kind: str, name: str | list[Any], msg: str, value: Any, ctx: dict[str, Any] | None = None
+) -> dict[str, Any]:
     loc = ["query", *name] if isinstance(name, list) else ["query", name]
     item: dict[str, Any] = {"type": kind, "loc": loc, "msg": msg, "input": value}
     if ctx is not None:
@@ -90,14 +106,21 @@ def _parse_int(query: Mapping[str, list[str]], name: str, out: PortfolioQuery) -
     if raw is None:
         return None
     if not _INT.match(raw):
-        out.errors.append(_error("int_parsing", name, "Input should be a valid integer, unable to "
-                                 "parse string as an integer", raw))
+        out.errors.append(
+            _error(
+                "int_parsing",
+                name,
+                "Input should be a valid integer, unable to parse string as an integer",
+                raw,
+            )
+        )
         return None
     return int(raw)
 
 
-def _parse_bool(query: Mapping[str, list[str]], name: str, default: bool,
-                out: PortfolioQuery) -> bool:
+def _parse_bool(
+    query: Mapping[str, list[str]], name: str, default: bool, out: PortfolioQuery
+) -> bool:
     raw = _last(query, name)
     if raw is None:
         return default
@@ -106,25 +129,43 @@ def _parse_bool(query: Mapping[str, list[str]], name: str, default: bool,
         return True
     if text in _FALSE:
         return False
-    out.errors.append(_error("bool_parsing", name, "Input should be a valid boolean, unable to "
-                             "interpret input", raw))
+    out.errors.append(
+        _error(
+            "bool_parsing", name, "Input should be a valid boolean, unable to interpret input", raw
+        )
+    )
     return default
 
 
 def _check_length(value: str, loc: list[Any], out: PortfolioQuery) -> bool:
     if len(value) < 42:
-        out.errors.append(_error("string_too_short", loc, "String should have at least 42 "
-                                 "characters", value, {"min_length": 42}))
+        out.errors.append(
+            _error(
+                "string_too_short",
+                loc,
+                "String should have at least 42 characters",
+                value,
+                {"min_length": 42},
+            )
+        )
         return False
     if len(value) > 42:
-        out.errors.append(_error("string_too_long", loc, "String should have at most 42 "
-                                 "characters", value, {"max_length": 42}))
+        out.errors.append(
+            _error(
+                "string_too_long",
+                loc,
+                "String should have at most 42 characters",
+                value,
+                {"max_length": 42},
+            )
+        )
         return False
     return True
 
 
-def parse_portfolio_query(query: Mapping[str, list[str]], params: Sequence[str],
-                          max_addresses: int) -> PortfolioQuery:
+def parse_portfolio_query(
+    query: Mapping[str, list[str]], params: Sequence[str], max_addresses: int
+) -> PortfolioQuery:
     """Parse the ``params`` an endpoint declares; problems land in ``.errors`` (422 detail)."""
     out = PortfolioQuery()
     for name in params:
@@ -134,12 +175,20 @@ def parse_portfolio_query(query: Mapping[str, list[str]], params: Sequence[str],
                 out.errors.append(_error("missing", "addresses", "Field required", None))
                 continue
             if len(values) > max_addresses:
-                out.errors.append(_error(
-                    "too_long", "addresses",
-                    f"List should have at most {max_addresses} items after validation, "
-                    f"not {len(values)}", values,
-                    {"field_type": "List", "max_length": max_addresses,
-                     "actual_length": len(values)}))
+                out.errors.append(
+                    _error(
+                        "too_long",
+                        "addresses",
+                        f"List should have at most {max_addresses} items after validation, "
+                        f"not {len(values)}",
+                        values,
+                        {
+                            "field_type": "List",
+                            "max_length": max_addresses,
+                            "actual_length": len(values),
+                        },
+                    )
+                )
                 continue
             for i, value in enumerate(values):
                 if _check_length(value, ["addresses", i], out):
@@ -151,8 +200,9 @@ def parse_portfolio_query(query: Mapping[str, list[str]], params: Sequence[str],
             value = _parse_int(query, name, out)
             if value is not None and value not in CHAIN_ID_ENUM:
                 expected = _expected(CHAIN_ID_ENUM, quote=False)
-                out.errors.append(_error("enum", name, f"Input should be {expected}", raw,
-                                         {"expected": expected}))
+                out.errors.append(
+                    _error("enum", name, f"Input should be {expected}", raw, {"expected": expected})
+                )
             else:
                 out.chain_id = value
         elif name == "timerange":
@@ -162,8 +212,11 @@ def parse_portfolio_query(query: Mapping[str, list[str]], params: Sequence[str],
                     out.timerange = raw
                 else:
                     expected = _expected(TIMERANGE_VALUES, quote=True)
-                    out.errors.append(_error("enum", name, f"Input should be {expected}", raw,
-                                             {"expected": expected}))
+                    out.errors.append(
+                        _error(
+                            "enum", name, f"Input should be {expected}", raw, {"expected": expected}
+                        )
+                    )
         elif name in ("use_cache", "closed"):
             setattr(out, name, _parse_bool(query, name, name == "closed", out))
         elif name == "closed_threshold":
@@ -172,17 +225,33 @@ def parse_portfolio_query(query: Mapping[str, list[str]], params: Sequence[str],
                 try:
                     out.closed_threshold = float(raw)
                 except ValueError:
-                    out.errors.append(_error("float_parsing", name, "Input should be a valid "
-                                             "number, unable to parse string as a number", raw))
+                    out.errors.append(
+                        _error(
+                            "float_parsing",
+                            name,
+                            "Input should be a valid number, unable to parse string as a number",
+                            raw,
+                        )
+                    )
         elif name == "timestamp":
             raw = _last(query, name)
             value = _parse_int(query, name, out)
             if value is not None and value < 0:
-                out.errors.append(_error("greater_than_equal", name, "Input should be greater "
-                                         "than or equal to 0", raw, {"ge": 0}))
+                out.errors.append(
+                    _error(
+                        "greater_than_equal",
+                        name,
+                        "Input should be greater than or equal to 0",
+                        raw,
+                        {"ge": 0},
+                    )
+                )
             elif value is not None and value >= _U32:
-                out.errors.append(_error("less_than", name, f"Input should be less than {_U32}",
-                                         raw, {"lt": _U32}))
+                out.errors.append(
+                    _error(
+                        "less_than", name, f"Input should be less than {_U32}", raw, {"lt": _U32}
+                    )
+                )
             else:
                 out.timestamp = value
         elif name == "token_id":
@@ -228,8 +297,9 @@ def _meta_value(value: Any) -> str:
 def check_balance_chain(raw: str) -> int:
     """The ``{chain}`` path segment: a number (400) of a chain the Balance API serves (404)."""
     if not raw.isdigit():
-        raise BalanceError("chain must be a number conforming to the specified constraints",
-                           "chain", raw)
+        raise BalanceError(
+            "chain must be a number conforming to the specified constraints", "chain", raw
+        )
     chain_id = int(raw)
     if chain_id not in CHAINS or not CHAINS[chain_id].balance_api:
         raise BalanceError(f"Chain {chain_id} is not supported", "chain", raw, status=404)
@@ -249,12 +319,16 @@ def parse_wallets_query(query: Mapping[str, list[str]], max_wallets: int) -> lis
     if not wallets:
         raise BalanceError("wallets should not be empty", "wallets", "")
     if len(wallets) > max_wallets:
-        raise BalanceError(f"wallets must contain no more than {max_wallets} elements",
-                           "wallets", str(len(wallets)))
+        raise BalanceError(
+            f"wallets must contain no more than {max_wallets} elements",
+            "wallets",
+            str(len(wallets)),
+        )
     for wallet in wallets:
         if not is_address(wallet):
-            raise BalanceError("each value in wallets must be an Ethereum address", "wallets",
-                               wallet)
+            raise BalanceError(
+                "each value in wallets must be an Ethereum address", "wallets", wallet
+            )
     return wallets
 
 
@@ -267,14 +341,16 @@ def parse_filter_empty(query: Mapping[str, list[str]]) -> bool:
     return values[-1] == "true"
 
 
-def parse_balance_body(body: bytes, fields: Sequence[str], limits: Mapping[str, int]
-                       ) -> dict[str, list[str]]:
+def parse_balance_body(
+    body: bytes, fields: Sequence[str], limits: Mapping[str, int]
+) -> dict[str, list[str]]:
     """A Balance POST body: each of ``fields`` must be an array of addresses within its limit."""
     try:
         data = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError):
-        raise BalanceError("Request body must be valid JSON", "body",
-                           body[:100].decode("utf-8", "replace")) from None
+        raise BalanceError(
+            "Request body must be valid JSON", "body", body[:100].decode("utf-8", "replace")
+        ) from None
     if not isinstance(data, dict):
         raise BalanceError(f"{fields[0]} must be an array", fields[0], "")
     result: dict[str, list[str]] = {}
@@ -283,11 +359,11 @@ def parse_balance_body(body: bytes, fields: Sequence[str], limits: Mapping[str, 
         if not isinstance(values, list):
             raise BalanceError(f"{name} must be an array", name, values if values else "")
         if len(values) > limits[name]:
-            raise BalanceError(f"{name} must contain no more than {limits[name]} elements", name,
-                               str(len(values)))
+            raise BalanceError(
+                f"{name} must contain no more than {limits[name]} elements", name, str(len(values))
+            )
         for value in values:
             if not is_address(value):
-                raise BalanceError(f"each value in {name} must be an Ethereum address", name,
-                                   value)
+                raise BalanceError(f"each value in {name} must be an Ethereum address", name, value)
         result[name] = list(dict.fromkeys(values))
     return result

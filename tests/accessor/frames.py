@@ -45,8 +45,9 @@ TOKENS: list[tuple[int, str, str, str, int, float]] = [
 UNKNOWN_TOKEN = (1, "0x0000000000085d4780b73119b644ae5ecd22b376", None, None, None, None)
 
 
-def provenance(endpoint: str, api: str, api_version: str, chains: list[int],
-               **params: Any) -> dict[str, Any]:
+def provenance(
+    endpoint: str, api: str, api_version: str, chains: list[int], **params: Any
+) -> dict[str, Any]:
     return {
         "library": "inchframe",
         "library_version": "0.1.0",
@@ -71,7 +72,7 @@ def provenance(endpoint: str, api: str, api_version: str, chains: list[int],
 def _units(rng: np.random.Generator, decimals: int, usd: float, price: float) -> int:
     """Base units worth about ``usd`` at ``price``, with non-round digits."""
     tokens = usd / price
-    return int(tokens * 10**decimals) + int(rng.integers(1, 10**min(decimals, 6)))
+    return int(tokens * 10**decimals) + int(rng.integers(1, 10 ** min(decimals, 6)))
 
 
 def balances() -> pd.DataFrame:
@@ -88,22 +89,70 @@ def balances() -> pd.DataFrame:
             else:
                 usd = float(rng.lognormal(8.5 - w_i, 1.6))
                 raw = _units(rng, dec, usd, price)
-            rows.append((chain, wallet, token, sym, name, dec, str(raw), raw / 10**dec,
-                         token == NATIVE, "tokens"))
+            rows.append(
+                (
+                    chain,
+                    wallet,
+                    token,
+                    sym,
+                    name,
+                    dec,
+                    str(raw),
+                    raw / 10**dec,
+                    token == NATIVE,
+                    "tokens",
+                )
+            )
     chain, token, *_ = UNKNOWN_TOKEN
     rows.append((chain, VITALIK, token, None, None, None, "123456789", np.nan, False, None))
-    rows.append((1, VITALIK, TOKENS[6][1], "DAI", "Dai Stablecoin", 18,
-                 "1000000000000000001", 1.000000000000000001, False, "tokens"))
-    frame = pd.DataFrame(rows, columns=["chain_id", "wallet", "token", "symbol", "name",
-                                        "decimals", "balance_raw", "balance", "is_native",
-                                        "tags"])
+    rows.append(
+        (
+            1,
+            VITALIK,
+            TOKENS[6][1],
+            "DAI",
+            "Dai Stablecoin",
+            18,
+            "1000000000000000001",
+            1.000000000000000001,
+            False,
+            "tokens",
+        )
+    )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "chain_id",
+            "wallet",
+            "token",
+            "symbol",
+            "name",
+            "decimals",
+            "balance_raw",
+            "balance",
+            "is_native",
+            "tags",
+        ],
+    )
     frame = frame.drop_duplicates(["chain_id", "wallet", "token"], keep="last")
     frame = frame.sort_values(["chain_id", "wallet", "token"], kind="stable", ignore_index=True)
-    frame = frame.astype({"chain_id": "int64", "wallet": S, "token": S, "symbol": S, "name": S,
-                          "decimals": "Int64", "balance_raw": S, "balance": "float64",
-                          "is_native": "bool", "tags": S})
-    frame.attrs["inchframe"] = provenance("balance.balances", "balance", "v1.2",
-                                          sorted({t[0] for t in TOKENS}))
+    frame = frame.astype(
+        {
+            "chain_id": "int64",
+            "wallet": S,
+            "token": S,
+            "symbol": S,
+            "name": S,
+            "decimals": "Int64",
+            "balance_raw": S,
+            "balance": "float64",
+            "is_native": "bool",
+            "tags": S,
+        }
+    )
+    frame.attrs["inchframe"] = provenance(
+        "balance.balances", "balance", "v1.2", sorted({t[0] for t in TOKENS})
+    )
     return frame
 
 
@@ -114,17 +163,58 @@ def allowances() -> pd.DataFrame:
     for i, raw in enumerate(raws):
         chain, token, sym, name, dec, _ = TOKENS[1 + i]
         wallet = WALLETS[i % 2]
-        rows.append((chain, wallet, ROUTER_V6, token, sym, name, dec, str(raw), raw / 10**dec,
-                     raw >= 2**96 - 1, False, "tokens"))
-    frame = pd.DataFrame(rows, columns=["chain_id", "wallet", "spender", "token", "symbol",
-                                        "name", "decimals", "allowance_raw", "allowance",
-                                        "unlimited", "is_native", "tags"])
-    frame = frame.astype({"chain_id": "int64", "wallet": S, "spender": S, "token": S,
-                          "symbol": S, "name": S, "decimals": "Int64", "allowance_raw": S,
-                          "allowance": "float64", "unlimited": "bool", "is_native": "bool",
-                          "tags": S})
-    frame.attrs["inchframe"] = provenance("balance.allowances", "balance", "v1.2", [1, 8453],
-                                          spender=ROUTER_V6)
+        rows.append(
+            (
+                chain,
+                wallet,
+                ROUTER_V6,
+                token,
+                sym,
+                name,
+                dec,
+                str(raw),
+                raw / 10**dec,
+                raw >= 2**96 - 1,
+                False,
+                "tokens",
+            )
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "chain_id",
+            "wallet",
+            "spender",
+            "token",
+            "symbol",
+            "name",
+            "decimals",
+            "allowance_raw",
+            "allowance",
+            "unlimited",
+            "is_native",
+            "tags",
+        ],
+    )
+    frame = frame.astype(
+        {
+            "chain_id": "int64",
+            "wallet": S,
+            "spender": S,
+            "token": S,
+            "symbol": S,
+            "name": S,
+            "decimals": "Int64",
+            "allowance_raw": S,
+            "allowance": "float64",
+            "unlimited": "bool",
+            "is_native": "bool",
+            "tags": S,
+        }
+    )
+    frame.attrs["inchframe"] = provenance(
+        "balance.allowances", "balance", "v1.2", [1, 8453], spender=ROUTER_V6
+    )
     return frame
 
 
@@ -143,23 +233,88 @@ def tokens_snapshot() -> pd.DataFrame:
             amount = usd / price
             handler = "native" if token == NATIVE else "erc20"
             index = f"{chain}-{wallet[:10]}-{token[-6:]}"
-            rows.append((chain, wallet, token, sym, name, dec, amount, price, amount * price,
-                         index, "tokens", "Tokens", "token", handler, False, 1, False, "0",
-                         20_000_000 + chain % 1000, pd.NA, _SNAP_TS, "v5.0"))
-    frame = pd.DataFrame(rows, columns=[
-        "chain_id", "wallet", "token", "symbol", "name", "decimals", "amount", "price_usd",
-        "value_usd", "position_index", "protocol", "protocol_name", "position_type",
-        "protocol_handler", "is_debt", "status", "locked", "token_id", "block_number",
-        "block_number_created", "timestamp", "api_version"])
-    frame = frame.astype({
-        "chain_id": "int64", "wallet": S, "token": S, "symbol": S, "name": S, "decimals": "Int64",
-        "amount": "float64", "price_usd": "float64", "value_usd": "float64",
-        "position_index": S, "protocol": S, "protocol_name": S, "position_type": S,
-        "protocol_handler": S, "is_debt": "bool", "status": "Int64", "locked": "boolean",
-        "token_id": S, "block_number": "Int64", "block_number_created": "Int64",
-        "timestamp": UTC, "api_version": S})
-    frame.attrs["inchframe"] = provenance("portfolio.v5.tokens_snapshot", "portfolio", "v5.0",
-                                          [1, 137, 8453, 42161])
+            rows.append(
+                (
+                    chain,
+                    wallet,
+                    token,
+                    sym,
+                    name,
+                    dec,
+                    amount,
+                    price,
+                    amount * price,
+                    index,
+                    "tokens",
+                    "Tokens",
+                    "token",
+                    handler,
+                    False,
+                    1,
+                    False,
+                    "0",
+                    20_000_000 + chain % 1000,
+                    pd.NA,
+                    _SNAP_TS,
+                    "v5.0",
+                )
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "chain_id",
+            "wallet",
+            "token",
+            "symbol",
+            "name",
+            "decimals",
+            "amount",
+            "price_usd",
+            "value_usd",
+            "position_index",
+            "protocol",
+            "protocol_name",
+            "position_type",
+            "protocol_handler",
+            "is_debt",
+            "status",
+            "locked",
+            "token_id",
+            "block_number",
+            "block_number_created",
+            "timestamp",
+            "api_version",
+        ],
+    )
+    frame = frame.astype(
+        {
+            "chain_id": "int64",
+            "wallet": S,
+            "token": S,
+            "symbol": S,
+            "name": S,
+            "decimals": "Int64",
+            "amount": "float64",
+            "price_usd": "float64",
+            "value_usd": "float64",
+            "position_index": S,
+            "protocol": S,
+            "protocol_name": S,
+            "position_type": S,
+            "protocol_handler": S,
+            "is_debt": "bool",
+            "status": "Int64",
+            "locked": "boolean",
+            "token_id": S,
+            "block_number": "Int64",
+            "block_number_created": "Int64",
+            "timestamp": UTC,
+            "api_version": S,
+        }
+    )
+    frame.attrs["inchframe"] = provenance(
+        "portfolio.v5.tokens_snapshot", "portfolio", "v5.0", [1, 137, 8453, 42161]
+    )
     return frame
 
 
@@ -188,21 +343,79 @@ def protocols_snapshot() -> pd.DataFrame:
         position_value = sum(usd for _, usd in parts)
         for u_i, (t_i, usd) in enumerate(parts):
             _, token, sym, name, dec, price = TOKENS[t_i]
-            rows.append((chain, wallet, index, "underlying", u_i, token, sym, name, dec,
-                         usd / price, price, usd, proto, pname, ptype, debt, position_value,
-                         _SNAP_TS, "v5.0"))
-    frame = pd.DataFrame(rows, columns=[
-        "chain_id", "wallet", "position_index", "role", "underlying_index", "token", "symbol",
-        "name", "decimals", "amount", "price_usd", "value_usd", "protocol", "protocol_name",
-        "position_type", "is_debt", "position_value_usd", "timestamp", "api_version"])
-    frame = frame.astype({
-        "chain_id": "int64", "wallet": S, "position_index": S, "role": S,
-        "underlying_index": "Int64", "token": S, "symbol": S, "name": S, "decimals": "Int64",
-        "amount": "float64", "price_usd": "float64", "value_usd": "float64", "protocol": S,
-        "protocol_name": S, "position_type": S, "is_debt": "bool",
-        "position_value_usd": "float64", "timestamp": UTC, "api_version": S})
-    frame.attrs["inchframe"] = provenance("portfolio.v5.protocols_snapshot", "portfolio",
-                                          "v5.0", [1, 137, 8453, 42161])
+            rows.append(
+                (
+                    chain,
+                    wallet,
+                    index,
+                    "underlying",
+                    u_i,
+                    token,
+                    sym,
+                    name,
+                    dec,
+                    usd / price,
+                    price,
+                    usd,
+                    proto,
+                    pname,
+                    ptype,
+                    debt,
+                    position_value,
+                    _SNAP_TS,
+                    "v5.0",
+                )
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "chain_id",
+            "wallet",
+            "position_index",
+            "role",
+            "underlying_index",
+            "token",
+            "symbol",
+            "name",
+            "decimals",
+            "amount",
+            "price_usd",
+            "value_usd",
+            "protocol",
+            "protocol_name",
+            "position_type",
+            "is_debt",
+            "position_value_usd",
+            "timestamp",
+            "api_version",
+        ],
+    )
+    frame = frame.astype(
+        {
+            "chain_id": "int64",
+            "wallet": S,
+            "position_index": S,
+            "role": S,
+            "underlying_index": "Int64",
+            "token": S,
+            "symbol": S,
+            "name": S,
+            "decimals": "Int64",
+            "amount": "float64",
+            "price_usd": "float64",
+            "value_usd": "float64",
+            "protocol": S,
+            "protocol_name": S,
+            "position_type": S,
+            "is_debt": "bool",
+            "position_value_usd": "float64",
+            "timestamp": UTC,
+            "api_version": S,
+        }
+    )
+    frame.attrs["inchframe"] = provenance(
+        "portfolio.v5.protocols_snapshot", "portfolio", "v5.0", [1, 137, 8453, 42161]
+    )
     return frame
 
 
@@ -215,16 +428,34 @@ def chart(*, days: int = 90, wallets: tuple[str, ...] = WALLETS[:2]) -> pd.DataF
         start = 180_000.0 / (1 + 2.5 * w_i)
         steps = rng.normal(0.002, 0.025, size=days)
         values = start * np.exp(np.cumsum(steps))
-        parts.append(pd.DataFrame({
-            "timestamp": stamps, "value_usd": values,
-            "chain_id": pd.array([pd.NA] * days, dtype="Int64"),
-            "wallet": wallet, "wallets": wallet, "timerange": "1year", "api_version": "v5.0",
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "timestamp": stamps,
+                    "value_usd": values,
+                    "chain_id": pd.array([pd.NA] * days, dtype="Int64"),
+                    "wallet": wallet,
+                    "wallets": wallet,
+                    "timerange": "1year",
+                    "api_version": "v5.0",
+                }
+            )
+        )
     frame = pd.concat(parts, ignore_index=True)
-    frame = frame.astype({"timestamp": UTC, "value_usd": "float64", "chain_id": "Int64",
-                          "wallet": S, "wallets": S, "timerange": S, "api_version": S})
-    frame.attrs["inchframe"] = provenance("portfolio.v5.chart", "portfolio", "v5.0", [],
-                                          timerange="1year")
+    frame = frame.astype(
+        {
+            "timestamp": UTC,
+            "value_usd": "float64",
+            "chain_id": "Int64",
+            "wallet": S,
+            "wallets": S,
+            "timerange": S,
+            "api_version": S,
+        }
+    )
+    frame.attrs["inchframe"] = provenance(
+        "portfolio.v5.chart", "portfolio", "v5.0", [], timerange="1year"
+    )
     return frame
 
 
@@ -232,19 +463,32 @@ def current_value(tokens: pd.DataFrame | None = None) -> pd.DataFrame:
     """Portfolio v5.0 general/current_value (long): total, address and chain rows."""
     tokens = tokens_snapshot() if tokens is None else tokens
     wallets = ",".join(WALLETS)
-    rows: list[tuple[Any, ...]] = [("total", "total", "Total", float(tokens.value_usd.sum()),
-                                    pd.NA, pd.NA, wallets)]
+    rows: list[tuple[Any, ...]] = [
+        ("total", "total", "Total", float(tokens.value_usd.sum()), pd.NA, pd.NA, wallets)
+    ]
     for wallet, value in tokens.groupby("wallet").value_usd.sum().items():
         rows.append(("address", wallet, wallet, float(value), pd.NA, wallet, wallets))
     names = {1: "Ethereum", 137: "Polygon", 8453: "Base", 42161: "Arbitrum"}
     for chain, value in tokens.groupby("chain_id").value_usd.sum().items():
-        rows.append(("chain", str(chain), names[int(chain)], float(value), int(chain), pd.NA,
-                     wallets))
-    frame = pd.DataFrame(rows, columns=["dimension", "key", "label", "value_usd", "chain_id",
-                                        "wallet", "wallets"])
+        rows.append(
+            ("chain", str(chain), names[int(chain)], float(value), int(chain), pd.NA, wallets)
+        )
+    frame = pd.DataFrame(
+        rows, columns=["dimension", "key", "label", "value_usd", "chain_id", "wallet", "wallets"]
+    )
     frame["api_version"] = "v5.0"
-    frame = frame.astype({"dimension": S, "key": S, "label": S, "value_usd": "float64",
-                          "chain_id": "Int64", "wallet": S, "wallets": S, "api_version": S})
+    frame = frame.astype(
+        {
+            "dimension": S,
+            "key": S,
+            "label": S,
+            "value_usd": "float64",
+            "chain_id": "Int64",
+            "wallet": S,
+            "wallets": S,
+            "api_version": S,
+        }
+    )
     frame.attrs["inchframe"] = provenance("portfolio.v5.current_value", "portfolio", "v5.0", [])
     return frame
 
@@ -255,21 +499,24 @@ def metrics(snapshot: pd.DataFrame | None = None) -> pd.DataFrame:
     rng = np.random.default_rng(3)
     roi = rng.normal(0.02, 0.25, size=len(snapshot))
     value = snapshot["value_usd"].to_numpy()
-    frame = pd.DataFrame({
-        "position_index": snapshot["position_index"].to_numpy(),
-        "wallet": snapshot["wallet"].to_numpy(),
-        "chain_id": pd.array(snapshot["chain_id"].to_numpy(), dtype="Int64"),
-        "is_aggregate": False,
-        "profit_usd": value * roi / (1 + roi),
-        "roi": roi,
-        "apr": rng.uniform(0, 0.12, size=len(snapshot)),
-        "holding_time_days": pd.array(rng.integers(1, 700, size=len(snapshot)), dtype="Int64"),
-        "timerange": "1year",
-        "api_version": "v5.0",
-    })
+    frame = pd.DataFrame(
+        {
+            "position_index": snapshot["position_index"].to_numpy(),
+            "wallet": snapshot["wallet"].to_numpy(),
+            "chain_id": pd.array(snapshot["chain_id"].to_numpy(), dtype="Int64"),
+            "is_aggregate": False,
+            "profit_usd": value * roi / (1 + roi),
+            "roi": roi,
+            "apr": rng.uniform(0, 0.12, size=len(snapshot)),
+            "holding_time_days": pd.array(rng.integers(1, 700, size=len(snapshot)), dtype="Int64"),
+            "timerange": "1year",
+            "api_version": "v5.0",
+        }
+    )
     frame = frame.astype({"position_index": S, "wallet": S, "timerange": S, "api_version": S})
-    frame.attrs["inchframe"] = provenance("portfolio.v5.tokens_metrics", "portfolio", "v5.0",
-                                          [1, 137, 8453, 42161], timerange="1year")
+    frame.attrs["inchframe"] = provenance(
+        "portfolio.v5.tokens_metrics", "portfolio", "v5.0", [1, 137, 8453, 42161], timerange="1year"
+    )
     return frame
 
 

@@ -55,8 +55,11 @@ def test_human_amounts_exact() -> None:
     flt = bal.inch.human_amounts()
     assert flt.name == "balance" and flt.dtype == "float64"
     assert np.isnan(flt[unknown])
-    expected = [int(r) / 10 ** int(d) for r, d in zip(bal.balance_raw, bal.decimals, strict=True)
-                if not pd.isna(d)]
+    expected = [
+        int(r) / 10 ** int(d)
+        for r, d in zip(bal.balance_raw, bal.decimals, strict=True)
+        if not pd.isna(d)
+    ]
     assert flt.dropna().tolist() == expected
     alw = F.allowances()
     big = alw.inch.human_amounts(as_decimal=True)
@@ -125,9 +128,11 @@ def test_totals() -> None:
     assert by_chain.set_index("chain_id").loc[1, "rows"] == len(eth)
     by_sym = tok.inch.totals(by="symbol")
     assert by_sym.set_index("symbol").loc["USDC", "value_usd"] == pytest.approx(
-        tok[tok.symbol == "USDC"].value_usd.sum())
+        tok[tok.symbol == "USDC"].value_usd.sum()
+    )
     assert len(tok.inch.totals(by=["wallet", "chain_id"])) == len(
-        tok.groupby(["wallet", "chain_id"]))
+        tok.groupby(["wallet", "chain_id"])
+    )
     prot = F.protocols_snapshot()
     net = prot.inch.totals(by="protocol").set_index("protocol").value_usd
     gross = prot.inch.totals(by="protocol", debt="gross").set_index("protocol").value_usd
@@ -168,7 +173,8 @@ def test_pivot() -> None:
     assert table.to_numpy().sum() == pytest.approx(tok.value_usd.sum())
     w = F.VITALIK
     assert table.loc[w, "USDC"] == pytest.approx(
-        tok[(tok.wallet == w) & (tok.symbol == "USDC")].value_usd.sum())
+        tok[(tok.wallet == w) & (tok.symbol == "USDC")].value_usd.sum()
+    )
     assert table.sum().is_monotonic_decreasing
     amounts = tok.inch.pivot(values="amount", columns="chain")
     assert set(amounts.columns) == set(tok.chain_id)

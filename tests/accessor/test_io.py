@@ -80,8 +80,10 @@ def test_no_secret_reaches_the_file(tmp_path: Path) -> None:
     df.attrs["inchframe"]["base_url"] = f"https://api.1inch.dev/?apiKey={FAKE_KEY}"
     df.attrs["inchframe"]["note"] = f"Bearer {FAKE_KEY}"
     df.attrs["user"] = {"ApiKey": FAKE_KEY, "ok": "kept"}
-    for path in (write_parquet(df, tmp_path / "f.parquet"),
-                 write_parquet(df, tmp_path / "ds", partition_by=["chain_id"])):
+    for path in (
+        write_parquet(df, tmp_path / "f.parquet"),
+        write_parquet(df, tmp_path / "ds", partition_by=["chain_id"]),
+    ):
         for file in [path] if path.is_file() else _files(path):
             assert FAKE_KEY.encode() not in file.read_bytes(), file
         back = read_parquet(path)
@@ -122,7 +124,9 @@ def test_dataset_two_appends_read_everywhere(tmp_path: Path) -> None:
     assert back.chain_id.dtype == "int64" and isinstance(back.snapshot_date.dtype, pd.StringDtype)
     assert back.attrs["inchframe"]["fetched_at"] == "2026-05-02T12:00:00+00:00"
     assert [b["fetched_at"] for b in back.attrs["inchframe"]["batches"]] == [
-        "2026-05-01T12:00:00+00:00", "2026-05-02T12:00:00+00:00"]
+        "2026-05-01T12:00:00+00:00",
+        "2026-05-02T12:00:00+00:00",
+    ]
 
     assert ds.dataset(root, format="parquet", partitioning="hive").count_rows() == total
     import duckdb
@@ -155,13 +159,15 @@ def test_filters_and_columns(tmp_path: Path) -> None:
     eth = read_parquet(root, filters=[("chain_id", "=", 1)])
     assert set(eth.chain_id) == {1} and len(eth) == (df.chain_id == 1).sum()
     assert eth.chain_id.dtype == "int64"
-    cols = read_parquet(root, columns=["wallet", "value_usd", "chain_id"],
-                        filters=ds.field("chain_id") == 8453)
+    cols = read_parquet(
+        root, columns=["wallet", "value_usd", "chain_id"], filters=ds.field("chain_id") == 8453
+    )
     assert list(cols.columns) == ["wallet", "value_usd", "chain_id"]
     assert cols.value_usd.sum() == pytest.approx(df[df.chain_id == 8453].value_usd.sum())
     single = write_parquet(df, tmp_path / "one.parquet")
-    assert len(read_parquet(single, filters=[("symbol", "=", "USDC")])) == (
-        df.symbol == "USDC").sum()
+    assert (
+        len(read_parquet(single, filters=[("symbol", "=", "USDC")])) == (df.symbol == "USDC").sum()
+    )
 
 
 def test_nullable_partition_column(tmp_path: Path) -> None:
@@ -169,7 +175,8 @@ def test_nullable_partition_column(tmp_path: Path) -> None:
     root = write_parquet(chart, tmp_path / "chart", partition_by=["chain_id", "wallet"])
     back = read_parquet(root).sort_values(["wallet", "timestamp"], ignore_index=True)
     pd.testing.assert_frame_equal(
-        back, chart.sort_values(["wallet", "timestamp"], ignore_index=True))
+        back, chart.sort_values(["wallet", "timestamp"], ignore_index=True)
+    )
 
 
 def test_overwrite_and_modes(tmp_path: Path) -> None:
@@ -186,8 +193,7 @@ def test_overwrite_and_modes(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="partitioned by"):
         write_parquet(bal, root, partition_by=["wallet"], mode="append")
     with pytest.raises(InputError, match="balance"):
-        write_parquet(bal.drop(columns="balance"), root, partition_by=["chain_id"],
-                      mode="append")
+        write_parquet(bal.drop(columns="balance"), root, partition_by=["chain_id"], mode="append")
     with pytest.raises(InputError, match="mode"):
         write_parquet(bal, root, mode="upsert")  # type: ignore[arg-type]
     file = write_parquet(bal, tmp_path / "f.parquet")
@@ -242,10 +248,10 @@ _WRITER = textwrap.dedent("""
 
 
 def _run_killed(stage: str, target: Path, *, partitioned: bool, mode: str = "append") -> None:
-    code = _WRITER.format(repo=str(REPO), stage=stage, target=str(target),
-                          partitioned=partitioned, mode=mode)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+    code = _WRITER.format(
+        repo=str(REPO), stage=stage, target=str(target), partitioned=partitioned, mode=mode
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
 
 
@@ -297,7 +303,8 @@ def test_killed_mid_append_leaves_dataset_readable(tmp_path: Path) -> None:
     _run_killed("dataset-staged", root, partitioned=True)
     pd.testing.assert_frame_equal(
         read_parquet(root).sort_values(ROW_KEY, ignore_index=True),
-        old.sort_values(ROW_KEY, ignore_index=True))
+        old.sort_values(ROW_KEY, ignore_index=True),
+    )
     _run_killed("part-moved", root, partitioned=True)  # after the first of 4 new part files
     back = read_parquet(root)
     assert len(back) > len(old)

@@ -122,8 +122,8 @@ def test_pnl_diverging(tmp_path: Path, by: str) -> None:
     assert any(b.get_width() > 0 for b in bars) and any(b.get_width() < 0 for b in bars)
     for bar in bars:
         color = bar.get_facecolor()[:3]
-        green = tuple(int(P.GAIN_COLOR[i:i + 2], 16) / 255 for i in (1, 3, 5))
-        red = tuple(int(P.LOSS_COLOR[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        green = tuple(int(P.GAIN_COLOR[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        red = tuple(int(P.LOSS_COLOR[i : i + 2], 16) / 255 for i in (1, 3, 5))
         assert color == pytest.approx(green if bar.get_width() >= 0 else red)
     if by == "chain":
         expected = metrics.groupby("chain_id").profit_usd.sum()
@@ -139,8 +139,17 @@ def test_pnl_without_labels_explains() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0, "$0"), (950, "$950"), (1234.5, "$1.2k"), (3_400_000, "$3.4M"), (-1500, "-$1.5k"),
-     (2.5e9, "$2.5B"), (0.42, "$0.42"), (1000, "$1k"), (float("nan"), "n/a")],
+    [
+        (0, "$0"),
+        (950, "$950"),
+        (1234.5, "$1.2k"),
+        (3_400_000, "$3.4M"),
+        (-1500, "-$1.5k"),
+        (2.5e9, "$2.5B"),
+        (0.42, "$0.42"),
+        (1000, "$1k"),
+        (float("nan"), "n/a"),
+    ],
 )
 def test_format_usd(value: float, text: str) -> None:
     assert P.format_usd(value) == text

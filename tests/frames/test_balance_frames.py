@@ -55,14 +55,16 @@ def token_info(rows: list[tuple[int, str, str, str, int, str | None]]) -> pd.Dat
     return pd.DataFrame(rows, columns=["chain_id", "token", "symbol", "name", "decimals", "tags"])
 
 
-MAINNET_INFO = token_info([
-    (1, NATIVE, "ETH", "Ether", 18, "native,PEG:ETH"),
-    (1, USDT, "USDT", "Tether USD", 6, "PEG:USD,tokens"),
-    (1, USDC, "USDC", "USD Coin", 6, "PEG:USD,tokens"),
-    (1, WETH, "WETH", "Wrapped Ether", 18, "tokens"),
-    (1, DAI, "DAI", "Dai Stablecoin", 18, "PEG:USD,tokens"),
-    (1, BAT, "BAT", "Basic Attention Token", 18, "tokens"),
-])
+MAINNET_INFO = token_info(
+    [
+        (1, NATIVE, "ETH", "Ether", 18, "native,PEG:ETH"),
+        (1, USDT, "USDT", "Tether USD", 6, "PEG:USD,tokens"),
+        (1, USDC, "USDC", "USD Coin", 6, "PEG:USD,tokens"),
+        (1, WETH, "WETH", "Wrapped Ether", 18, "tokens"),
+        (1, DAI, "DAI", "Dai Stablecoin", 18, "PEG:USD,tokens"),
+        (1, BAT, "BAT", "Basic Attention Token", 18, "tokens"),
+    ]
+)
 
 
 # ------------------------------------------------------------------------ recorded bodies
@@ -81,8 +83,9 @@ def test_recorded_balances_get(recorded_balance: Load) -> None:
     dropped = fb.balances_frame([((1, W1), payload)])
     assert dropped.token.tolist() == ["0xd26114cd6ee289accf82350c8d8487fedb8a0c07"]
 
-    omg = token_info([(1, "0xd26114cd6ee289accf82350c8d8487fedb8a0c07", "OMG", "OMG Network",
-                       18, None)])
+    omg = token_info(
+        [(1, "0xd26114cd6ee289accf82350c8d8487fedb8a0c07", "OMG", "OMG Network", 18, None)]
+    )
     with_info = fb.balances_frame([((1, W1), payload)], token_info=omg)
     assert with_info.symbol.tolist() == ["OMG"]
     assert with_info.decimals.tolist() == [18]
@@ -91,8 +94,9 @@ def test_recorded_balances_get(recorded_balance: Load) -> None:
 
 
 def test_recorded_balances_post(recorded_balance: Load) -> None:
-    df = fb.balances_frame([((1, W1), recorded_balance("balances-post__1"))],
-                           token_info=MAINNET_INFO)
+    df = fb.balances_frame(
+        [((1, W1), recorded_balance("balances-post__1"))], token_info=MAINNET_INFO
+    )
     assert_schema(df, fb.BALANCES)
     assert df.token.tolist() == [BAT, LPT]
     assert df.balance_raw.tolist() == ["1959358841794366748822851", "49288784831205560933732"]
@@ -110,8 +114,10 @@ def test_recorded_wallets_and_tokens(recorded_balance: Load) -> None:
     assert df.wallet.tolist() == [W1.lower(), W1.lower(), W2.lower(), W2.lower()]
     assert df.token.tolist() == [BAT, LPT, BAT, LPT]
     assert df.balance_raw.tolist() == [
-        "1959358841794366748822851", "49288784831205560933732",
-        "1161733852779267731316060", "63737723801972894816455",
+        "1959358841794366748822851",
+        "49288784831205560933732",
+        "1161733852779267731316060",
+        "63737723801972894816455",
     ]
     assert (df.chain_id == 1).all()
     # a bare chain id is accepted as the context
@@ -138,8 +144,9 @@ def test_recorded_allowances_get(recorded_balance: Load) -> None:
 
 
 def test_recorded_allowances_post_keeps_unrequested_native(recorded_balance: Load) -> None:
-    df = fb.allowances_frame([((1, W1, BAT), recorded_balance("allowances-post__1"))],
-                             keep_zero=True)
+    df = fb.allowances_frame(
+        [((1, W1, BAT), recorded_balance("allowances-post__1"))], keep_zero=True
+    )
     assert_schema(df, fb.ALLOWANCES)
     assert df.token.tolist() == [BAT, LPT, NATIVE]
     assert df.is_native.tolist() == [False, False, True]
@@ -157,8 +164,7 @@ def test_recorded_allowances_and_balances_get(recorded_balance: Load) -> None:
     assert df.unlimited.tolist() == [True, False]
     assert df.balance.iloc[0] == pytest.approx(548.417674176835310649)
     assert np.isnan(df.balance.iloc[1])  # cUSDC decimals unknown without token_info
-    assert len(fb.balances_and_allowances_frame([((1, W1, ROUTER), payload)],
-                                                keep_zero=True)) == 6
+    assert len(fb.balances_and_allowances_frame([((1, W1, ROUTER), payload)], keep_zero=True)) == 6
 
 
 def test_recorded_allowances_and_balances_post(recorded_balance: Load) -> None:
@@ -181,14 +187,22 @@ def test_recorded_aggregated(recorded_balance: Load) -> None:
     bend = "0x0d02755a5700414b26ff040e1de35d337df56218"
     # wallet-major, tokens in payload order
     assert list(zip(df.wallet, df.token, strict=True)) == [
-        (W1.lower(), NATIVE), (W1.lower(), bend), (W2.lower(), NATIVE), (W2.lower(), bend)]
+        (W1.lower(), NATIVE),
+        (W1.lower(), bend),
+        (W2.lower(), NATIVE),
+        (W2.lower(), bend),
+    ]
     eth = df[(df.wallet == W1.lower()) & df.is_native].iloc[0]
     assert eth.balance_raw == "18920076738417670657"
     assert eth.unlimited and eth.is_native
     assert eth.allowance_raw == MAX_S
     assert eth.balance == pytest.approx(18.920076738417670657, rel=1e-15)
-    assert (eth.symbol, eth["name"], eth.decimals, eth.tags) == ("ETH", "Ether", 18,
-                                                                 "native,PEG:ETH")
+    assert (eth.symbol, eth["name"], eth.decimals, eth.tags) == (
+        "ETH",
+        "Ether",
+        18,
+        "native,PEG:ETH",
+    )
     assert eth.spender == LPT
     bend_rows = df[df.token == bend]
     assert bend_rows.tags.isna().all()  # the BEND object has no tags
@@ -217,9 +231,13 @@ def test_recorded_token_metadata(recorded_balance: Load) -> None:
 
 def test_token_metadata_feeds_token_info(recorded_balance: Load) -> None:
     meta = fb.token_metadata_frame(
-        [((1, LPT), recorded_balance("aggregatedBalancesAndAllowances__1"))])
-    payload = {NATIVE: "5", "0x0d02755a5700414b26ff040e1de35d337df56218": "2500000000000000000",
-               BAT: "7"}
+        [((1, LPT), recorded_balance("aggregatedBalancesAndAllowances__1"))]
+    )
+    payload = {
+        NATIVE: "5",
+        "0x0d02755a5700414b26ff040e1de35d337df56218": "2500000000000000000",
+        BAT: "7",
+    }
     df = fb.balances_frame([((1, W1), payload)], token_info=meta)
     assert df.symbol.tolist()[:2] == ["ETH", "BEND"] and pd.isna(df.symbol.iloc[2])
     assert df.tags.tolist()[0] == "native,PEG:ETH"
@@ -234,18 +252,34 @@ def test_token_metadata_feeds_token_info(recorded_balance: Load) -> None:
 
 AGG_EXAMPLE = [
     {
-        "decimals": 18, "symbol": "ETH", "tags": ["native", "PEG:ETH"], "address": NATIVE,
-        "name": "Ether", "logoURI": f"https://tokens.1inch.io/{NATIVE}.png", "isCustom": False,
-        "type": "ethereum", "tracked": True,
-        "wallets": {A: {"balance": "1250000000000000000", "allowance": MAX_S},
-                    B: {"balance": "84000000000000000", "allowance": MAX_S}},
+        "decimals": 18,
+        "symbol": "ETH",
+        "tags": ["native", "PEG:ETH"],
+        "address": NATIVE,
+        "name": "Ether",
+        "logoURI": f"https://tokens.1inch.io/{NATIVE}.png",
+        "isCustom": False,
+        "type": "ethereum",
+        "tracked": True,
+        "wallets": {
+            A: {"balance": "1250000000000000000", "allowance": MAX_S},
+            B: {"balance": "84000000000000000", "allowance": MAX_S},
+        },
     },
     {
-        "decimals": 6, "symbol": "USDC", "tags": ["PEG:USD", "tokens"], "address": USDC,
-        "name": "USD Coin", "logoURI": f"https://tokens.1inch.io/{USDC}.png", "isCustom": False,
-        "type": "token", "tracked": True,
-        "wallets": {A: {"balance": "1523450000", "allowance": MAX_S},
-                    B: {"balance": "0", "allowance": "0"}},
+        "decimals": 6,
+        "symbol": "USDC",
+        "tags": ["PEG:USD", "tokens"],
+        "address": USDC,
+        "name": "USD Coin",
+        "logoURI": f"https://tokens.1inch.io/{USDC}.png",
+        "isCustom": False,
+        "type": "token",
+        "tracked": True,
+        "wallets": {
+            A: {"balance": "1523450000", "allowance": MAX_S},
+            B: {"balance": "0", "allowance": "0"},
+        },
     },
 ]
 
@@ -262,8 +296,14 @@ def test_reference_aggregated_example() -> None:
 
 
 def test_reference_balances_example() -> None:
-    payload = {NATIVE: "1250000000000000000", USDT: "250000000", USDC: "1523450000",
-               WETH: "500000000000000000", DAI: "0", ONEINCH: "0"}
+    payload = {
+        NATIVE: "1250000000000000000",
+        USDT: "250000000",
+        USDC: "1523450000",
+        WETH: "500000000000000000",
+        DAI: "0",
+        ONEINCH: "0",
+    }
     df = fb.balances_frame([((1, A), payload)], token_info=MAINNET_INFO)
     assert df.symbol.tolist() == ["ETH", "USDT", "USDC", "WETH"]
     assert df.balance.tolist() == pytest.approx([1.25, 250.0, 1523.45, 0.5])
@@ -273,8 +313,10 @@ def test_reference_balances_example() -> None:
 
 
 def test_reference_wallets_and_tokens_example() -> None:
-    payload = {A: {USDT: "250000000", NATIVE: "1250000000000000000"},
-               B_MIXED: {USDT: "0", NATIVE: "84000000000000000"}}
+    payload = {
+        A: {USDT: "250000000", NATIVE: "1250000000000000000"},
+        B_MIXED: {USDT: "0", NATIVE: "84000000000000000"},
+    }
     df = fb.wallets_and_tokens_frame([((1,), payload)], token_info=MAINNET_INFO)
     assert df.wallet.tolist() == [A, A, B]  # mixed-case key lowercased; B's USDT 0 dropped
     assert df.token.tolist() == [USDT, NATIVE, NATIVE]
@@ -299,11 +341,15 @@ def test_reference_allowances_and_balances_example() -> None:
 def test_reference_allowances_examples() -> None:
     get = {NATIVE: MAX_S, USDT: "0", USDC: MAX_S, WETH: "1000000000000000000"}
     post = {USDC: MAX_S, DAI: "0", NATIVE: MAX_S}
-    df = fb.allowances_frame([((1, A, ROUTER), get), ((1, B, ROUTER), post)],
-                             token_info=MAINNET_INFO)
+    df = fb.allowances_frame(
+        [((1, A, ROUTER), get), ((1, B, ROUTER), post)], token_info=MAINNET_INFO
+    )
     assert list(zip(df.wallet, df.symbol, df.unlimited, strict=True)) == [
-        (A, "ETH", True), (A, "USDC", True), (A, "WETH", False),
-        (B, "USDC", True), (B, "ETH", True),
+        (A, "ETH", True),
+        (A, "USDC", True),
+        (A, "WETH", False),
+        (B, "USDC", True),
+        (B, "ETH", True),
     ]
     assert df.allowance.iloc[2] == 1.0
 
@@ -323,16 +369,18 @@ def test_keep_zero_uses_exact_strings() -> None:
 
 
 def test_combined_zero_rule() -> None:
-    payload = {USDT: {"balance": "0", "allowance": "5"}, USDC: {"balance": "5", "allowance": "0"},
-               DAI: {"balance": "0", "allowance": "0"}}
+    payload = {
+        USDT: {"balance": "0", "allowance": "5"},
+        USDC: {"balance": "5", "allowance": "0"},
+        DAI: {"balance": "0", "allowance": "0"},
+    }
     df = fb.balances_and_allowances_frame([((1, A, ROUTER), payload)])
     assert df.token.tolist() == [USDT, USDC]
     assert fb.balances_and_allowances_frame([((1, A, ROUTER), {DAI: payload[DAI]})]).empty
 
 
 def test_batch_order_follows_responses() -> None:
-    responses = [((8453, B_MIXED), {USDC: "2", NATIVE: "1"}), ((1, A), {NATIVE: "3"}),
-                 ((1, B), {})]
+    responses = [((8453, B_MIXED), {USDC: "2", NATIVE: "1"}), ((1, A), {NATIVE: "3"}), ((1, B), {})]
     df = fb.balances_frame(responses)
     assert df.chain_id.tolist() == [8453, 8453, 1]
     assert df.wallet.tolist() == [B, B, A]
@@ -345,17 +393,35 @@ def test_token_keys_lowercased() -> None:
 
 
 def test_aggregated_wallet_order_per_response() -> None:
-    p1 = [{"address": USDC, "decimals": 6,
-           "wallets": {B_MIXED: {"balance": "1", "allowance": "0"}}}]
+    p1 = [
+        {"address": USDC, "decimals": 6, "wallets": {B_MIXED: {"balance": "1", "allowance": "0"}}}
+    ]
     p2 = [
-        {"address": USDC, "decimals": 6, "wallets": {
-            A: {"balance": "1", "allowance": "0"}, B: {"balance": "2", "allowance": "0"}}},
-        {"address": NATIVE, "decimals": 18, "wallets": {
-            A: {"balance": "3", "allowance": MAX_S}, B: {"balance": "4", "allowance": MAX_S}}},
+        {
+            "address": USDC,
+            "decimals": 6,
+            "wallets": {
+                A: {"balance": "1", "allowance": "0"},
+                B: {"balance": "2", "allowance": "0"},
+            },
+        },
+        {
+            "address": NATIVE,
+            "decimals": 18,
+            "wallets": {
+                A: {"balance": "3", "allowance": MAX_S},
+                B: {"balance": "4", "allowance": MAX_S},
+            },
+        },
     ]
     df = fb.aggregated_frame([((1, ROUTER), p1), ((10, ROUTER), p2)])
     assert list(zip(df.chain_id, df.wallet, df.balance_raw, strict=True)) == [
-        (1, B, "1"), (10, A, "1"), (10, A, "3"), (10, B, "2"), (10, B, "4")]
+        (1, B, "1"),
+        (10, A, "1"),
+        (10, A, "3"),
+        (10, B, "2"),
+        (10, B, "4"),
+    ]
 
 
 def test_large_batch() -> None:
@@ -375,11 +441,17 @@ def test_large_batch() -> None:
 
 
 def test_token_info_join_tolerates_case_duplicates_and_missing_columns() -> None:
-    info = pd.DataFrame({"chain_id": [1, 1, 137], "token": [USDC.upper().replace("0X", "0x"),
-                                                            USDC, USDC],
-                         "symbol": ["USDC", "DUPLICATE", "USDC.e"], "decimals": [6, 9, 6]})
-    df = fb.balances_frame([((1, A), {USDC: "1500000", DAI: "1"}),
-                            ((137, A), {USDC: "2000000"})], token_info=info)
+    info = pd.DataFrame(
+        {
+            "chain_id": [1, 1, 137],
+            "token": [USDC.upper().replace("0X", "0x"), USDC, USDC],
+            "symbol": ["USDC", "DUPLICATE", "USDC.e"],
+            "decimals": [6, 9, 6],
+        }
+    )
+    df = fb.balances_frame(
+        [((1, A), {USDC: "1500000", DAI: "1"}), ((137, A), {USDC: "2000000"})], token_info=info
+    )
     assert df.symbol.tolist()[0] == "USDC" and pd.isna(df.symbol.iloc[1])  # first row wins
     assert df.symbol.iloc[2] == "USDC.e"
     assert df.balance.tolist()[0] == 1.5 and np.isnan(df.balance.iloc[1])
@@ -394,8 +466,7 @@ def test_token_info_must_have_keys() -> None:
 
 def test_empty_token_info_and_no_info_native_fallback() -> None:
     empty = fb.token_metadata_frame([])
-    df = fb.balances_frame([((56, A), {NATIVE: str(10**18)})],
-                           token_info=empty)
+    df = fb.balances_frame([((56, A), {NATIVE: str(10**18)})], token_info=empty)
     assert (df.symbol.iloc[0], df["name"].iloc[0], df.balance.iloc[0]) == ("BNB", "BNB", 1.0)
 
 
@@ -403,8 +474,7 @@ def test_empty_token_info_and_no_info_native_fallback() -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(values=st.lists(st.integers(0, MAX), min_size=1, max_size=40),
-       zeros=st.integers(0, 3))
+@given(values=st.lists(st.integers(0, MAX), min_size=1, max_size=40), zeros=st.integers(0, 3))
 def test_uint256_round_trips_through_frame_and_parquet(values: list[int], zeros: int) -> None:
     tokens = [f"0x{i:040x}" for i in range(1, len(values) + 1)]
     payload = {t: "0" * zeros + str(v) for t, v in zip(tokens, values, strict=True)}
@@ -440,11 +510,24 @@ def test_max_uint256_exact_and_float() -> None:
     assert df.allowance.iloc[0] == pytest.approx(MAX / 10**6, rel=1e-15)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (0, False), (1, False), (10**18, False), (10**28, False),
-    (2**96 - 2, False), (2**96 - 1, True), (2**96, True), (10**30, True),
-    (2**128 - 1, True), (2**160 - 1, True), (2**255, True), (MAX - 12345, True), (MAX, True),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (0, False),
+        (1, False),
+        (10**18, False),
+        (10**28, False),
+        (2**96 - 2, False),
+        (2**96 - 1, True),
+        (2**96, True),
+        (10**30, True),
+        (2**128 - 1, True),
+        (2**160 - 1, True),
+        (2**255, True),
+        (MAX - 12345, True),
+        (MAX, True),
+    ],
+)
 def test_unlimited_rule(raw: int, expected: bool) -> None:
     assert fb.is_unlimited(raw) is expected
     assert fb.is_unlimited(str(raw)) is expected
@@ -470,36 +553,84 @@ def _raises(fn: Callable[[], Any], endpoint: str, field: str) -> PayloadError:
     return info.value
 
 
-@pytest.mark.parametrize("bad", [1.5e18, None, True, "-1", "1e18", "0x10", "", " 1", "1.0",
-                                 "١٢", str(MAX + 1), "9" * 79, ["1"], {"balance": "1"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        1.5e18,
+        None,
+        True,
+        "-1",
+        "1e18",
+        "0x10",
+        "",
+        " 1",
+        "1.0",
+        "١٢",
+        str(MAX + 1),
+        "9" * 79,
+        ["1"],
+        {"balance": "1"},
+    ],
+)
 def test_bad_balance_values(bad: Any) -> None:
-    err = _raises(lambda: fb.balances_frame([((1, A), {USDT: "1", USDC: bad})]),
-                  fb.ENDPOINT_BALANCES, f"balances[{USDC}]")
+    err = _raises(
+        lambda: fb.balances_frame([((1, A), {USDT: "1", USDC: bad})]),
+        fb.ENDPOINT_BALANCES,
+        f"balances[{USDC}]",
+    )
     assert A in str(err)  # the request is named too
 
 
 def test_bad_shapes_for_every_endpoint() -> None:
     _raises(lambda: fb.balances_frame([((1, A), [USDC, "1"])]), fb.ENDPOINT_BALANCES, "balances")
-    _raises(lambda: fb.balances_frame([((1, A), {"statusCode": 400})]), fb.ENDPOINT_BALANCES,
-            "balances[statusCode]")
-    _raises(lambda: fb.wallets_and_tokens_frame([((1,), {A: [USDC]})]),
-            fb.ENDPOINT_WALLETS_AND_TOKENS, f"walletsAndTokens[{A}]")
-    _raises(lambda: fb.wallets_and_tokens_frame([((1,), {"nope": {USDC: "1"}})]),
-            fb.ENDPOINT_WALLETS_AND_TOKENS, "walletsAndTokens[nope]")
-    _raises(lambda: fb.wallets_and_tokens_frame([((1,), {B_MIXED: {USDC: None}})]),
-            fb.ENDPOINT_WALLETS_AND_TOKENS, f"walletsAndTokens[{B_MIXED}][{USDC}]")
-    _raises(lambda: fb.allowances_frame([((1, A, ROUTER), {USDC: 1.0})]),
-            fb.ENDPOINT_ALLOWANCES, f"allowances[{USDC}]")
-    _raises(lambda: fb.allowances_frame([((1, A, ROUTER), "oops")]), fb.ENDPOINT_ALLOWANCES,
-            "allowances")
+    _raises(
+        lambda: fb.balances_frame([((1, A), {"statusCode": 400})]),
+        fb.ENDPOINT_BALANCES,
+        "balances[statusCode]",
+    )
+    _raises(
+        lambda: fb.wallets_and_tokens_frame([((1,), {A: [USDC]})]),
+        fb.ENDPOINT_WALLETS_AND_TOKENS,
+        f"walletsAndTokens[{A}]",
+    )
+    _raises(
+        lambda: fb.wallets_and_tokens_frame([((1,), {"nope": {USDC: "1"}})]),
+        fb.ENDPOINT_WALLETS_AND_TOKENS,
+        "walletsAndTokens[nope]",
+    )
+    _raises(
+        lambda: fb.wallets_and_tokens_frame([((1,), {B_MIXED: {USDC: None}})]),
+        fb.ENDPOINT_WALLETS_AND_TOKENS,
+        f"walletsAndTokens[{B_MIXED}][{USDC}]",
+    )
+    _raises(
+        lambda: fb.allowances_frame([((1, A, ROUTER), {USDC: 1.0})]),
+        fb.ENDPOINT_ALLOWANCES,
+        f"allowances[{USDC}]",
+    )
+    _raises(
+        lambda: fb.allowances_frame([((1, A, ROUTER), "oops")]),
+        fb.ENDPOINT_ALLOWANCES,
+        "allowances",
+    )
     ab = fb.ENDPOINT_ALLOWANCES_AND_BALANCES
-    _raises(lambda: fb.balances_and_allowances_frame([((1, A, ROUTER), {USDC: "1"})]),
-            ab, f"allowancesAndBalances[{USDC}]")
-    _raises(lambda: fb.balances_and_allowances_frame(
-        [((1, A, ROUTER), {USDC: {"balance": "1"}})]), ab, f"[{USDC}].allowance")
-    _raises(lambda: fb.balances_and_allowances_frame(
-        [((1, A, ROUTER), {USDC: {"balance": None, "allowance": "0"}})]), ab,
-        f"[{USDC}].balance")
+    _raises(
+        lambda: fb.balances_and_allowances_frame([((1, A, ROUTER), {USDC: "1"})]),
+        ab,
+        f"allowancesAndBalances[{USDC}]",
+    )
+    _raises(
+        lambda: fb.balances_and_allowances_frame([((1, A, ROUTER), {USDC: {"balance": "1"}})]),
+        ab,
+        f"[{USDC}].allowance",
+    )
+    _raises(
+        lambda: fb.balances_and_allowances_frame(
+            [((1, A, ROUTER), {USDC: {"balance": None, "allowance": "0"}})]
+        ),
+        ab,
+        f"[{USDC}].balance",
+    )
 
 
 def test_bad_aggregated_payloads() -> None:
@@ -512,19 +643,27 @@ def test_bad_aggregated_payloads() -> None:
     _raises(agg({"address": USDC}), ep, "aggregated")
     _raises(agg([[token]]), ep, "aggregated[0]")
     _raises(agg([{**token, "address": None}]), ep, "aggregated[0].address")
-    _raises(agg([{k: v for k, v in token.items() if k != "address"}]), ep,
-            "aggregated[0].address")
+    _raises(agg([{k: v for k, v in token.items() if k != "address"}]), ep, "aggregated[0].address")
     _raises(agg([token, {**token, "decimals": "6"}]), ep, "aggregated[1].decimals")
     _raises(agg([{**token, "decimals": -1}]), ep, "aggregated[0].decimals")
     _raises(agg([{**token, "tags": 5}]), ep, "aggregated[0].tags")
     _raises(agg([{**token, "symbol": ["USDC"]}]), ep, "aggregated[0].symbol")
     _raises(agg([{**token, "wallets": [A]}]), ep, "aggregated[0].wallets")
-    _raises(agg([{**token, "wallets": {"x": {"balance": "1", "allowance": "0"}}}]), ep,
-            "aggregated[0].wallets[x]")
-    _raises(agg([{**token, "wallets": {A: {"balance": "1"}}}]), ep,
-            f"aggregated[0].wallets[{A}].allowance")
-    _raises(agg([{**token, "wallets": {A: {"balance": "1", "allowance": 2.5}}}]), ep,
-            f"aggregated[0].wallets[{A}].allowance")
+    _raises(
+        agg([{**token, "wallets": {"x": {"balance": "1", "allowance": "0"}}}]),
+        ep,
+        "aggregated[0].wallets[x]",
+    )
+    _raises(
+        agg([{**token, "wallets": {A: {"balance": "1"}}}]),
+        ep,
+        f"aggregated[0].wallets[{A}].allowance",
+    )
+    _raises(
+        agg([{**token, "wallets": {A: {"balance": "1", "allowance": 2.5}}}]),
+        ep,
+        f"aggregated[0].wallets[{A}].allowance",
+    )
     with pytest.raises(PayloadError):
         fb.token_metadata_frame([((1, ROUTER), [{**token, "isCustom": "no"}])])
 
@@ -532,8 +671,11 @@ def test_bad_aggregated_payloads() -> None:
 def test_aggregated_tolerated_gaps() -> None:
     payload = [
         {"address": USDC, "symbol": "USDC", "wallets": None},  # documented: null wallets
-        {"address": DAI, "symbol": "DAI",  # no decimals, no tags, no metadata fields
-         "wallets": {A: {"balance": "5", "allowance": "0"}}},
+        {
+            "address": DAI,
+            "symbol": "DAI",  # no decimals, no tags, no metadata fields
+            "wallets": {A: {"balance": "5", "allowance": "0"}},
+        },
         {"address": WETH, "decimals": 18.0, "tags": [], "wallets": {}},
     ]
     df = fb.aggregated_frame([((1, ROUTER), payload)])
@@ -550,8 +692,10 @@ def test_aggregated_tolerated_gaps() -> None:
 
 
 def test_unknown_aggregated_fields_are_kept_with_one_warning() -> None:
-    payload = [{"address": USDC, "decimals": 6, "eip2612": True, "rating": 9},
-               {"address": DAI, "decimals": 18, "rating": 7}]
+    payload = [
+        {"address": USDC, "decimals": 6, "eip2612": True, "rating": 9},
+        {"address": DAI, "decimals": 18, "rating": 7},
+    ]
     with pytest.warns(UnknownFieldsWarning, match="eip2612, rating") as record:
         meta = fb.token_metadata_frame([((1, ROUTER), payload), ((1, ROUTER), payload)])
     assert len(record) == 1
@@ -560,16 +704,40 @@ def test_unknown_aggregated_fields_are_kept_with_one_warning() -> None:
     assert meta.eip2612.tolist() == [True, None]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fb.aggregated_frame([((1, ROUTER), [{**item, "wallets": {}} for item in payload])],
-                            keep_zero=True)
+        fb.aggregated_frame(
+            [((1, ROUTER), [{**item, "wallets": {}} for item in payload])], keep_zero=True
+        )
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**257), 2**257) | st.floats() | st.text(max_size=90)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**257), 2**257)
+    | st.floats()
+    | st.text(max_size=90)
     | st.sampled_from(["0", "007", "+5", MAX_S, USDC, A, B_MIXED]),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from([USDC, DAI, A, B_MIXED, "balance", "allowance", "address",
-                                       "wallets", "decimals", "tags", "x"]), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    USDC,
+                    DAI,
+                    A,
+                    B_MIXED,
+                    "balance",
+                    "allowance",
+                    "address",
+                    "wallets",
+                    "decimals",
+                    "tags",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
     max_leaves=20,
 )
 
@@ -614,24 +782,29 @@ def test_bad_contexts_are_input_errors() -> None:
 # -------------------------------------------------------------------------- schemas, docs
 
 
-@pytest.mark.parametrize(("convert", "schema"), [
-    (fb.balances_frame, fb.BALANCES),
-    (fb.wallets_and_tokens_frame, fb.BALANCES),
-    (fb.allowances_frame, fb.ALLOWANCES),
-    (fb.balances_and_allowances_frame, fb.BALANCES_AND_ALLOWANCES),
-    (fb.aggregated_frame, fb.AGGREGATED),
-    (fb.token_metadata_frame, fb.TOKEN_METADATA),
-])
-def test_empty_input_gives_documented_columns(convert: Callable[..., pd.DataFrame],
-                                              schema: FrameSchema) -> None:
+@pytest.mark.parametrize(
+    ("convert", "schema"),
+    [
+        (fb.balances_frame, fb.BALANCES),
+        (fb.wallets_and_tokens_frame, fb.BALANCES),
+        (fb.allowances_frame, fb.ALLOWANCES),
+        (fb.balances_and_allowances_frame, fb.BALANCES_AND_ALLOWANCES),
+        (fb.aggregated_frame, fb.AGGREGATED),
+        (fb.token_metadata_frame, fb.TOKEN_METADATA),
+    ],
+)
+def test_empty_input_gives_documented_columns(
+    convert: Callable[..., pd.DataFrame], schema: FrameSchema
+) -> None:
     df = convert([])
     assert df.empty and df.columns.tolist() == list(schema.names)
     assert_schema(df, schema)
 
 
 def test_all_zero_batch_gives_documented_columns() -> None:
-    df = fb.balances_and_allowances_frame([((1, A, ROUTER), {USDC: {"balance": "0",
-                                                                    "allowance": "0"}})])
+    df = fb.balances_and_allowances_frame(
+        [((1, A, ROUTER), {USDC: {"balance": "0", "allowance": "0"}})]
+    )
     assert df.empty
     assert_schema(df, fb.BALANCES_AND_ALLOWANCES)
 
@@ -639,8 +812,13 @@ def test_all_zero_batch_gives_documented_columns() -> None:
 def test_schemas_use_the_shared_vocabulary() -> None:
     from inchframe.frames.schema import VOCABULARY
 
-    for schema in (fb.BALANCES, fb.ALLOWANCES, fb.BALANCES_AND_ALLOWANCES, fb.AGGREGATED,
-                   fb.TOKEN_METADATA):
+    for schema in (
+        fb.BALANCES,
+        fb.ALLOWANCES,
+        fb.BALANCES_AND_ALLOWANCES,
+        fb.AGGREGATED,
+        fb.TOKEN_METADATA,
+    ):
         for column in schema.columns:
             if column.name in VOCABULARY:
                 assert str(column.dtype) == str(VOCABULARY[column.name].dtype), column.name
@@ -658,6 +836,11 @@ def markdown_table(schema: FrameSchema) -> str:
 
 def test_docs_tables_match_schemas() -> None:
     text = DOCS.read_text()
-    for schema in (fb.BALANCES, fb.ALLOWANCES, fb.BALANCES_AND_ALLOWANCES, fb.AGGREGATED,
-                   fb.TOKEN_METADATA):
+    for schema in (
+        fb.BALANCES,
+        fb.ALLOWANCES,
+        fb.BALANCES_AND_ALLOWANCES,
+        fb.AGGREGATED,
+        fb.TOKEN_METADATA,
+    ):
         assert markdown_table(schema) in text, schema.name

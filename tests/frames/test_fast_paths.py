@@ -54,8 +54,11 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def same(convert: Callable[[list[Any]], pd.DataFrame], pairs: list[tuple[Any, Any]],
-         encode: Callable[[Any], bytes] = compact) -> pd.DataFrame:
+def same(
+    convert: Callable[[list[Any]], pd.DataFrame],
+    pairs: list[tuple[Any, Any]],
+    encode: Callable[[Any], bytes] = compact,
+) -> pd.DataFrame:
     """The frame from raw bodies equals the frame from the same bodies parsed with json (what
     the client hands over), or both fail with the same error."""
     raw = [(ctx, encode(payload)) for ctx, payload in pairs]
@@ -87,8 +90,12 @@ def balances(p: list[Any]) -> pd.DataFrame:
 
 def test_balance_maps_take_the_fast_path(spy: list[str]) -> None:
     upper = {"0X" + k[2:].upper(): v for k, v in BALANCES.items()}  # lowercased by both
-    pairs = [((1, W1), BALANCES), ((8453, W2), {USDC: "007", ETH: MAX}), ((10, W1), {}),
-             ((1, W1_MIXED), upper)]
+    pairs = [
+        ((1, W1), BALANCES),
+        ((8453, W2), {USDC: "007", ETH: MAX}),
+        ((10, W1), {}),
+        ((1, W1_MIXED), upper),
+    ]
     frame = same(balances, pairs)
     assert spy == []
     assert frame["balance_raw"].tolist()[:5] == ["1250000000000000000", "0", "5000123", "7", MAX]
@@ -97,10 +104,21 @@ def test_balance_maps_take_the_fast_path(spy: list[str]) -> None:
     assert spy == []
 
 
-@pytest.mark.parametrize("variant", [
-    "pretty", "numbers", "plus_sign", "duplicate", "too_big", "not_address",
-    "nested", "bad_context", "escaped", "not_json",
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "pretty",
+        "numbers",
+        "plus_sign",
+        "duplicate",
+        "too_big",
+        "not_address",
+        "nested",
+        "bad_context",
+        "escaped",
+        "not_json",
+    ],
+)
 def test_balance_maps_fall_back(spy: list[str], variant: str) -> None:
     payload: Any = dict(BALANCES)
     ctx: Any = (1, W1)
@@ -159,9 +177,19 @@ def test_wallets_and_tokens_fast_and_fallback(spy: list[str]) -> None:
 
 
 def token(address: str, symbol: str, decimals: Any, wallets: Any, **extra: Any) -> dict:
-    return {"decimals": decimals, "symbol": symbol, "tags": ["tokens"], "address": address,
-            "name": symbol.title(), "logoURI": None, "isCustom": False, "wallets": wallets,
-            "type": "token", "tracked": True, **extra}
+    return {
+        "decimals": decimals,
+        "symbol": symbol,
+        "tags": ["tokens"],
+        "address": address,
+        "name": symbol.title(),
+        "logoURI": None,
+        "isCustom": False,
+        "wallets": wallets,
+        "type": "token",
+        "tracked": True,
+        **extra,
+    }
 
 
 def aggregated() -> list[Any]:
@@ -184,8 +212,10 @@ def agg(p: list[Any]) -> pd.DataFrame:
 
 
 def test_aggregated_fast_path_matches(spy: list[str]) -> None:
-    pairs = [((1, ROUTER), held()), ((8453, ROUTER), [token(ETH, "eth", 18, {W1: {
-        "balance": "1", "allowance": "2"}})])]
+    pairs = [
+        ((1, ROUTER), held()),
+        ((8453, ROUTER), [token(ETH, "eth", 18, {W1: {"balance": "1", "allowance": "2"}})]),
+    ]
     frame = same(agg, pairs)
     assert spy == []
     assert frame["wallet"].tolist() == [W1, W1, W2, W2, W1]  # wallet-major, first appearance
@@ -193,10 +223,18 @@ def test_aggregated_fast_path_matches(spy: list[str]) -> None:
     assert spy == []
 
 
-@pytest.mark.parametrize("variant", [
-    "number_balance", "missing_allowance", "float_decimals", "tags_string", "two_spellings",
-    "extra_entry_key", "not_address",
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "number_balance",
+        "missing_allowance",
+        "float_decimals",
+        "tags_string",
+        "two_spellings",
+        "extra_entry_key",
+        "not_address",
+    ],
+)
 def test_aggregated_falls_back(spy: list[str], variant: str) -> None:
     body = aggregated()
     first = body[0]
@@ -234,8 +272,10 @@ def test_aggregated_unknown_token_fields_are_ignored_on_both_paths(spy: list[str
 
 # ------------------------------------------------------------------------------- snapshots
 
-SNAPSHOTS = [(v5.tokens_snapshot, "v5.tokens_snapshot"),
-             (v5.protocols_snapshot, "v5.protocols_snapshot")]
+SNAPSHOTS = [
+    (v5.tokens_snapshot, "v5.tokens_snapshot"),
+    (v5.protocols_snapshot, "v5.protocols_snapshot"),
+]
 
 
 def example(name: str) -> dict[str, Any]:
@@ -250,22 +290,43 @@ def test_snapshots_take_the_fast_path(spy: list[str], convert: Any, name: str) -
     items[0]["timestamp"] = 1731888011000  # milliseconds
     items[1]["address"] = W1_MIXED  # lowercased by both paths
     items[-1]["underlying_tokens"] = []  # tokens snapshot: a row from the contract fields
-    items[-1]["reward_tokens"] = [copy.deepcopy(items[0]["underlying_tokens"][0])] if len(
-        items[0]["underlying_tokens"]) else []
-    pairs = [({"addresses": [W1], "chain_id": None}, body),
-             ({"addresses": [W1, W2]}, {"result": items[:1]}),
-             ({"addresses": [W2]}, items)]  # a bare list, as the swagger says
+    items[-1]["reward_tokens"] = (
+        [copy.deepcopy(items[0]["underlying_tokens"][0])]
+        if len(items[0]["underlying_tokens"])
+        else []
+    )
+    pairs = [
+        ({"addresses": [W1], "chain_id": None}, body),
+        ({"addresses": [W1, W2]}, {"result": items[:1]}),
+        ({"addresses": [W2]}, items),
+    ]  # a bare list, as the swagger says
     same(convert, pairs)
     assert spy == []
 
 
 @pytest.mark.parametrize(("convert", "name"), SNAPSHOTS)
-@pytest.mark.parametrize("variant", [
-    "chain_id_key", "chain_null_with_chain_id", "chain_name", "unknown_item_field",
-    "unknown_token_field", "price_to_usd", "string_amount", "null_item", "result_null",
-    "padded_address", "float_decimals", "error_body", "missing_index",
-    "huge_token_id", "bool_as_int", "nan", "two_objects",
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "chain_id_key",
+        "chain_null_with_chain_id",
+        "chain_name",
+        "unknown_item_field",
+        "unknown_token_field",
+        "price_to_usd",
+        "string_amount",
+        "null_item",
+        "result_null",
+        "padded_address",
+        "float_decimals",
+        "error_body",
+        "missing_index",
+        "huge_token_id",
+        "bool_as_int",
+        "nan",
+        "two_objects",
+    ],
+)
 def test_snapshots_fall_back(spy: list[str], convert: Any, name: str, variant: str) -> None:
     body: Any = example(name)
     item = body["result"][0]
@@ -322,17 +383,20 @@ def test_empty_and_mixed_batches_use_the_safe_path(spy: list[str]) -> None:
     same(v5.tokens_snapshot, [({"addresses": [W1]}, {"result": []})])
     body = example("v5.tokens_snapshot")
     mixed = [({"addresses": [W1]}, compact(body)), ({"addresses": [W1]}, body)]
-    pd.testing.assert_frame_equal(v5.tokens_snapshot(mixed),
-                                  v5.tokens_snapshot([(c, body) for c, _ in mixed]))
+    pd.testing.assert_frame_equal(
+        v5.tokens_snapshot(mixed), v5.tokens_snapshot([(c, body) for c, _ in mixed])
+    )
     with pytest.raises(TypeError):
         v5.tokens_snapshot(compact(body))  # a bare body is not a batch
 
 
-def test_large_batches_are_read_in_groups(monkeypatch: pytest.MonkeyPatch,
-                                          spy: list[str]) -> None:
+def test_large_batches_are_read_in_groups(monkeypatch: pytest.MonkeyPatch, spy: list[str]) -> None:
     monkeypatch.setattr(v5, "_CHUNK_BYTES", 1)  # one body per Arrow read
     body = example("v5.protocols_snapshot")
-    pairs = [({"addresses": [W1]}, body), ({"addresses": [W2]}, {"result": []}),
-             ({"addresses": [W2]}, body)]
+    pairs = [
+        ({"addresses": [W1]}, body),
+        ({"addresses": [W2]}, {"result": []}),
+        ({"addresses": [W2]}, body),
+    ]
     same(v5.protocols_snapshot, pairs)
     assert spy == []

@@ -57,8 +57,11 @@ CONVERTERS: dict[str, tuple[Any, FrameSchema | None, dict[str, Any]]] = {
     "v4.profit_and_loss": (v4.profit_and_loss, v4.PROFIT_AND_LOSS, CTX1),
     "v4.value_chart": (v4.value_chart, v4.VALUE_CHART, {**CTX1, "timerange": "1week"}),
     "v4.protocols_current_value": (v4.protocols_current_value, v4.PROTOCOLS_CURRENT_VALUE, CTX1),
-    "v4.protocols_profit_and_loss": (v4.protocols_profit_and_loss,
-                                     v4.PROTOCOLS_PROFIT_AND_LOSS, CTX1),
+    "v4.protocols_profit_and_loss": (
+        v4.protocols_profit_and_loss,
+        v4.PROTOCOLS_PROFIT_AND_LOSS,
+        CTX1,
+    ),
     "v4.protocols_details": (v4.protocols_details, v4.PROTOCOLS_DETAILS, CTX1),
     "v4.tokens_current_value": (v4.tokens_current_value, v4.TOKENS_CURRENT_VALUE, CTX1),
     "v4.tokens_profit_and_loss": (v4.tokens_profit_and_loss, v4.TOKENS_PROFIT_AND_LOSS, CTX1),
@@ -154,8 +157,17 @@ def test_v5_protocols_snapshot_rewards_and_tokenless_positions() -> None:
     body = example("v5.protocols_snapshot")
     first = body["result"][0]
     aave = "0x7fc66500c84a76ad7e9c93437bfc5ac33e2ddae9"
-    first["reward_tokens"] = [{"chain_id": 1, "address": aave, "decimals": 18, "symbol": "AAVE",
-                               "name": "Aave", "amount": 0.5, "price_usd": 150.0}]
+    first["reward_tokens"] = [
+        {
+            "chain_id": 1,
+            "address": aave,
+            "decimals": 18,
+            "symbol": "AAVE",
+            "name": "Aave",
+            "amount": 0.5,
+            "price_usd": 150.0,
+        }
+    ]
     body["result"][1]["underlying_tokens"] = []
     df = run("v5.protocols_snapshot", body)
     assert df["role"].tolist()[:2] == ["underlying", "reward"]
@@ -192,8 +204,11 @@ def test_v5_metrics_joins_snapshot_on_position_index() -> None:
 def test_v5_metrics_aggregate_position_index_is_flattened() -> None:
     body = example("v5.protocols_metrics")
     body["result"][1]["index"] = {
-        "address": W2.upper().replace("0X", "0x"), "chain": {"id_num": 8453, "name": "base"},
-        "contract_address": USDC, "token_id": 2**200, "protocol_sub_group_id": "pool-a",
+        "address": W2.upper().replace("0X", "0x"),
+        "chain": {"id_num": 8453, "name": "base"},
+        "contract_address": USDC,
+        "token_id": 2**200,
+        "protocol_sub_group_id": "pool-a",
     }
     df = run("v5.protocols_metrics", body, addresses=[W1, W2])
     agg = df.iloc[1]
@@ -207,13 +222,24 @@ def test_v5_metrics_aggregate_position_index_is_flattened() -> None:
 
 def test_v5_current_value_long_frame() -> None:
     df = run("v5.current_value")
-    assert df["dimension"].tolist() == ["total", "address", "category", "category", "category",
-                                        "protocol", "protocol", "chain"]
+    assert df["dimension"].tolist() == [
+        "total",
+        "address",
+        "category",
+        "category",
+        "category",
+        "protocol",
+        "protocol",
+        "chain",
+    ]
     total = df[df["dimension"] == "total"].iloc[0]
     assert total["value_usd"] == 12373.18 and total["key"] == "total"
     cats = df[df["dimension"] == "category"]
     assert dict(zip(cats["key"], cats["value_usd"], strict=True)) == {
-        "tokens": 3373.18, "native": 4000.0, "protocols": 5000.0}
+        "tokens": 3373.18,
+        "native": 4000.0,
+        "protocols": 5000.0,
+    }
     assert cats["label"].tolist() == ["Tokens", "Native", "Protocols"]
     chain = df[df["dimension"] == "chain"].iloc[0]
     assert chain["chain_id"] == 1 and chain["key"] == "1" and chain["label"] == "Ethereum"
@@ -241,8 +267,7 @@ def test_v5_supported_chains_bare_and_enveloped() -> None:
     assert bare["native_token"].tolist() == [ETH, ETH]
     assert bare["native_decimals"].tolist() == [18, 18]
     assert bare["native_symbol"].tolist() == ["ETH", "ETH"]
-    enveloped = run("v5.supported_chains", {"result": example("v5.supported_chains"),
-                                            "meta": None})
+    enveloped = run("v5.supported_chains", {"result": example("v5.supported_chains"), "meta": None})
     pd.testing.assert_frame_equal(bare, enveloped)
 
 
@@ -255,13 +280,16 @@ def test_supported_protocols() -> None:
     assert df4["protocol"].tolist() == ["aave-v3", "uniswap-v3"]
 
 
-@pytest.mark.parametrize("payload", [
-    ["aavev3", "lido"],
-    {"result": ["aavev3", "lido"]},
-    {"result": {"1": [{"protocol": "aavev3"}, {"protocol": "lido"}]}},
-    {"result": {"aavev3": {"name": "Aave V3"}, "lido": {"name": "Lido"}}},
-    [{"id": "aavev3", "title": "Aave V3", "chains": [1, 10]}, {"id": "lido", "title": "Lido"}],
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        ["aavev3", "lido"],
+        {"result": ["aavev3", "lido"]},
+        {"result": {"1": [{"protocol": "aavev3"}, {"protocol": "lido"}]}},
+        {"result": {"aavev3": {"name": "Aave V3"}, "lido": {"name": "Lido"}}},
+        [{"id": "aavev3", "title": "Aave V3", "chains": [1, 10]}, {"id": "lido", "title": "Lido"}],
+    ],
+)
 def test_v4_supported_protocols_tolerates_unknown_shapes(payload: Any) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownFieldsWarning)
@@ -270,13 +298,18 @@ def test_v4_supported_protocols_tolerates_unknown_shapes(payload: Any) -> None:
     assert_schema(df, v4.SUPPORTED_PROTOCOLS)
 
 
-@pytest.mark.parametrize("payload", [
-    {"result": [1, 8453]},
-    [1, 8453],
-    {"result": [{"id": 1, "name": "Ethereum", "icon": "x"}, {"id": 8453, "name": "Base"}]},
-    [{"icon_url": "x", "id_num": 1, "name": "eth", "name_readable": "Ethereum"},
-     {"icon_url": "y", "id_num": 8453, "name": "base", "name_readable": "Base"}],
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"result": [1, 8453]},
+        [1, 8453],
+        {"result": [{"id": 1, "name": "Ethereum", "icon": "x"}, {"id": 8453, "name": "Base"}]},
+        [
+            {"icon_url": "x", "id_num": 1, "name": "eth", "name_readable": "Ethereum"},
+            {"icon_url": "y", "id_num": 8453, "name": "base", "name_readable": "Base"},
+        ],
+    ],
+)
 def test_v4_supported_chains_forms(payload: Any) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownFieldsWarning)
@@ -304,8 +337,16 @@ def test_v5_address_check_shapes() -> None:
     assert df["is_compliant"].tolist() == [True]
     assert pd.isna(df["reason"].iloc[0])
     assert json.loads(df["raw"].iloc[0]) == {"is_compliant": True, "reason": None}
-    flagged = run("v5.address_check", {"result": {W1.upper().replace("0X", "0x"): {
-        "is_compliant": False, "reason": "sanctioned"}, W2: True}}, addresses=[W1, W2])
+    flagged = run(
+        "v5.address_check",
+        {
+            "result": {
+                W1.upper().replace("0X", "0x"): {"is_compliant": False, "reason": "sanctioned"},
+                W2: True,
+            }
+        },
+        addresses=[W1, W2],
+    )
     assert flagged["wallet"].tolist() == [W1, W2]
     assert flagged["is_compliant"].tolist() == [False, True]
     assert flagged["reason"].tolist()[0] == "sanctioned"
@@ -320,8 +361,18 @@ def test_v5_address_check_shapes() -> None:
 def test_v5_report_csv() -> None:
     df = run("v5.report")
     assert df.columns[0] == "api_version"
-    assert list(df.columns[1:]) == ["type", "chain_id", "address", "contract_address", "symbol",
-                                    "amount", "price_usd", "value_usd", "profit_abs_usd", "roi"]
+    assert list(df.columns[1:]) == [
+        "type",
+        "chain_id",
+        "address",
+        "contract_address",
+        "symbol",
+        "amount",
+        "price_usd",
+        "value_usd",
+        "profit_abs_usd",
+        "roi",
+    ]
     assert df["value_usd"].tolist() == [4000.0, 5000.0]
     assert str(df["symbol"].dtype) == str(v5.STRING)
     odd = run("v5.report", {"result": b"\xef\xbb\xbfValue (USD),Chain Id,Chain Id\n1.5,1,2\n"})
@@ -349,12 +400,16 @@ def test_v4_current_value_families() -> None:
     tv = run("v4.tokens_current_value")
     cats = tv[tv["dimension"] == "category"]
     assert dict(zip(cats["key"], cats["value_usd"], strict=True)) == {
-        "native": 4000.0, "stable": 1773.18, "token": 1600.0}
+        "native": 4000.0,
+        "stable": 1773.18,
+        "token": 1600.0,
+    }
     assert cats["chain_id"].isna().all()
 
 
-@pytest.mark.parametrize("name", ["v4.profit_and_loss", "v4.protocols_profit_and_loss",
-                                  "v4.tokens_profit_and_loss"])
+@pytest.mark.parametrize(
+    "name", ["v4.profit_and_loss", "v4.protocols_profit_and_loss", "v4.tokens_profit_and_loss"]
+)
 def test_v4_profit_and_loss_total_row(name: str) -> None:
     df = run(name)
     assert df["dimension"].tolist() == ["total", "chain"]
@@ -403,16 +458,21 @@ def test_recorded_v4_current_value_with_top_level_system() -> None:
     body = json.loads(recorded_or_skip("v4-general-current-value__1.json").read_text())
     assert "system" in body and "meta" not in body
     # the request: addresses=0xd8dA6BF2...96045 (checksummed) & chain_id=1
-    df = v4.current_value([({"addresses": ["0xd8da6bf26964af9d7eed9e03e53415d37aa96045"],
-                             "chain_id": 1}, body)])
+    df = v4.current_value(
+        [({"addresses": ["0xd8da6bf26964af9d7eed9e03e53415d37aa96045"], "chain_id": 1}, body)]
+    )
     assert_schema(df, v4.CURRENT_VALUE)
     assert df["wallet"].tolist() == ["0xd8da6bf26964af9d7eed9e03e53415d37aa96045"]
     assert df["value_usd"].tolist() == [2746515.5134213683]
     assert df["chain_id"].tolist() == [1]
     # the same body in the 2025 form (system under meta) gives the same frame
     moved = {"result": body["result"], "meta": {"cached_at": None, "system": body["system"]}}
-    pd.testing.assert_frame_equal(df, v4.current_value([({"addresses": [
-        "0xd8da6bf26964af9d7eed9e03e53415d37aa96045"], "chain_id": 1}, moved)]))
+    pd.testing.assert_frame_equal(
+        df,
+        v4.current_value(
+            [({"addresses": ["0xd8da6bf26964af9d7eed9e03e53415d37aa96045"], "chain_id": 1}, moved)]
+        ),
+    )
 
 
 def node_dump_to_json(text: str, underlying: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -422,7 +482,7 @@ def node_dump_to_json(text: str, underlying: list[dict[str, Any]]) -> list[dict[
     plausible list, invented here: see the test). Keys are quoted, single quotes become double
     quotes, and the closing ``}`` the source wrote for the outer array becomes ``]``.
     """
-    s = text.strip().replace("[Array]", "\"__UNDERLYING__\"")
+    s = text.strip().replace("[Array]", '"__UNDERLYING__"')
     s = re.sub(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*):", r'\1"\2":', s, flags=re.M)
     s = s.replace("'", '"')
     assert s.endswith("}")
@@ -438,9 +498,18 @@ def test_recorded_v5_tokens_snapshot_item() -> None:
     # NOT recorded: Node printed `underlying_tokens: [Array]`. This list is a plausible stand-in
     # in the observed TokenBalance naming (chain_id + value_usd, REFERENCE 5.8): the native ETH on
     # Base whose value equals the item's recorded value_usd; amount and price are invented.
-    underlying = [{"chain_id": 8453, "address": ETH, "decimals": 18, "symbol": "ETH",
-                   "name": "Ether", "amount": 0.000375, "price_usd": 3126.834418223171,
-                   "value_usd": 1.172562906833689}]
+    underlying = [
+        {
+            "chain_id": 8453,
+            "address": ETH,
+            "decimals": 18,
+            "symbol": "ETH",
+            "name": "Ether",
+            "amount": 0.000375,
+            "price_usd": 3126.834418223171,
+            "value_usd": 1.172562906833689,
+        }
+    ]
     items = node_dump_to_json(text, underlying)
     assert items[0]["chain"] == 8453 and items[0]["address"] == ZERO
     wallet = "0x1111111111111111111111111111111111111111"
@@ -477,8 +546,15 @@ def test_chain_or_chain_id_at_item_and_token_level() -> None:
 
 
 def test_bare_array_and_envelope_give_the_same_frame() -> None:
-    for name in ("v5.tokens_snapshot", "v5.protocols_snapshot", "v5.tokens_metrics",
-                 "v5.chart", "v4.protocols_details", "v4.tokens_details", "v4.profit_and_loss"):
+    for name in (
+        "v5.tokens_snapshot",
+        "v5.protocols_snapshot",
+        "v5.tokens_metrics",
+        "v5.chart",
+        "v4.protocols_details",
+        "v4.tokens_details",
+        "v4.profit_and_loss",
+    ):
         enveloped = run(name)
         bare = run(name, example(name)["result"])
         pd.testing.assert_frame_equal(enveloped, bare)
@@ -552,6 +628,7 @@ def _drop(path: list[Any]):
             target = target[part]
         del target[path[-1]]
         return body
+
     return mutate
 
 
@@ -562,47 +639,68 @@ def _set(path: list[Any], value: Any):
             target = target[part]
         target[path[-1]] = value
         return body
+
     return mutate
 
 
 MISSING = [
-    ("v5.tokens_snapshot", _drop(["result", 1, "underlying_tokens", 0, "address"]),
-     "result[1].underlying_tokens[0].address"),
+    (
+        "v5.tokens_snapshot",
+        _drop(["result", 1, "underlying_tokens", 0, "address"]),
+        "result[1].underlying_tokens[0].address",
+    ),
     ("v5.tokens_snapshot", _drop(["result", 0, "chain"]), "result[0].chain"),
     ("v5.tokens_snapshot", _drop(["result", 0, "index"]), "result[0].index"),
-    ("v5.tokens_snapshot", _set(["result", 1, "underlying_tokens", 0, "amount"], [1]),
-     "result[1].underlying_tokens[0].amount"),
+    (
+        "v5.tokens_snapshot",
+        _set(["result", 1, "underlying_tokens", 0, "amount"], [1]),
+        "result[1].underlying_tokens[0].amount",
+    ),
     ("v5.protocols_snapshot", _drop(["result", 1, "address"]), "result[1].address"),
-    ("v5.protocols_snapshot", _set(["result", 0, "underlying_tokens"], "x"),
-     "result[0].underlying_tokens"),
+    (
+        "v5.protocols_snapshot",
+        _set(["result", 0, "underlying_tokens"], "x"),
+        "result[0].underlying_tokens",
+    ),
     ("v5.protocols_metrics", _drop(["result", 1, "index"]), "result[1].index"),
     ("v5.tokens_metrics", _set(["result", 0, "roi"], "high"), "result[0].roi"),
-    ("v5.current_value", _drop(["result", "by_chain", 0, "chain_id"]),
-     "result.by_chain[0].chain_id"),
+    (
+        "v5.current_value",
+        _drop(["result", "by_chain", 0, "chain_id"]),
+        "result.by_chain[0].chain_id",
+    ),
     ("v5.current_value", _set(["result"], [1, 2]), "result"),
     ("v5.chart", _drop(["result", 3, "timestamp"]), "result[3].timestamp"),
     ("v5.supported_chains", _drop([0, "chain_id"]), "result[0].chain_id"),
-    ("v5.supported_protocols", _drop(["result", 2, "protocol_group_id"]),
-     "result[2].protocol_group_id"),
+    (
+        "v5.supported_protocols",
+        _drop(["result", 2, "protocol_group_id"]),
+        "result[2].protocol_group_id",
+    ),
     ("v4.current_value", _drop(["result", 1, "address"]), "result[1].address"),
     ("v4.profit_and_loss", _drop(["result", 0, "chain_id"]), "result[0].chain_id"),
     ("v4.value_chart", _set(["result", 0, "timestamp"], None), "result[0].timestamp"),
     ("v4.protocols_current_value", _drop(["result", 1, "result"]), "result[1].result"),
-    ("v4.tokens_current_value", _drop(["result", 0, "protocol_name"]),
-     "result[0].protocol_name"),
-    ("v4.protocols_details", _drop(["result", 0, "contract_address"]),
-     "result[0].contract_address"),
-    ("v4.protocols_details", _drop(["result", 0, "underlying_tokens", 0, "address"]),
-     "result[0].underlying_tokens[0].address"),
-    ("v4.tokens_details", _drop(["result", 2, "contract_address"]),
-     "result[2].contract_address"),
+    ("v4.tokens_current_value", _drop(["result", 0, "protocol_name"]), "result[0].protocol_name"),
+    (
+        "v4.protocols_details",
+        _drop(["result", 0, "contract_address"]),
+        "result[0].contract_address",
+    ),
+    (
+        "v4.protocols_details",
+        _drop(["result", 0, "underlying_tokens", 0, "address"]),
+        "result[0].underlying_tokens[0].address",
+    ),
+    ("v4.tokens_details", _drop(["result", 2, "contract_address"]), "result[2].contract_address"),
     ("v4.supported_chains", _set(["result", 0], [1]), "result[0]"),
     ("v4.is_available", _set(["result"], "maybe"), "result"),
 ]
 
 
-@pytest.mark.parametrize(("name", "mutate", "field"), MISSING,
-                         ids=[f"{n}:{f}" for n, _, f in MISSING])
+@pytest.mark.parametrize(
+    ("name", "mutate", "field"), MISSING, ids=[f"{n}:{f}" for n, _, f in MISSING]
+)
 def test_missing_required_field_raises_payload_error(name: str, mutate: Any, field: str) -> None:
     with pytest.raises(PayloadError) as info:
         run(name, mutate(example(name)))
@@ -625,8 +723,9 @@ def test_error_names_the_response_in_the_batch() -> None:
     bad = example("v5.tokens_snapshot")
     del bad["result"][0]["index"]
     with pytest.raises(PayloadError, match=r"response 1: chain_id=None, addresses=\[0x3e9b"):
-        v5.tokens_snapshot([({"addresses": [W1]}, example("v5.tokens_snapshot")),
-                            ({"addresses": [W2]}, bad)])
+        v5.tokens_snapshot(
+            [({"addresses": [W1]}, example("v5.tokens_snapshot")), ({"addresses": [W2]}, bad)]
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -659,8 +758,9 @@ def _apply(body: Any, path: tuple[Any, ...], op: str, value: Any) -> Any:
     return body
 
 
-REPLACEMENTS = st.sampled_from([None, "garbage", "", "12", [], [1, "x"], {}, {"a": 1}, -1, 1.5,
-                                True, 2**70])
+REPLACEMENTS = st.sampled_from(
+    [None, "garbage", "", "12", [], [1, "x"], {}, {"a": 1}, -1, 1.5, True, 2**70]
+)
 FUZZ_ENDPOINTS = sorted(name for name in CONVERTERS if name != "v5.report")
 
 
@@ -706,13 +806,44 @@ def test_report_fuzz(text: str) -> None:
 # v4 and v5 frames share column names
 
 
-SHARED_TOKEN_COLUMNS = {"chain_id", "wallet", "token", "symbol", "name", "decimals", "amount",
-                        "price_usd", "value_usd", "status", "api_version"}
+SHARED_TOKEN_COLUMNS = {
+    "chain_id",
+    "wallet",
+    "token",
+    "symbol",
+    "name",
+    "decimals",
+    "amount",
+    "price_usd",
+    "value_usd",
+    "status",
+    "api_version",
+}
 SHARED_POSITION_COLUMNS = {
-    "chain_id", "wallet", "position_index", "role", "underlying_index", "token", "symbol", "name",
-    "decimals", "amount", "price_usd", "value_usd", "protocol", "protocol_name", "position_type",
-    "protocol_icon", "contract_address", "contract_name", "token_id", "is_debt",
-    "position_value_usd", "status", "api_version"}
+    "chain_id",
+    "wallet",
+    "position_index",
+    "role",
+    "underlying_index",
+    "token",
+    "symbol",
+    "name",
+    "decimals",
+    "amount",
+    "price_usd",
+    "value_usd",
+    "protocol",
+    "protocol_name",
+    "position_type",
+    "protocol_icon",
+    "contract_address",
+    "contract_name",
+    "token_id",
+    "is_debt",
+    "position_value_usd",
+    "status",
+    "api_version",
+}
 
 
 def test_v4_and_v5_share_column_names() -> None:
@@ -730,8 +861,12 @@ def test_v4_and_v5_share_column_names() -> None:
     assert metric_cols.issubset(set(v5.PROTOCOLS_METRICS.names))
     assert metric_cols.issubset(set(v4.PROTOCOLS_DETAILS.names))
     # same name, same dtype (v4 erc20 chain_id may be null: Int64, documented)
-    pairs = [(v5.CURRENT_VALUE, v4.CURRENT_VALUE), (v5.TOKENS_SNAPSHOT, v4.TOKENS_DETAILS),
-             (v5.PROTOCOLS_SNAPSHOT, v4.PROTOCOLS_DETAILS), (v5.CHART, v4.VALUE_CHART)]
+    pairs = [
+        (v5.CURRENT_VALUE, v4.CURRENT_VALUE),
+        (v5.TOKENS_SNAPSHOT, v4.TOKENS_DETAILS),
+        (v5.PROTOCOLS_SNAPSHOT, v4.PROTOCOLS_DETAILS),
+        (v5.CHART, v4.VALUE_CHART),
+    ]
     for a, b in pairs:
         shared = set(a.names) & set(b.names)
         if b is v4.TOKENS_DETAILS:
@@ -747,7 +882,9 @@ def test_v4_and_v5_current_value_frames_line_up() -> None:
     both = pd.concat([f5, f4], ignore_index=True)
     addresses = both[both["dimension"] == "address"]
     assert addresses.groupby("api_version")["value_usd"].first().to_dict() == {
-        "v4": 12373.18, "v5.0": 12373.18}
+        "v4": 12373.18,
+        "v5.0": 12373.18,
+    }
     t5 = run("v5.tokens_snapshot")[sorted(SHARED_TOKEN_COLUMNS)]
     t4 = run("v4.tokens_details")[sorted(SHARED_TOKEN_COLUMNS)]
     assert list(t5.columns) == list(t4.columns)
@@ -765,15 +902,24 @@ def _consistent_scenario() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     tokens["result"].append(base_item)
     protocols = example("v5.protocols_snapshot")
     by_chain_1 = 4000.0 + 1523.15 + 5000.0 - 1000.1  # debt netted out
-    cv = {"result": {"total": by_chain_1 + 100.0,
-                     "by_address": [{"value_usd": by_chain_1 + 100.0, "address": W1}],
-                     "by_category": [], "by_protocol_group": [],
-                     "by_chain": [
-                         {"value_usd": by_chain_1, "chain_id": 1, "chain_name": "Ethereum"},
-                         {"value_usd": 100.0, "chain_id": 8453, "chain_name": "Base"}]},
-          "meta": None}
-    return (run("v5.tokens_snapshot", tokens), run("v5.protocols_snapshot", protocols),
-            run("v5.current_value", cv))
+    cv = {
+        "result": {
+            "total": by_chain_1 + 100.0,
+            "by_address": [{"value_usd": by_chain_1 + 100.0, "address": W1}],
+            "by_category": [],
+            "by_protocol_group": [],
+            "by_chain": [
+                {"value_usd": by_chain_1, "chain_id": 1, "chain_name": "Ethereum"},
+                {"value_usd": 100.0, "chain_id": 8453, "chain_name": "Base"},
+            ],
+        },
+        "meta": None,
+    }
+    return (
+        run("v5.tokens_snapshot", tokens),
+        run("v5.protocols_snapshot", protocols),
+        run("v5.current_value", cv),
+    )
 
 
 def test_reconcile_nets_debt_by_default() -> None:
@@ -843,4 +989,5 @@ def test_docs_tables_match_the_schemas() -> None:
             if isinstance(schema, FrameSchema):
                 assert P.schema_markdown(schema) in text, (
                     f"{schema.name}: docs/frames-portfolio.md is stale; regenerate it with "
-                    "python -m inchframe.frames._portfolio_docs")
+                    "python -m inchframe.frames._portfolio_docs"
+                )

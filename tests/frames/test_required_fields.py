@@ -34,10 +34,16 @@ MISSING: list[tuple[str, Path, str]] = [
     ("v5.current_value", ("result", "total"), "result.total"),
     ("v5.current_value", ("result", "by_chain"), "result.by_chain"),
     ("v5.current_value", ("result", "by_address"), "result.by_address"),
-    ("v5.current_value", ("result", "by_category", 1, "value_usd"),
-     "result.by_category[1].value_usd"),
-    ("v5.current_value", ("result", "by_protocol_group", 0, "protocol_group_id"),
-     "result.by_protocol_group[0].protocol_group_id"),
+    (
+        "v5.current_value",
+        ("result", "by_category", 1, "value_usd"),
+        "result.by_category[1].value_usd",
+    ),
+    (
+        "v5.current_value",
+        ("result", "by_protocol_group", 0, "protocol_group_id"),
+        "result.by_protocol_group[0].protocol_group_id",
+    ),
     # v5.0 snapshots: AdapterResult and its TokenBalance items
     ("v5.tokens_snapshot", ("result", 0, "value_usd"), "result[0].value_usd"),
     ("v5.tokens_snapshot", ("result", 1, "protocol_group_id"), "result[1].protocol_group_id"),
@@ -45,30 +51,44 @@ MISSING: list[tuple[str, Path, str]] = [
     ("v5.tokens_snapshot", ("result", 0, "contract_address"), "result[0].contract_address"),
     ("v5.tokens_snapshot", ("result", 0, "index"), "result[0].index"),
     ("v5.tokens_snapshot", ("result", 0, "underlying_tokens"), "result[0].underlying_tokens"),
-    ("v5.tokens_snapshot", ("result", 1, "underlying_tokens", 0, "amount"),
-     "result[1].underlying_tokens[0].amount"),
-    ("v5.tokens_snapshot", ("result", 0, "underlying_tokens", 0, "price_usd"),
-     "result[0].underlying_tokens[0].price_usd"),
+    (
+        "v5.tokens_snapshot",
+        ("result", 1, "underlying_tokens", 0, "amount"),
+        "result[1].underlying_tokens[0].amount",
+    ),
+    (
+        "v5.tokens_snapshot",
+        ("result", 0, "underlying_tokens", 0, "price_usd"),
+        "result[0].underlying_tokens[0].price_usd",
+    ),
     ("v5.protocols_snapshot", ("result", 1, "value_usd"), "result[1].value_usd"),
     ("v5.protocols_snapshot", ("result", 1, "asset_sign"), "result[1].asset_sign"),
     ("v5.protocols_snapshot", ("result", 0, "protocol_group_id"), "result[0].protocol_group_id"),
     ("v5.protocols_snapshot", ("result", 0, "underlying_tokens"), "result[0].underlying_tokens"),
-    ("v5.protocols_snapshot", ("result", 0, "underlying_tokens", 0, "price_usd"),
-     "result[0].underlying_tokens[0].price_usd"),
+    (
+        "v5.protocols_snapshot",
+        ("result", 0, "underlying_tokens", 0, "price_usd"),
+        "result[0].underlying_tokens[0].price_usd",
+    ),
     # v5.0 supported_protocols: chain_id is part of the row's key
     ("v5.supported_protocols", ("result", 2, "chain_id"), "result[2].chain_id"),
     # v4 current values
     ("v4.current_value", ("result", 1, "value_usd"), "result[1].value_usd"),
-    ("v4.protocols_current_value", ("result", 0, "result", 1, "value_usd"),
-     "result[0].result[1].value_usd"),
-    ("v4.tokens_current_value", ("result", 2, "result", 0, "value_usd"),
-     "result[2].result[0].value_usd"),
+    (
+        "v4.protocols_current_value",
+        ("result", 0, "result", 1, "value_usd"),
+        "result[0].result[1].value_usd",
+    ),
+    (
+        "v4.tokens_current_value",
+        ("result", 2, "result", 0, "value_usd"),
+        "result[2].result[0].value_usd",
+    ),
     # v4 profit and loss: {chain_id, abs_profit_usd, roi}
     ("v4.profit_and_loss", ("result", 0, "abs_profit_usd"), "result[0].abs_profit_usd"),
     ("v4.profit_and_loss", ("result", 1, "roi"), "result[1].roi"),
     ("v4.profit_and_loss", ("result", 1, "chain_id"), "result[1].chain_id"),
-    ("v4.protocols_profit_and_loss", ("result", 0, "abs_profit_usd"),
-     "result[0].abs_profit_usd"),
+    ("v4.protocols_profit_and_loss", ("result", 0, "abs_profit_usd"), "result[0].abs_profit_usd"),
     ("v4.tokens_profit_and_loss", ("result", 1, "roi"), "result[1].roi"),
     # v4 details: ProtocolOverviewResponseItem / Erc20OverviewResponseItem
     ("v4.protocols_details", ("result", 0, "value_usd"), "result[0].value_usd"),
@@ -77,10 +97,16 @@ MISSING: list[tuple[str, Path, str]] = [
     ("v4.protocols_details", ("result", 0, "profit_abs_usd"), "result[0].profit_abs_usd"),
     ("v4.protocols_details", ("result", 0, "roi"), "result[0].roi"),
     ("v4.protocols_details", ("result", 0, "underlying_tokens"), "result[0].underlying_tokens"),
-    ("v4.protocols_details", ("result", 0, "underlying_tokens", 0, "amount"),
-     "result[0].underlying_tokens[0].amount"),
-    ("v4.protocols_details", ("result", 0, "underlying_tokens", 0, "price_to_usd"),
-     "result[0].underlying_tokens[0].price_usd"),
+    (
+        "v4.protocols_details",
+        ("result", 0, "underlying_tokens", 0, "amount"),
+        "result[0].underlying_tokens[0].amount",
+    ),
+    (
+        "v4.protocols_details",
+        ("result", 0, "underlying_tokens", 0, "price_to_usd"),
+        "result[0].underlying_tokens[0].price_usd",
+    ),
     ("v4.tokens_details", ("result", 0, "chain_id"), "result[0].chain_id"),
     ("v4.tokens_details", ("result", 1, "amount"), "result[1].amount"),
     ("v4.tokens_details", ("result", 1, "price_to_usd"), "result[1].price_usd"),
@@ -128,8 +154,9 @@ def with_null(name: str, path: Path) -> Any:
     return payload
 
 
-@pytest.mark.parametrize(("name", "path", "field"), MISSING,
-                         ids=[f"{n}:{f}" for n, _, f in MISSING])
+@pytest.mark.parametrize(
+    ("name", "path", "field"), MISSING, ids=[f"{n}:{f}" for n, _, f in MISSING]
+)
 def test_an_absent_required_field_is_a_payload_error(name: str, path: Path, field: str) -> None:
     with pytest.raises(PayloadError) as caught:
         run(name, without(name, path))
@@ -138,8 +165,9 @@ def test_an_absent_required_field_is_a_payload_error(name: str, path: Path, fiel
     assert "required field is missing" in str(caught.value)
 
 
-@pytest.mark.parametrize(("name", "path", "column", "row"), NULLS,
-                         ids=[f"{n}:{c}" for n, _, c, _ in NULLS])
+@pytest.mark.parametrize(
+    ("name", "path", "column", "row"), NULLS, ids=[f"{n}:{c}" for n, _, c, _ in NULLS]
+)
 def test_a_null_required_measure_is_nan(name: str, path: Path, column: str, row: int) -> None:
     frame = run(name, with_null(name, path))
     assert pd.isna(frame[column].iloc[row])
@@ -160,9 +188,20 @@ def test_metrics_measures_stay_optional(name: str, field: str) -> None:
 def test_optional_snapshot_fields_may_be_absent() -> None:
     """Descriptive AdapterResult fields stay optional (NA), as do reward lists."""
     payload = copy.deepcopy(EXAMPLES["v5.tokens_snapshot"])
-    for field in ("token_id", "block_number", "timestamp", "protocol_type",
-                  "protocol_handler_id", "protocol_group_name", "protocol_group_icon",
-                  "contract_name", "contract_symbol", "status", "locked", "reward_tokens"):
+    for field in (
+        "token_id",
+        "block_number",
+        "timestamp",
+        "protocol_type",
+        "protocol_handler_id",
+        "protocol_group_name",
+        "protocol_group_icon",
+        "contract_name",
+        "contract_symbol",
+        "status",
+        "locked",
+        "reward_tokens",
+    ):
         del payload["result"][0][field]
     del payload["result"][0]["underlying_tokens"][0]["value_usd"]  # amount x price
     frame = run("v5.tokens_snapshot", payload)
@@ -184,10 +223,12 @@ def _raw(name: str, payload: Any) -> list[tuple[Any, bytes]]:
     return [(ctx, json.dumps(payload, separators=(",", ":")).encode())]
 
 
-@pytest.mark.parametrize(("name", "path", "field"), SNAPSHOT_MISSING,
-                         ids=[f"{n}:{f}" for n, _, f in SNAPSHOT_MISSING])
-def test_fast_path_falls_back_on_an_absent_required_field(name: str, path: Path,
-                                                          field: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "path", "field"), SNAPSHOT_MISSING, ids=[f"{n}:{f}" for n, _, f in SNAPSHOT_MISSING]
+)
+def test_fast_path_falls_back_on_an_absent_required_field(
+    name: str, path: Path, field: str
+) -> None:
     convert = CONVERTERS[name][0]
     with pytest.raises(PayloadError) as caught:
         convert(_raw(name, without(name, path)))
@@ -196,18 +237,26 @@ def test_fast_path_falls_back_on_an_absent_required_field(name: str, path: Path,
 
 
 @pytest.mark.parametrize("name", ["v5.tokens_snapshot", "v5.protocols_snapshot"])
-@pytest.mark.parametrize("path", [("result", 0, "value_usd"), ("result", 0, "asset_sign"),
-                                  ("result", 0, "contract_address"),
-                                  ("result", 0, "underlying_tokens", 0, "amount"),
-                                  ("result", 0, "underlying_tokens", 0, "price_usd")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("result", 0, "value_usd"),
+        ("result", 0, "asset_sign"),
+        ("result", 0, "contract_address"),
+        ("result", 0, "underlying_tokens", 0, "amount"),
+        ("result", 0, "underlying_tokens", 0, "price_usd"),
+    ],
+)
 def test_fast_path_and_safe_path_agree_on_nulls(name: str, path: Path) -> None:
     convert = CONVERTERS[name][0]
     payload = with_null(name, path)
     fast = convert(_raw(name, payload))
     safe = run(name, payload)
     pd.testing.assert_frame_equal(fast, safe)
-    column = {("result", 0, "value_usd"): "position_value_usd",
-              ("result", 0, "underlying_tokens", 0, "amount"): "amount",
-              ("result", 0, "underlying_tokens", 0, "price_usd"): "price_usd"}.get(path)
+    column = {
+        ("result", 0, "value_usd"): "position_value_usd",
+        ("result", 0, "underlying_tokens", 0, "amount"): "amount",
+        ("result", 0, "underlying_tokens", 0, "price_usd"): "price_usd",
+    }.get(path)
     if column in safe.columns:  # tokens_snapshot shows the token's value, not the item's
         assert math.isnan(safe[column].iloc[0])

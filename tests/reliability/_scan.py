@@ -36,8 +36,11 @@ def find_in_bytes(data: bytes, key: str) -> list[str]:
 
 def find_in_texts(texts: Iterable[str], key: str) -> list[tuple[int, str]]:
     """``(index, form)`` for each text that contains ``key`` in some form."""
-    return [(i, form) for i, text in enumerate(texts)
-            for form in find_in_bytes(text.encode("utf-8", "surrogatepass"), key)]
+    return [
+        (i, form)
+        for i, text in enumerate(texts)
+        for form in find_in_bytes(text.encode("utf-8", "surrogatepass"), key)
+    ]
 
 
 def files_under(*roots: Path) -> list[Path]:

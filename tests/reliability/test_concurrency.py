@@ -30,8 +30,11 @@ def _calls(first: int, count: int) -> list[ep.Call]:
     calls = []
     for i in range(first, first + count):
         wallet = f"0x{i:040x}"
-        calls.append(ep.balances(CHAINS[i % 3], wallet) if i % 2 else
-                     ep.v5_tokens_snapshot([wallet], CHAINS[i % 3]))
+        calls.append(
+            ep.balances(CHAINS[i % 3], wallet)
+            if i % 2
+            else ep.v5_tokens_snapshot([wallet], CHAINS[i % 3])
+        )
     return calls
 
 
@@ -44,9 +47,14 @@ def _expected(sandbox: Any, calls: list[ep.Call]) -> dict[str, str]:
     truth = {}
     with requests.Session() as session:
         for call in calls:
-            response = session.request(call.method, sandbox.url + call.path,
-                                       params=list(call.params), json=call.body, timeout=30,
-                                       headers={"Authorization": f"Bearer {FAKE_KEY}"})
+            response = session.request(
+                call.method,
+                sandbox.url + call.path,
+                params=list(call.params),
+                json=call.body,
+                timeout=30,
+                headers={"Authorization": f"Bearer {FAKE_KEY}"},
+            )
             response.raise_for_status()
             truth[_key(response.url, sandbox.url)] = _digest(response.json())
     return truth
@@ -91,11 +99,22 @@ def test_two_processes_and_eight_threads_share_one_cache(sandbox: Any, tmp_path:
     go = tmp_path / "go"
     procs = {}
     for name, (first, count) in plans.items():
-        code = _WORKER.format(repo=str(REPO), ready=str(tmp_path / f"ready-{name}"), go=str(go),
-                              key=FAKE_KEY, url=sandbox.url, cache=str(cache), first=first,
-                              count=count, out=str(tmp_path / f"out-{name}.json"))
-        procs[name] = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        code = _WORKER.format(
+            repo=str(REPO),
+            ready=str(tmp_path / f"ready-{name}"),
+            go=str(go),
+            key=FAKE_KEY,
+            url=sandbox.url,
+            cache=str(cache),
+            first=first,
+            count=count,
+            out=str(tmp_path / f"out-{name}.json"),
+        )
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
     for _ in range(1200):  # both processes imported everything (60 s at most)
         if all((tmp_path / f"ready-{n}").exists() for n in plans):
             break
@@ -111,8 +130,9 @@ def test_two_processes_and_eight_threads_share_one_cache(sandbox: Any, tmp_path:
         got = []
         try:
             # each thread its own client (its own SQLite connection) on the same directory
-            with Client(FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache), rate=1000,
-                        progress=False) as client:
+            with Client(
+                FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache), rate=1000, progress=False
+            ) as client:
                 for call in order:
                     reply = client.fetch(call)
                     got.append(f"{_key(reply.url, sandbox.url)} {_digest(reply.payload)}")
@@ -165,8 +185,14 @@ def test_eight_threads_share_one_client(sandbox: Any, tmp_path: Path) -> None:
     requests (the second time from the cache, while new answers are written)."""
     calls = _calls(0, 160)
     truth = _expected(sandbox, calls)
-    with Client(FAKE_KEY, base_url=sandbox.url, cache_dir=str(tmp_path), rate=1000,
-                max_workers=8, progress=False) as client:
+    with Client(
+        FAKE_KEY,
+        base_url=sandbox.url,
+        cache_dir=str(tmp_path),
+        rate=1000,
+        max_workers=8,
+        progress=False,
+    ) as client:
         first = client.fetch_many(calls[:100])
         second = client.fetch_many(calls)  # 100 hits and 60 new writes, interleaved
     assert not first.failures and not second.failures

@@ -49,8 +49,7 @@ def _wallet(i: int) -> str:
 
 def _start(code: str, ready: Path) -> subprocess.Popen[bytes]:
     """Start ``code`` in a subprocess and wait (bounded) until it has written ``ready``."""
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stderr=subprocess.PIPE)
     for _ in range(1200):  # 60 s at most
         if ready.exists() or proc.poll() is not None:
             break
@@ -107,17 +106,21 @@ def _check_dataset(root: Path, done: Path, base: pd.DataFrame, kills: int) -> tu
             assert counts == per_chain, day
             pd.testing.assert_series_equal(
                 rows.sort_values(["chain_id", "wallet", "token"])["value_usd"].reset_index(
-                    drop=True),
+                    drop=True
+                ),
                 base.sort_values(["chain_id", "wallet", "token"])["value_usd"].reset_index(
-                    drop=True))
+                    drop=True
+                ),
+            )
         else:
             partial += 1
     assert completed <= {str(d) for d in back["snapshot_date"].unique()}
     assert partial <= kills  # at most the append in flight at each kill
     import duckdb  # a reader that does not skip hidden files sees exactly the same rows
 
-    count = duckdb.sql(f"select count(*) from read_parquet('{root}/**/*.parquet', "
-                       "hive_partitioning=true)").fetchall()[0][0]
+    count = duckdb.sql(
+        f"select count(*) from read_parquet('{root}/**/*.parquet', hive_partitioning=true)"
+    ).fetchall()[0][0]
     assert count == len(back)
     return len(completed), partial
 
@@ -126,8 +129,12 @@ def test_dataset_appends_killed_at_random_moments(tmp_path: Path) -> None:
     root, done, ready = tmp_path / "snapshots", tmp_path / "done.txt", tmp_path / "ready"
     base = F.tokens_snapshot()
     for run in range(3):
-        proc = _start(_APPENDER.format(repo=str(REPO), first=100 * run, root=str(root),
-                                       done=str(done), ready=str(ready)), ready)
+        proc = _start(
+            _APPENDER.format(
+                repo=str(REPO), first=100 * run, root=str(root), done=str(done), ready=str(ready)
+            ),
+            ready,
+        )
         try:
             time.sleep(RNG.uniform(0.05, 0.6))
         finally:
@@ -136,12 +143,12 @@ def test_dataset_appends_killed_at_random_moments(tmp_path: Path) -> None:
         completed, _ = _check_dataset(root, done, base, kills=run + 1)
         assert completed >= run + 1
     # the crashes left hidden staging siblings at most; the next append works and reads back
-    leftovers = [p.name for p in tmp_path.iterdir()
-                 if p.name not in ("snapshots", "done.txt")]
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("snapshots", "done.txt")]
     assert all(name.startswith(".") for name in leftovers), leftovers
     before = len(read_parquet(root))
     base.inch.with_snapshot_time("2027-01-01").inch.to_parquet(
-        root, partition_by=["snapshot_date", "chain_id"], mode="append")
+        root, partition_by=["snapshot_date", "chain_id"], mode="append"
+    )
     assert len(read_parquet(root)) == before + len(base)
 
 
@@ -165,9 +172,14 @@ _CACHE_WRITER = """
 
 def _expected(sandbox: Any, call: ep.Call) -> Any:
     """The sandbox's answer to ``call``, fetched without any cache."""
-    response = requests.request(call.method, sandbox.url + call.path, params=list(call.params),
-                                json=call.body, headers={"Authorization": f"Bearer {FAKE_KEY}"},
-                                timeout=30)
+    response = requests.request(
+        call.method,
+        sandbox.url + call.path,
+        params=list(call.params),
+        json=call.body,
+        headers={"Authorization": f"Bearer {FAKE_KEY}"},
+        timeout=30,
+    )
     response.raise_for_status()
     return response.json()
 
@@ -192,9 +204,18 @@ def _cached_entries(cache_dir: Path) -> list[tuple[str, Any]]:
 def test_cache_writer_killed_at_random_moments(sandbox: Any, tmp_path: Path) -> None:
     cache, done, ready = tmp_path / "cache", tmp_path / "done.txt", tmp_path / "ready"
     for run in range(3):
-        proc = _start(_CACHE_WRITER.format(
-            repo=str(REPO), key=FAKE_KEY, url=sandbox.url, cache=str(cache),
-            first=1 + 1000 * run, done=str(done), ready=str(ready)), ready)
+        proc = _start(
+            _CACHE_WRITER.format(
+                repo=str(REPO),
+                key=FAKE_KEY,
+                url=sandbox.url,
+                cache=str(cache),
+                first=1 + 1000 * run,
+                done=str(done),
+                ready=str(ready),
+            ),
+            ready,
+        )
         try:
             time.sleep(RNG.uniform(0.05, 0.5))
         finally:
@@ -224,8 +245,9 @@ CALLS = [ep.balances(1, _wallet(i)) for i in range(1, 41)]
 def filled(sandbox: Any, tmp_path: Path) -> Iterator[Path]:
     """A cache directory holding the answers to :data:`CALLS`."""
     cache = tmp_path / "cache"
-    with Client(FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache), rate=1000,
-                progress=False) as client:
+    with Client(
+        FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache), rate=1000, progress=False
+    ) as client:
         batch = client.fetch_many(CALLS)
         assert not batch.failures
     assert not Path(f"{cache / CACHE_FILE}-wal").exists()  # checkpointed into the main file
@@ -247,8 +269,9 @@ def _answers_or_cache_error(sandbox: Any, cache: Path) -> int:
     number of right answers."""
     right = 0
     try:
-        with Client(FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache), rate=1000,
-                    progress=False) as client:
+        with Client(
+            FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache), rate=1000, progress=False
+        ) as client:
             for call in CALLS:
                 try:
                     reply = client.fetch(call)
@@ -274,14 +297,14 @@ def _damage(path: Path, how: str) -> None:
         path.write_bytes(data[:100])
     elif how == "middle-pages":
         middle = len(data) // 2
-        path.write_bytes(data[:middle] + random.Random(2).randbytes(65536)
-                         + data[middle + 65536:])
+        path.write_bytes(data[:middle] + random.Random(2).randbytes(65536) + data[middle + 65536 :])
     else:
         raise AssertionError(how)
 
 
 @pytest.mark.parametrize(
-    "how", ["garbage", "truncated-third", "truncated-odd", "header-only", "middle-pages"])
+    "how", ["garbage", "truncated-third", "truncated-odd", "header-only", "middle-pages"]
+)
 def test_damaged_cache_is_a_clear_error_and_clear_fixes_it(
     sandbox: Any, filled: Path, how: str
 ) -> None:
@@ -291,9 +314,12 @@ def test_damaged_cache_is_a_clear_error_and_clear_fixes_it(
     assert right < len(CALLS) or how == "middle-pages"
     # the documented fix: `inchframe cache clear` (the command once, the function otherwise)
     if how == "garbage":
-        proc = subprocess.run([sys.executable, "-m", "inchframe", "cache", "clear",
-                               "--cache-dir", str(filled)], capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "inchframe", "cache", "clear", "--cache-dir", str(filled)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
     else:
         clear_cache(filled)
@@ -396,16 +422,18 @@ def test_lock_taken_mid_batch_stops_the_batch_with_a_clear_error(
     sandbox: Any, tmp_path: Path, short_busy_timeout: None
 ) -> None:
     calls = [ep.balances(1, _wallet(i)) for i in range(1, 201)]
-    with Client(FAKE_KEY, base_url=sandbox.url, cache_dir=str(tmp_path), rate=1000,
-                progress=False) as client:
+    with Client(
+        FAKE_KEY, base_url=sandbox.url, cache_dir=str(tmp_path), rate=1000, progress=False
+    ) as client:
         client.fetch(calls[0])
         holder = sqlite3.connect(tmp_path / CACHE_FILE, isolation_level=None)
         try:
             holder.execute("BEGIN EXCLUSIVE")  # WAL: readers go on, every write waits
             sandbox.reset_stats()
             with pytest.raises(CacheError) as info:
-                inchframe.balances([_wallet(i) for i in range(1, 201)], method="per_wallet",
-                                   client=client)
+                inchframe.balances(
+                    [_wallet(i) for i in range(1, 201)], method="per_wallet", client=client
+                )
             _assert_clear_error(info.value, tmp_path / CACHE_FILE, "locked")
             assert sandbox.stats()["total"] < len(calls)  # the queued calls were not sent
         finally:

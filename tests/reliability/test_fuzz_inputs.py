@@ -28,9 +28,12 @@ from inchframe.chains import CHAINS
 from inchframe.client import Client, Plan
 from inchframe.errors import InputError
 
-FUZZ = settings(max_examples=200, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 p5, p4 = ifr.portfolio, ifr.portfolio.v4
 
 # -- strategies ---------------------------------------------------------------------------------
@@ -65,18 +68,23 @@ def broken_address(draw: st.DrawFn) -> str:
         return good + draw(st.text(min_size=1, max_size=3))
     if kind == 2:
         i = draw(st.integers(2, 41))
-        return good[:i] + draw(st.characters(blacklist_characters="0123456789abcdefABCDEF")) \
-            + good[i + 1:]
+        return (
+            good[:i]
+            + draw(st.characters(blacklist_characters="0123456789abcdefABCDEF"))
+            + good[i + 1 :]
+        )
     if kind == 3:
-        body = "".join(c.swapcase() if c.isalpha() and j % 3 == 0 else c
-                       for j, c in enumerate(good[2:]))
+        body = "".join(
+            c.swapcase() if c.isalpha() and j % 3 == 0 else c for j, c in enumerate(good[2:])
+        )
         return "0x" + body
     return good[2:]
 
 
 address_like = mostly(valid_address, st.one_of(broken_address(), st.text(max_size=50)))
-address_items = mostly(address_like, st.one_of(st.integers(), st.none(), st.binary(max_size=4),
-                                               st.floats()))
+address_items = mostly(
+    address_like, st.one_of(st.integers(), st.none(), st.binary(max_size=4), st.floats())
+)
 #: one address, or a list/tuple/set of items (any type); not a bare non-iterable scalar
 addresses = mostly(
     st.one_of(valid_address, st.lists(valid_address, min_size=1, max_size=4)),
@@ -98,47 +106,70 @@ _known_chain = st.one_of(
     st.sampled_from(_names),
     st.sampled_from(sorted(CHAINS)).map(str),
 )
-chain_item = mostly(_known_chain, st.one_of(
-    st.integers(), st.text(max_size=12), st.booleans(), st.none(), st.floats(),
-    st.just(np.int64(1))))
+chain_item = mostly(
+    _known_chain,
+    st.one_of(
+        st.integers(),
+        st.text(max_size=12),
+        st.booleans(),
+        st.none(),
+        st.floats(),
+        st.just(np.int64(1)),
+    ),
+)
 #: one chain, or a list of items of any type
 chains = mostly(
     st.one_of(_known_chain, st.lists(_known_chain, min_size=1, max_size=3)),
     st.one_of(chain_item, st.lists(st.one_of(chain_item, st.none(), st.floats()), max_size=4)),
 )
 portfolio_chains = st.one_of(st.none(), chains)
-timeranges = mostly(st.sampled_from(ep.TIMERANGES), st.one_of(
-    st.text(max_size=8), st.sampled_from(["1DAY", "1 day", "", "1years"]), st.integers()))
+timeranges = mostly(
+    st.sampled_from(ep.TIMERANGES),
+    st.one_of(st.text(max_size=8), st.sampled_from(["1DAY", "1 day", "", "1years"]), st.integers()),
+)
 _valid_timestamps = st.one_of(
     st.integers(min_value=0, max_value=2**32 - 1),
-    st.datetimes(min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2106, 2, 6),
-                 timezones=st.one_of(st.none(), st.timezones())),
+    st.datetimes(
+        min_value=dt.datetime(1970, 1, 2),
+        max_value=dt.datetime(2106, 2, 6),
+        timezones=st.one_of(st.none(), st.timezones()),
+    ),
     st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2106, 2, 6)),
     st.datetimes(min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2262, 4, 10)).map(
-        pd.Timestamp),
+        pd.Timestamp
+    ),
     st.sampled_from(["2025-01-31T00:00:00Z", "2025-01-31", "1970-01-01T00:00:00+00:00"]),
 )
-timestamps = mostly(st.one_of(st.none(), _valid_timestamps), st.one_of(
-    st.integers(min_value=-(2**1400), max_value=2**1400),  # far beyond the float range
-    st.just(pd.NaT),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.booleans(),
-    st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
-    st.dates(),
-    st.text(max_size=30),
-    st.sampled_from(["2106-02-07T06:28:16Z", "0001-01-01T00:00:00+14:00", "1969-12-31"]),
-    st.sampled_from([np.int64(1_735_689_600), np.float64("nan"), np.datetime64("2025-01-01")]),
-))
-flags = mostly(st.one_of(st.none(), st.booleans()), st.one_of(st.integers(-1, 2),
-                                                              st.text(max_size=5)))
-numbers = mostly(st.one_of(st.none(), st.integers(0, 10**6), st.floats(0, 1e6)),
-                 st.one_of(st.integers(), st.floats(), st.text(max_size=5), st.booleans()))
+timestamps = mostly(
+    st.one_of(st.none(), _valid_timestamps),
+    st.one_of(
+        st.integers(min_value=-(2**1400), max_value=2**1400),  # far beyond the float range
+        st.just(pd.NaT),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.booleans(),
+        st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
+        st.dates(),
+        st.text(max_size=30),
+        st.sampled_from(["2106-02-07T06:28:16Z", "0001-01-01T00:00:00+14:00", "1969-12-31"]),
+        st.sampled_from([np.int64(1_735_689_600), np.float64("nan"), np.datetime64("2025-01-01")]),
+    ),
+)
+flags = mostly(
+    st.one_of(st.none(), st.booleans()), st.one_of(st.integers(-1, 2), st.text(max_size=5))
+)
+numbers = mostly(
+    st.one_of(st.none(), st.integers(0, 10**6), st.floats(0, 1e6)),
+    st.one_of(st.integers(), st.floats(), st.text(max_size=5), st.booleans()),
+)
 token_lists = st.one_of(st.none(), addresses)
 methods = mostly(st.sampled_from(["auto", "per_wallet", "aggregated"]), st.text(max_size=10))
-policies = mostly(st.sampled_from(["raise", "warn", "ignore"]),
-                  st.one_of(st.text(max_size=6), st.none()))
-chunk_sizes = mostly(st.integers(1, 60), st.one_of(st.integers(-2, 0), st.floats(),
-                                                   st.booleans(), st.text(max_size=3)))
+policies = mostly(
+    st.sampled_from(["raise", "warn", "ignore"]), st.one_of(st.text(max_size=6), st.none())
+)
+chunk_sizes = mostly(
+    st.integers(1, 60),
+    st.one_of(st.integers(-2, 0), st.floats(), st.booleans(), st.text(max_size=3)),
+)
 
 
 # -- the loaders --------------------------------------------------------------------------------
@@ -147,8 +178,9 @@ chunk_sizes = mostly(st.integers(1, 60), st.one_of(st.integers(-2, 0), st.floats
 @pytest.fixture
 def planner(sandbox: Any, tmp_path: Path) -> Iterator[Client]:
     """A client whose only use is ``plan=True``: the sandbox must see no request at all."""
-    with Client("k", base_url=sandbox.url, cache_dir=str(tmp_path / "cache"),
-                progress=False) as client:
+    with Client(
+        "k", base_url=sandbox.url, cache_dir=str(tmp_path / "cache"), progress=False
+    ) as client:
         yield client
     assert sandbox.stats()["total"] == 0
 
@@ -164,20 +196,39 @@ def _accepted_or_input_error(action: Callable[[], Any]) -> None:
 
 
 @FUZZ
-@given(wallets=addresses, chain=chains, tokens=token_lists, method=methods, spender=address_like,
-       keep_zero=st.booleans(), errors=policies, filter_empty=flags, which=st.integers(0, 3))
+@given(
+    wallets=addresses,
+    chain=chains,
+    tokens=token_lists,
+    method=methods,
+    spender=address_like,
+    keep_zero=st.booleans(),
+    errors=policies,
+    filter_empty=flags,
+    which=st.integers(0, 3),
+)
 def test_balance_loaders_accept_or_raise_input_error(
-    planner: Client, wallets: Any, chain: Any, tokens: Any, method: Any, spender: Any,
-    keep_zero: bool, errors: Any, filter_empty: Any, which: int
+    planner: Client,
+    wallets: Any,
+    chain: Any,
+    tokens: Any,
+    method: Any,
+    spender: Any,
+    keep_zero: bool,
+    errors: Any,
+    filter_empty: Any,
+    which: int,
 ) -> None:
     common = {"client": planner, "plan": True, "errors": errors, "keep_zero": keep_zero}
     actions = [
         lambda: ifr.balances(wallets, chain, tokens=tokens, method=method, **common),
         lambda: ifr.allowances(wallets, spender, chain, tokens=tokens, method=method, **common),
-        lambda: ifr.balances_and_allowances(wallets, spender, chain, tokens=tokens,
-                                            method=method, **common),
-        lambda: ifr.aggregated_balances(wallets, spender, chain, filter_empty=filter_empty,
-                                        **common),
+        lambda: ifr.balances_and_allowances(
+            wallets, spender, chain, tokens=tokens, method=method, **common
+        ),
+        lambda: ifr.aggregated_balances(
+            wallets, spender, chain, filter_empty=filter_empty, **common
+        ),
     ]
     _accepted_or_input_error(actions[which])
 
@@ -187,54 +238,101 @@ PORTFOLIO_LOADERS: dict[str, tuple[Callable[..., Any], dict[str, st.SearchStrate
     "v5.address_check": (p5.address_check, {"use_cache": flags}),
     "v5.current_value": (p5.current_value, {"use_cache": flags}),
     "v5.chart": (p5.chart, {"timerange": timeranges, "use_cache": flags}),
-    "v5.report": (p5.report, {"timerange": timeranges, "closed": flags,
-                              "closed_threshold": numbers}),
-    "v5.protocols_snapshot": (p5.protocols_snapshot, {"timestamp": timestamps,
-                                                      "use_cache": flags}),
-    "v5.protocols_metrics": (p5.protocols_metrics, {
-        "protocol_group_id": st.one_of(st.none(), st.text(max_size=10), st.integers()),
-        "contract_address": st.one_of(st.none(), address_like),
-        "token_id": st.one_of(st.none(), st.integers(min_value=-5, max_value=2**300),
-                              st.floats(), st.text(max_size=4)),
-        "timerange": st.one_of(st.none(), timeranges), "use_cache": flags}),
+    "v5.report": (
+        p5.report,
+        {"timerange": timeranges, "closed": flags, "closed_threshold": numbers},
+    ),
+    "v5.protocols_snapshot": (p5.protocols_snapshot, {"timestamp": timestamps, "use_cache": flags}),
+    "v5.protocols_metrics": (
+        p5.protocols_metrics,
+        {
+            "protocol_group_id": st.one_of(st.none(), st.text(max_size=10), st.integers()),
+            "contract_address": st.one_of(st.none(), address_like),
+            "token_id": st.one_of(
+                st.none(),
+                st.integers(min_value=-5, max_value=2**300),
+                st.floats(),
+                st.text(max_size=4),
+            ),
+            "timerange": st.one_of(st.none(), timeranges),
+            "use_cache": flags,
+        },
+    ),
     "v5.tokens_snapshot": (p5.tokens_snapshot, {"timestamp": timestamps, "use_cache": flags}),
     "v5.tokens_metrics": (p5.tokens_metrics, {"timerange": timeranges, "use_cache": flags}),
     "v4.current_value": (p4.current_value, {"use_cache": flags}),
     "v4.profit_and_loss": (p4.profit_and_loss, {"timerange": timeranges, "use_cache": flags}),
     "v4.value_chart": (p4.value_chart, {"timerange": timeranges, "use_cache": flags}),
     "v4.protocols_current_value": (p4.protocols_current_value, {"use_cache": flags}),
-    "v4.protocols_profit_and_loss": (p4.protocols_profit_and_loss,
-                                     {"timerange": timeranges, "use_cache": flags}),
-    "v4.protocols_details": (p4.protocols_details, {"closed": flags,
-                                                    "closed_threshold": numbers,
-                                                    "use_cache": flags}),
+    "v4.protocols_profit_and_loss": (
+        p4.protocols_profit_and_loss,
+        {"timerange": timeranges, "use_cache": flags},
+    ),
+    "v4.protocols_details": (
+        p4.protocols_details,
+        {"closed": flags, "closed_threshold": numbers, "use_cache": flags},
+    ),
     "v4.tokens_current_value": (p4.tokens_current_value, {"use_cache": flags}),
-    "v4.tokens_profit_and_loss": (p4.tokens_profit_and_loss,
-                                  {"timerange": timeranges, "use_cache": flags}),
-    "v4.tokens_details": (p4.tokens_details, {"timerange": timeranges, "closed": flags,
-                                              "closed_threshold": numbers, "use_cache": flags}),
+    "v4.tokens_profit_and_loss": (
+        p4.tokens_profit_and_loss,
+        {"timerange": timeranges, "use_cache": flags},
+    ),
+    "v4.tokens_details": (
+        p4.tokens_details,
+        {"timerange": timeranges, "closed": flags, "closed_threshold": numbers, "use_cache": flags},
+    ),
 }
 
 
 def test_every_portfolio_loader_with_addresses_is_fuzzed() -> None:
     names = {f"v5.{n}" for n in p5.__all__} | {f"v4.{n}" for n in p4.__all__}
-    plain = {"v5.status", "v5.supported_chains", "v5.supported_protocols", "v5.v4",
-             "v4.is_available", "v4.supported_chains", "v4.supported_protocols"}
+    plain = {
+        "v5.status",
+        "v5.supported_chains",
+        "v5.supported_protocols",
+        "v5.v4",
+        "v4.is_available",
+        "v4.supported_chains",
+        "v4.supported_protocols",
+    }
     assert set(PORTFOLIO_LOADERS) == names - plain
 
 
 @FUZZ
-@given(data=st.data(), name=st.sampled_from(sorted(PORTFOLIO_LOADERS)), wallets=addresses,
-       chain=portfolio_chains, errors=policies, chunk_size=chunk_sizes)
+@given(
+    data=st.data(),
+    name=st.sampled_from(sorted(PORTFOLIO_LOADERS)),
+    wallets=addresses,
+    chain=portfolio_chains,
+    errors=policies,
+    chunk_size=chunk_sizes,
+)
 def test_portfolio_loaders_accept_or_raise_input_error(
-    planner: Client, data: st.DataObject, name: str, wallets: Any, chain: Any, errors: Any,
-    chunk_size: Any
+    planner: Client,
+    data: st.DataObject,
+    name: str,
+    wallets: Any,
+    chain: Any,
+    errors: Any,
+    chunk_size: Any,
 ) -> None:
     loader, extras = PORTFOLIO_LOADERS[name]
-    options = {key: data.draw(strategy, label=key) for key, strategy in extras.items()
-               if data.draw(st.booleans(), label=f"pass {key}")}
-    _accepted_or_input_error(lambda: loader(wallets, chain, client=planner, plan=True,
-                                            errors=errors, chunk_size=chunk_size, **options))
+    options = {
+        key: data.draw(strategy, label=key)
+        for key, strategy in extras.items()
+        if data.draw(st.booleans(), label=f"pass {key}")
+    }
+    _accepted_or_input_error(
+        lambda: loader(
+            wallets,
+            chain,
+            client=planner,
+            plan=True,
+            errors=errors,
+            chunk_size=chunk_size,
+            **options,
+        )
+    )
 
 
 # -- the endpoint builders ----------------------------------------------------------------------
@@ -316,12 +414,15 @@ FORMER_DEFECTS = {
     "balances(chain=None)": lambda c: ifr.balances("0x" + "1" * 40, None, client=c, plan=True),
     "balances(chain=1.0)": lambda c: ifr.balances("0x" + "1" * 40, 1.0, client=c, plan=True),
     "balances(chain='²')": lambda c: ifr.balances("0x" + "1" * 40, "²", client=c, plan=True),
-    "balances(chain=np.int64(1))": lambda c: ifr.balances("0x" + "1" * 40, np.int64(1), client=c,
-                                                          plan=True),
+    "balances(chain=np.int64(1))": lambda c: ifr.balances(
+        "0x" + "1" * 40, np.int64(1), client=c, plan=True
+    ),
     "tokens_snapshot(timestamp=10**400)": lambda c: p5.tokens_snapshot(
-        "0x" + "1" * 40, timestamp=10**400, client=c, plan=True),
+        "0x" + "1" * 40, timestamp=10**400, client=c, plan=True
+    ),
     "tokens_snapshot(timestamp=pd.NaT)": lambda c: p5.tokens_snapshot(
-        "0x" + "1" * 40, timestamp=pd.NaT, client=c, plan=True),
+        "0x" + "1" * 40, timestamp=pd.NaT, client=c, plan=True
+    ),
 }
 
 

@@ -36,8 +36,16 @@ p5, p4 = ifr.portfolio, ifr.portfolio.v4
 ALLOWED = (PayloadError, ApiError, TransportError)
 #: drifted fields are kept as extra columns with a warning: allowed, and not the subject here
 pytestmark = pytest.mark.filterwarnings("ignore::inchframe.UnknownFieldsWarning")
-ALLOWED_NAMES = {"PayloadError", "TransportError", "ApiError", "BadRequestError", "AuthError",
-                 "NotFoundError", "RateLimitError", "ServerError"}
+ALLOWED_NAMES = {
+    "PayloadError",
+    "TransportError",
+    "ApiError",
+    "BadRequestError",
+    "AuthError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+}
 
 #: One call per loader shape, together reaching every one of the 31 endpoints.
 LOADS: dict[str, Callable[[Client], Any]] = {
@@ -48,11 +56,14 @@ LOADS: dict[str, Callable[[Client], Any]] = {
     "allowances GET": lambda c: ifr.allowances(VITALIK, ROUTER_V6, 1, client=c),
     "allowances POST": lambda c: ifr.allowances(VITALIK, ROUTER_V6, 1, tokens=[USDT], client=c),
     "balances_and_allowances GET": lambda c: ifr.balances_and_allowances(
-        VITALIK, ROUTER_V6, 1, client=c),
+        VITALIK, ROUTER_V6, 1, client=c
+    ),
     "balances_and_allowances POST": lambda c: ifr.balances_and_allowances(
-        VITALIK, ROUTER_V6, 1, tokens=[USDT, NATIVE], client=c),
-    "aggregated_balances": lambda c: ifr.aggregated_balances(WALLETS, ROUTER_V6, [1, 8453],
-                                                             client=c),
+        VITALIK, ROUTER_V6, 1, tokens=[USDT, NATIVE], client=c
+    ),
+    "aggregated_balances": lambda c: ifr.aggregated_balances(
+        WALLETS, ROUTER_V6, [1, 8453], client=c
+    ),
     **PORTFOLIO_LOADERS,
 }
 
@@ -62,8 +73,9 @@ def fragile(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     """No cache (every run reaches the faults), no retries of any kind (faults surface at
     once; the retries themselves are tested in tests/test_http.py)."""
     monkeypatch.setattr(inchframe.client, "BODY_RETRIES", 0)
-    with Client("k", base_url=sandbox.url, cache=False, rate=1000, max_retries=0,
-                progress=False) as client:
+    with Client(
+        "k", base_url=sandbox.url, cache=False, rate=1000, max_retries=0, progress=False
+    ) as client:
         yield client
 
 
@@ -86,12 +98,29 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "v5.supported_protocols": ("chain_id", "protocol"),
     "v5.current_value": ("dimension", "key", "value_usd"),
     "v5.chart": ("timestamp", "value_usd"),
-    "v5.protocols_snapshot": ("chain_id", "wallet", "position_index", "protocol",
-                              "contract_address", "position_value_usd", "token", "amount",
-                              "price_usd", "value_usd"),
+    "v5.protocols_snapshot": (
+        "chain_id",
+        "wallet",
+        "position_index",
+        "protocol",
+        "contract_address",
+        "position_value_usd",
+        "token",
+        "amount",
+        "price_usd",
+        "value_usd",
+    ),
     "v5.protocols_metrics": ("position_index",),
-    "v5.tokens_snapshot": ("chain_id", "wallet", "position_index", "token", "protocol", "amount",
-                           "price_usd", "value_usd"),
+    "v5.tokens_snapshot": (
+        "chain_id",
+        "wallet",
+        "position_index",
+        "token",
+        "protocol",
+        "amount",
+        "price_usd",
+        "value_usd",
+    ),
     "v5.tokens_metrics": ("position_index",),
     "v4.supported_chains": ("chain_id",),
     "v4.supported_protocols": ("protocol",),
@@ -100,13 +129,30 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "v4.value_chart": ("timestamp", "value_usd"),
     "v4.protocols_current_value": ("key", "chain_id", "value_usd"),
     "v4.protocols_profit_and_loss": ("chain_id", "profit_usd", "roi"),
-    "v4.protocols_details": ("chain_id", "position_index", "contract_address", "protocol",
-                             "position_value_usd", "profit_usd", "roi", "token", "amount",
-                             "price_usd", "value_usd"),
+    "v4.protocols_details": (
+        "chain_id",
+        "position_index",
+        "contract_address",
+        "protocol",
+        "position_value_usd",
+        "profit_usd",
+        "roi",
+        "token",
+        "amount",
+        "price_usd",
+        "value_usd",
+    ),
     "v4.tokens_current_value": ("key", "chain_id", "value_usd"),
     "v4.tokens_profit_and_loss": ("chain_id", "profit_usd", "roi"),
-    "v4.tokens_details": ("chain_id", "token", "amount", "price_usd", "value_usd", "profit_usd",
-                          "roi"),
+    "v4.tokens_details": (
+        "chain_id",
+        "token",
+        "amount",
+        "price_usd",
+        "value_usd",
+        "profit_usd",
+        "roi",
+    ),
 }
 
 
@@ -114,22 +160,29 @@ def _filled(frame: Any) -> set[str]:
     """The required columns of a frame that hold at least one value."""
     if not isinstance(frame, pd.DataFrame):
         return set()
-    return {col for cols in REQUIRED_COLUMNS.values() for col in cols
-            if col in frame.columns and frame[col].notna().any()}
+    return {
+        col
+        for cols in REQUIRED_COLUMNS.values()
+        for col in cols
+        if col in frame.columns and frame[col].notna().any()
+    }
 
 
 def _baseline(client: Client) -> dict[str, set[str]]:
     """Per Portfolio load, the required columns an undrifted answer fills."""
-    return {name: _filled(PORTFOLIO_LOADERS[name](client)) & set(cols)
-            for name, cols in REQUIRED_COLUMNS.items()}
+    return {
+        name: _filled(PORTFOLIO_LOADERS[name](client)) & set(cols)
+        for name, cols in REQUIRED_COLUMNS.items()
+    }
 
 
 def _silently_emptied(name: str, result: Any, baseline: dict[str, set[str]]) -> list[str]:
     """Required columns filled without drift but missing or all NaN / NA in ``result``."""
     if not isinstance(result, pd.DataFrame) or name not in baseline or result.empty:
         return []
-    return sorted(col for col in baseline[name]
-                  if col not in result.columns or result[col].isna().all())
+    return sorted(
+        col for col in baseline[name] if col not in result.columns or result[col].isna().all()
+    )
 
 
 def _outcome(name: str, load: Callable[[Client], Any], client: Client) -> str:
@@ -193,8 +246,9 @@ def test_drifted_payloads(sandbox: Any, fragile: Client, quirks: str) -> None:
 
 
 @pytest.mark.parametrize("quirks", ["observed", "documented", "legacy"])
-def test_removed_required_field_is_never_silently_nan(sandbox: Any, fragile: Client,
-                                                      quirks: str) -> None:
+def test_removed_required_field_is_never_silently_nan(
+    sandbox: Any, fragile: Client, quirks: str
+) -> None:
     """Drift over seeds 0-11 (each seed drifts different fields): a Portfolio load whose answer
     lost a required field raises a PayloadError naming it; a load that returns a frame (the
     drifted field was optional, or renamed and kept as an extra column) never has a required
@@ -227,20 +281,32 @@ def test_malformed_and_truncated_bodies(sandbox: Any, fragile: Client, mode: str
 def test_every_fault_at_once(sandbox: Any, fragile: Client) -> None:
     """Mixed faults, with ``errors="raise"`` and with ``errors="ignore"`` (which must return
     whatever arrived, and list the rest)."""
-    sandbox.configure(error_rate=0.1, drop_rate=0.1, truncate_rate=0.2, malformed_rate=0.2,
-                      drift_rate=0.2, seed=3)
+    sandbox.configure(
+        error_rate=0.1, drop_rate=0.1, truncate_rate=0.2, malformed_rate=0.2, drift_rate=0.2, seed=3
+    )
     seen: Counter[str] = Counter()
     for _ in range(3):
         for name, load in LOADS.items():
             seen[_outcome(name, load, fragile)] += 1
     assert seen["ok"] and len(seen) > 2
-    ignored = ifr.balances(WALLETS, [1, 8453, 42161], tokens=[USDT], method="per_wallet",
-                           keep_zero=True, errors="ignore", client=fragile)
+    ignored = ifr.balances(
+        WALLETS,
+        [1, 8453, 42161],
+        tokens=[USDT],
+        method="per_wallet",
+        keep_zero=True,
+        errors="ignore",
+        client=fragile,
+    )
     failures = ignored.attrs["inchframe"]["failures"]
     assert {f["error"] for f in failures} <= ALLOWED_NAMES
     arrived = set(zip(ignored.chain_id, ignored.wallet, strict=True))
-    failed = {(f["chain_id"], w) for f in failures if f["endpoint"] != "balance.token_metadata"
-              for w in f["wallets"].split(",")}
+    failed = {
+        (f["chain_id"], w)
+        for f in failures
+        if f["endpoint"] != "balance.token_metadata"
+        for w in f["wallets"].split(",")
+    }
     wanted = {(c, w.lower()) for c in (1, 8453, 42161) for w in WALLETS}
     assert arrived | failed == wanted and not arrived & failed
 
@@ -253,9 +319,17 @@ def test_malformed_csv_report_is_noticed(sandbox: Any, fragile: Client) -> None:
 def test_aggregated_item_without_wallets_is_noticed(scripted: Any, tmp_path: Any) -> None:
     from ..conftest import Reply
 
-    item = {"address": USDT, "symbol": "USDT", "name": "Tether USD", "decimals": 6,
-            "logoURI": "", "tags": ["tokens"], "isCustom": False, "type": "token",
-            "tracked": True}  # "wallets": {wallet: {"balance": ..., "allowance": ...}} missing
+    item = {
+        "address": USDT,
+        "symbol": "USDT",
+        "name": "Tether USD",
+        "decimals": 6,
+        "logoURI": "",
+        "tags": ["tokens"],
+        "isCustom": False,
+        "type": "token",
+        "tracked": True,
+    }  # "wallets": {wallet: {"balance": ..., "allowance": ...}} missing
     scripted.default = lambda method, path, body: Reply(200, [item])
     with Client("k", base_url=scripted.url, cache=False, rate=1000, progress=False) as client:
         outcome = _outcome("aggregated_balances", LOADS["aggregated_balances"], client)
@@ -264,8 +338,23 @@ def test_aggregated_item_without_wallets_is_noticed(scripted: Any, tmp_path: Any
 
 # -- structure-aware mutations of real answers (hypothesis) ------------------------------------
 
-ODD_VALUES: list[Any] = [None, "", "abc", -1, 1.5, 10**80, [], {}, True, "NaN", "0x", [None],
-                         {"x": 1}, "1e400", -0.0]
+ODD_VALUES: list[Any] = [
+    None,
+    "",
+    "abc",
+    -1,
+    1.5,
+    10**80,
+    [],
+    {},
+    True,
+    "NaN",
+    "0x",
+    [None],
+    {"x": 1},
+    "1e400",
+    -0.0,
+]
 
 
 def _nodes(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -300,7 +389,7 @@ def mutate(payload: Any, rng: random.Random) -> Any:
         elif action == 1 and isinstance(parent, dict):
             parent[f"{last}X"] = parent.pop(last)
         elif action == 2 and isinstance(parent[last], list):
-            parent[last] = parent[last][:rng.randint(0, 1)]
+            parent[last] = parent[last][: rng.randint(0, 1)]
         else:
             parent[last] = rng.choice(ODD_VALUES)
     return payload
@@ -318,8 +407,12 @@ def _mutate_csv(text: str, rng: random.Random) -> str:
     return "\n".join(lines)
 
 
-@settings(max_examples=100, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(name=st.sampled_from(sorted(LOADS)), seed=st.integers(0, 2**32 - 1))
 def test_mutated_answers(sandbox: Any, scripted: Any, name: str, seed: int) -> None:
     """Real sandbox answers, mutated on the way, through every loader: coped with, or an
@@ -329,9 +422,13 @@ def test_mutated_answers(sandbox: Any, scripted: Any, name: str, seed: int) -> N
     rng = random.Random(seed)
 
     def proxy(method: str, path: str, body: bytes) -> Reply:
-        real = requests.request(method, sandbox.url + path, data=body or None, timeout=30,
-                                headers={"Authorization": "Bearer k",
-                                         "Content-Type": "application/json"})
+        real = requests.request(
+            method,
+            sandbox.url + path,
+            data=body or None,
+            timeout=30,
+            headers={"Authorization": "Bearer k", "Content-Type": "application/json"},
+        )
         if real.headers.get("Content-Type", "").startswith("text/csv"):
             return Reply(200, raw=_mutate_csv(real.text, rng).encode())
         return Reply(200, mutate(real.json(), rng))
@@ -339,6 +436,7 @@ def test_mutated_answers(sandbox: Any, scripted: Any, name: str, seed: int) -> N
     scripted.default = proxy
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unknown fields are kept with a warning: allowed
-        with Client("k", base_url=scripted.url, cache=False, max_retries=0, rate=1000,
-                    progress=False) as client:
+        with Client(
+            "k", base_url=scripted.url, cache=False, max_retries=0, rate=1000, progress=False
+        ) as client:
             _outcome(name, LOADS[name], client)

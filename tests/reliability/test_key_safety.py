@@ -51,11 +51,11 @@ LOADERS: dict[str, Callable[[ifr.Client], Any]] = {
     "balances": lambda c: ifr.balances(WALLETS, [1, 8453], client=c, progress=True),
     "allowances": lambda c: ifr.allowances(VITALIK, ROUTER_V6, 1, tokens=[USDT], client=c),
     "balances_and_allowances": lambda c: ifr.balances_and_allowances(
-        WALLETS, ROUTER_V6, 1, client=c),
+        WALLETS, ROUTER_V6, 1, client=c
+    ),
     "aggregated_balances": lambda c: ifr.aggregated_balances(WALLETS, ROUTER_V6, 1, client=c),
     **PORTFOLIO_LOADERS,
-    "v5.tokens_snapshot": lambda c: p5.tokens_snapshot(WALLETS, [1, 8453], client=c,
-                                                       progress=True),
+    "v5.tokens_snapshot": lambda c: p5.tokens_snapshot(WALLETS, [1, 8453], client=c, progress=True),
 }
 
 NOTEBOOK_CELLS = [
@@ -66,8 +66,7 @@ NOTEBOOK_CELLS = [
     "client = ifr.Client(progress=True)\n"
     "client",
     "print(client.settings)\nprint(repr(client))",
-    f"bal = ifr.balances({WALLETS!r}, ['ethereum', 'base'], client=client)\n"
-    "bal.attrs['inchframe']",
+    f"bal = ifr.balances({WALLETS!r}, ['ethereum', 'base'], client=client)\nbal.attrs['inchframe']",
     f"snap = ifr.portfolio.tokens_snapshot({WALLETS!r}, client=client)\n"
     "snap.inch.to_parquet('snapshot.parquet')\n"
     "snap.head()",
@@ -97,8 +96,9 @@ def _raised(action: Callable[[], Any], expected: type[BaseException]) -> BaseExc
 def _parquet_texts(path: Path) -> list[str]:
     """Decoded view of a Parquet file: every value and the schema metadata, as text."""
     table = pq.read_table(path)
-    meta = {k.decode("latin-1"): v.decode("latin-1") for k, v in
-            (table.schema.metadata or {}).items()}
+    meta = {
+        k.decode("latin-1"): v.decode("latin-1") for k, v in (table.schema.metadata or {}).items()
+    }
     return [table.to_pandas().to_csv(), json.dumps(meta)]
 
 
@@ -111,8 +111,13 @@ def _cache_texts(cache_dir: Path) -> list[str]:
         texts = []
         for response in session.cache.responses.values():
             request = response.request
-            texts += [str(request.url), repr(dict(request.headers)), repr(request.body),
-                      repr(dict(response.headers)), response.text]
+            texts += [
+                str(request.url),
+                repr(dict(request.headers)),
+                repr(request.body),
+                repr(dict(response.headers)),
+                response.text,
+            ]
         return texts
     finally:
         session.close()
@@ -135,8 +140,9 @@ def test_fake_key_reaches_only_the_authorization_header(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    cache_dir, parquet_dir, log_dir, nb_dir = (tmp_path / n for n in
-                                               ("cache", "parquet", "logs", "notebook"))
+    cache_dir, parquet_dir, log_dir, nb_dir = (
+        tmp_path / n for n in ("cache", "parquet", "logs", "notebook")
+    )
     for directory in (parquet_dir, log_dir, nb_dir):
         directory.mkdir()
     caplog.set_level(logging.DEBUG)
@@ -148,15 +154,22 @@ def test_fake_key_reaches_only_the_authorization_header(
     texts: list[str] = []
     digest = hashlib.sha256(FAKE_KEY.encode()).hexdigest()
     try:
-        with Sandbox(api_keys=(FAKE_KEY,)) as sandbox, warnings.catch_warnings(
-            record=True
-        ) as caught:
+        with (
+            Sandbox(api_keys=(FAKE_KEY,)) as sandbox,
+            warnings.catch_warnings(record=True) as caught,
+        ):
             warnings.simplefilter("always")
             assert sandbox.options.api_keys == (digest,)  # the sandbox holds only the digest
-            client = ifr.Client(FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache_dir),
-                                rate=500, max_retries=2)
-            texts += [repr(client), str(client), repr(client.settings), repr(client._auth),
-                      repr(client.board.describe())]
+            client = ifr.Client(
+                FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache_dir), rate=500, max_retries=2
+            )
+            texts += [
+                repr(client),
+                str(client),
+                repr(client.settings),
+                repr(client._auth),
+                repr(client.board.describe()),
+            ]
 
             # 1. every loader, twice (network, then cache), and every frame to Parquet
             for round_ in ("network", "cache"):
@@ -176,7 +189,8 @@ def test_fake_key_reaches_only_the_authorization_header(
             texts += [repr(replies)]
             assert replies.from_cache == len(plan.calls)
             p5.tokens_snapshot(WALLETS, client=client).inch.to_parquet(
-                parquet_dir / "dataset", partition_by=["chain_id"], mode="append")
+                parquet_dir / "dataset", partition_by=["chain_id"], mode="append"
+            )
 
             # 2. the exception paths (a client without cache, so the faults are reached)
             fresh = ifr.Client(FAKE_KEY, base_url=sandbox.url, cache=False, max_retries=0)
@@ -187,18 +201,22 @@ def test_fake_key_reaches_only_the_authorization_header(
             ]
             sandbox.configure(error_rate=0.0, drop_rate=1.0, fault_endpoints=("v5.chart",))
             errors.append(_raised(lambda: fresh.v5_chart(WALLETS, 1), TransportError))
-            sandbox.configure(drop_rate=0.0, malformed_rate=1.0,
-                              fault_endpoints=("v5.current_value",))
+            sandbox.configure(
+                drop_rate=0.0, malformed_rate=1.0, fault_endpoints=("v5.current_value",)
+            )
             errors.append(_raised(lambda: fresh.v5_current_value(WALLETS, 10), PayloadError))
             sandbox.configure(malformed_rate=0.0, fault_endpoints=None)
             fresh.close()
-            with ifr.Client(FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache_dir),
-                            offline=True) as offline:
-                errors.append(_raised(lambda: p5.chart(WALLETS, 10, client=offline),
-                                      OfflineCacheMiss))
+            with ifr.Client(
+                FAKE_KEY, base_url=sandbox.url, cache_dir=str(cache_dir), offline=True
+            ) as offline:
+                errors.append(
+                    _raised(lambda: p5.chart(WALLETS, 10, client=offline), OfflineCacheMiss)
+                )
             statuses_before = dict(sandbox.stats()["by_status"])
-            with ifr.Client("wrong-key", base_url=sandbox.url, cache=False,
-                            max_retries=0) as stranger:
+            with ifr.Client(
+                "wrong-key", base_url=sandbox.url, cache=False, max_retries=0
+            ) as stranger:
                 errors.append(_raised(lambda: p5.status(client=stranger), AuthError))
             for error in errors:
                 assert isinstance(error, InchframeError)
@@ -221,8 +239,13 @@ def test_fake_key_reaches_only_the_authorization_header(
             sandbox.configure(error_rate=1.0, fault_endpoints=("v5.chart",))
             notebook = nbformat.v4.new_notebook()
             notebook.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
-            NotebookClient(notebook, timeout=180, kernel_name="python3", allow_errors=True,
-                           resources={"metadata": {"path": str(nb_dir)}}).execute()
+            NotebookClient(
+                notebook,
+                timeout=180,
+                kernel_name="python3",
+                allow_errors=True,
+                resources={"metadata": {"path": str(nb_dir)}},
+            ).execute()
             nbformat.write(notebook, nb_dir / "executed.ipynb")
             outputs = [out for cell in notebook.cells for out in cell.get("outputs", [])]
             errors_shown = [out for out in outputs if out.get("output_type") == "error"]
@@ -264,6 +287,9 @@ def test_redaction_of_keys_in_urls() -> None:
         TransportError("no answer", method="GET", url=url),
         OfflineCacheMiss([url]),
     ]
-    texts = [t for e in errors for t in (str(e), repr(e), getattr(e, "url", ""),
-                                         pickle.dumps(e).decode("latin-1"))]
+    texts = [
+        t
+        for e in errors
+        for t in (str(e), repr(e), getattr(e, "url", ""), pickle.dumps(e).decode("latin-1"))
+    ]
     assert find_in_texts(texts, FAKE_KEY) == []

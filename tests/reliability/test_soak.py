@@ -23,8 +23,9 @@ WALLETS = 200
 
 def _soak() -> ModuleType:
     if "inchframe_soak" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("inchframe_soak",
-                                                      REPO / "benchmarks" / "soak.py")
+        spec = importlib.util.spec_from_file_location(
+            "inchframe_soak", REPO / "benchmarks" / "soak.py"
+        )
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules["inchframe_soak"] = module
@@ -63,8 +64,9 @@ def test_per_wallet_path_loses_nothing(faulty: Any, tmp_path: Path) -> None:
 
 def test_aggregated_path_loses_nothing(faulty: Any, tmp_path: Path) -> None:
     # 10 wallets per request instead of 100, so that 60 requests meet the faults
-    report = _soak().run_path(faulty, tmp_path, "aggregated", WALLETS, client_rate=220,
-                              wallets_per_call=10)
+    report = _soak().run_path(
+        faulty, tmp_path, "aggregated", WALLETS, client_rate=220, wallets_per_call=10
+    )
     assert report.ok, _explain(report)
     assert report.calls == WALLETS // 10 * 3
     assert report.pairs_in_frame + report.pairs_failed == WALLETS * 3
@@ -73,8 +75,9 @@ def test_aggregated_path_loses_nothing(faulty: Any, tmp_path: Path) -> None:
 def test_failures_are_reported_not_lost(faulty: Any, tmp_path: Path) -> None:
     """Without transport retries some requests fail for good: they are in the failure table
     (and df.attrs), and their (wallet, chain) pairs are absent from the frame."""
-    report = _soak().run_path(faulty, tmp_path, "per_wallet", 100, client_rate=220,
-                              max_retries=0, replay=False)
+    report = _soak().run_path(
+        faulty, tmp_path, "per_wallet", 100, client_rate=220, max_retries=0, replay=False
+    )
     assert report.ok, _explain(report)
     assert report.failures > 0 and report.pairs_failed > 0
     assert set(report.failure_kinds) <= {"ServerError", "TransportError", "RateLimitError"}

@@ -41,9 +41,16 @@ class Response:
         return None
 
 
-def call(base: str, path: str, *, method: str = "GET", body: Any = None,
-         headers: dict[str, str] | None = None, auth: bool = True,
-         timeout: float = 30) -> Response:
+def call(
+    base: str,
+    path: str,
+    *,
+    method: str = "GET",
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    auth: bool = True,
+    timeout: float = 30,
+) -> Response:
     """One request with urllib; HTTP errors are returned, not raised."""
     sent = dict(AUTH if auth else {})
     sent.update(headers or {})

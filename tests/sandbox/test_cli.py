@@ -16,10 +16,27 @@ from ._helpers import V5, call
 def test_arguments_map_to_options() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    args = parser.parse_args(["--port", "0", "--seed", "9", "--quirks", "documented",
-                              "--no-tokens-snapshot-envelope", "--error-rate", "0.1",
-                              "--error-statuses", "502,503", "--fault-endpoints",
-                              "v5.chart,v5.report", "--api-key", "k1", "--now", "live"])
+    args = parser.parse_args(
+        [
+            "--port",
+            "0",
+            "--seed",
+            "9",
+            "--quirks",
+            "documented",
+            "--no-tokens-snapshot-envelope",
+            "--error-rate",
+            "0.1",
+            "--error-statuses",
+            "502,503",
+            "--fault-endpoints",
+            "v5.chart,v5.report",
+            "--api-key",
+            "k1",
+            "--now",
+            "live",
+        ]
+    )
     options = options_from_args(args)
     assert options["seed"] == 9 and options["quirks"] == "documented"
     assert options["tokens_snapshot_envelope"] is False
@@ -33,7 +50,10 @@ def test_arguments_map_to_options() -> None:
 def test_module_serves_and_exits_cleanly() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "inchframe.sandbox", "--port", "0", "--seed", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
@@ -50,6 +70,10 @@ def test_module_serves_and_exits_cleanly() -> None:
 
 
 def test_bad_option_exits_2() -> None:
-    result = subprocess.run([sys.executable, "-m", "inchframe.sandbox", "--port", "0",
-                             "--error-rate", "3"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "inchframe.sandbox", "--port", "0", "--error-rate", "3"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2 and "error_rate" in result.stderr

@@ -16,8 +16,9 @@ REL = 1e-9
 
 def _wallets(n: int, seed: int = 11) -> list[str]:
     rng = random.Random(seed)
-    return ["0x" + "".join(rng.choice("0123456789abcdefABCDEF") for _ in range(40))
-            for _ in range(n)]
+    return [
+        "0x" + "".join(rng.choice("0123456789abcdefABCDEF") for _ in range(40)) for _ in range(n)
+    ]
 
 
 def _close(a: float, b: float, scale: float = 1.0) -> bool:
@@ -32,7 +33,7 @@ WALLETS = _wallets(300)
 def test_universe_rules(chunk: int) -> None:
     u = UNIVERSE
     chains = u.chains("portfolio")
-    for wallet in WALLETS[chunk * 50:(chunk + 1) * 50]:
+    for wallet in WALLETS[chunk * 50 : (chunk + 1) * 50]:
         wallet = wallet.lower()
         assert any(u.holdings(c, wallet) for c in chains), "every wallet holds something"
         for chain in chains:
@@ -43,8 +44,9 @@ def test_universe_rules(chunk: int) -> None:
                 assert h.amount == h.raw / 10**h.token.decimals
                 assert h.value_usd == h.amount * h.price_usd
             assert u.balances(chain, wallet) == {h.token.address: h.raw for h in holdings}
-            net = (sum(h.value_usd for h in holdings)
-                   + sum(p.asset_sign * p.value_usd for p in u.positions(chain, wallet)))
+            net = sum(h.value_usd for h in holdings) + sum(
+                p.asset_sign * p.value_usd for p in u.positions(chain, wallet)
+            )
             assert _close(u.chain_value(chain, wallet), net)
             for p in u.positions(chain, wallet):
                 assert p.asset_sign == (-1 if p.kind == "debt" else 1)
@@ -93,8 +95,9 @@ def test_seed_changes_universe() -> None:
     a, b = Universe(0), Universe(1)
     wallet = WALLETS[0]
     assert a.balances(1, wallet) == Universe(0).balances(1, wallet)
-    assert a.balances(1, wallet) != b.balances(1, wallet) or \
-        a.balances(8453, wallet) != b.balances(8453, wallet)
+    assert a.balances(1, wallet) != b.balances(1, wallet) or a.balances(8453, wallet) != b.balances(
+        8453, wallet
+    )
 
 
 def _get(sb: Sandbox, path: str) -> Any:
@@ -116,19 +119,20 @@ def _balance_chains(chains: list[int], group: int) -> list[int]:
 
 def test_http_groups_cover_all_wallets(sandbox: Sandbox) -> None:
     assert sandbox.options.max_addresses >= HTTP_CHUNK
-    groups = [WALLETS[g * HTTP_CHUNK:(g + 1) * HTTP_CHUNK] for g in range(HTTP_GROUPS)]
+    groups = [WALLETS[g * HTTP_CHUNK : (g + 1) * HTTP_CHUNK] for g in range(HTTP_GROUPS)]
     assert sorted(w for g in groups for w in g) == sorted(WALLETS)
     assert len({w.lower() for w in WALLETS}) == len(WALLETS) == 300
     chains = sandbox.universe.chains("portfolio")
-    checked = {_balance_chains(chains, g)[i] for g in range(HTTP_GROUPS)
-               for i in range(BALANCE_CHAINS)}
+    checked = {
+        _balance_chains(chains, g)[i] for g in range(HTTP_GROUPS) for i in range(BALANCE_CHAINS)
+    }
     assert checked == set(chains)
 
 
 @pytest.mark.parametrize("group", range(HTTP_GROUPS))
 def test_http_consistency(sandbox: Sandbox, group: int) -> None:
     u = sandbox.universe
-    wallets = WALLETS[group * HTTP_CHUNK:(group + 1) * HTTP_CHUNK]
+    wallets = WALLETS[group * HTTP_CHUNK : (group + 1) * HTTP_CHUNK]
     lower = [w.lower() for w in wallets]
     query = addresses_query(*wallets)
     current = _get(sandbox, f"{V5}/general/current_value{query}")["result"]
@@ -143,19 +147,23 @@ def test_http_consistency(sandbox: Sandbox, group: int) -> None:
             balances = _get(sandbox, f"/balance/v1.2/{chain}/balances/{wallet}")
             assert len(balances) == len(u.tokens(chain))
             nonzero = {k: int(v) for k, v in balances.items() if v != "0"}
-            rows = {r["contract_address"]: r for r in tokens
-                    if r["chain"] == chain and r["address"] == wallet.lower()}
+            rows = {
+                r["contract_address"]: r
+                for r in tokens
+                if r["chain"] == chain and r["address"] == wallet.lower()
+            }
             assert set(rows) == set(nonzero)
             for address, row in rows.items():
                 under = row["underlying_tokens"][0]
-                assert under["amount"] == nonzero[address] / 10**under["decimals"]
+                assert under["amount"] == nonzero[address] / 10 ** under["decimals"]
                 assert row["value_usd"] == under["amount"] * under["price_usd"]
                 assert under["value_usd"] == row["value_usd"]
 
     # v5 total = token snapshot values + protocol snapshot values (debt subtracted).
     total = current["total"]
-    snapshot_total = (sum(r["value_usd"] for r in tokens)
-                      + sum(r["asset_sign"] * r["value_usd"] for r in protocols))
+    snapshot_total = sum(r["value_usd"] for r in tokens) + sum(
+        r["asset_sign"] * r["value_usd"] for r in protocols
+    )
     assert _close(total, snapshot_total, 1.0)
     for key in ("by_address", "by_category", "by_protocol_group", "by_chain"):
         assert _close(sum(r["value_usd"] for r in current[key]), total, 1.0)
@@ -171,8 +179,10 @@ def test_http_consistency(sandbox: Sandbox, group: int) -> None:
     categories = {r["category_id"]: r["value_usd"] for r in current["by_category"]}
     erc20 = _get(sandbox, f"{V4}/overview/erc20/current_value{query}")["result"]
     assert [r["protocol_name"] for r in erc20] == ["native", "stable", "token"]
-    totals = {r["protocol_name"]: next(x["value_usd"] for x in r["result"] if x["chain_id"] is None)
-              for r in erc20}
+    totals = {
+        r["protocol_name"]: next(x["value_usd"] for x in r["result"] if x["chain_id"] is None)
+        for r in erc20
+    }
     assert _close(totals["native"], categories["native"], 1.0)
     assert _close(totals["stable"] + totals["token"], categories["tokens"], 1.0)
     proto = _get(sandbox, f"{V4}/overview/protocols/current_value{query}")["result"]
@@ -188,10 +198,14 @@ def test_http_consistency(sandbox: Sandbox, group: int) -> None:
     detailed = PNL_TIMERANGES[group % len(PNL_TIMERANGES)]
     for timerange in PNL_TIMERANGES:
         q = addresses_query(*wallets, timerange=timerange)
-        pnl = {name: _get(sandbox, f"{V4}{path}{q}")["result"][0]["abs_profit_usd"]
-               for name, path in (("all", "/general/profit_and_loss"),
-                                  ("tokens", "/overview/erc20/profit_and_loss"),
-                                  ("protocols", "/overview/protocols/profit_and_loss"))}
+        pnl = {
+            name: _get(sandbox, f"{V4}{path}{q}")["result"][0]["abs_profit_usd"]
+            for name, path in (
+                ("all", "/general/profit_and_loss"),
+                ("tokens", "/overview/erc20/profit_and_loss"),
+                ("protocols", "/overview/protocols/profit_and_loss"),
+            )
+        }
         assert _close(pnl["all"], pnl["tokens"] + pnl["protocols"], 1.0)
         for path in (f"{V4}/general/value_chart", f"{V5}/general/chart"):
             chart = _get(sandbox, path + q)["result"]
@@ -220,11 +234,13 @@ def test_token_rows_and_positions_have_distinct_indices() -> None:
     shared = []
     for wallet in WALLETS:
         for chain in u.chains("portfolio"):
-            tokens = {u.token_index(chain, wallet, h.token.address)
-                      for h in u.holdings(chain, wallet)}
+            tokens = {
+                u.token_index(chain, wallet, h.token.address) for h in u.holdings(chain, wallet)
+            }
             tokens |= {c.index for c in u.closed_tokens(chain, wallet)}
-            shared += [(wallet, chain, p.group.id) for p in u.positions(chain, wallet)
-                       if p.index in tokens]
+            shared += [
+                (wallet, chain, p.group.id) for p in u.positions(chain, wallet) if p.index in tokens
+            ]
     assert shared == []
 
 
@@ -240,19 +256,27 @@ def test_balance_endpoints_agree(sandbox: Sandbox) -> None:
         assert allowances[NATIVE] == str(MAX_UINT256)
         expected = u.allowances(1, wallet, ROUTER)
         assert {k: int(v) for k, v in allowances.items() if v != "0" and k != NATIVE} == expected
-    aggregated = _get(sandbox, f"/balance/v1.2/1/aggregatedBalancesAndAllowances/{ROUTER}"
-                      f"?wallets={','.join(wallets[:3])}&wallets={wallets[3]}")
+    aggregated = _get(
+        sandbox,
+        f"/balance/v1.2/1/aggregatedBalancesAndAllowances/{ROUTER}"
+        f"?wallets={','.join(wallets[:3])}&wallets={wallets[3]}",
+    )
     assert len(aggregated) == len(u.tokens(1))
     for item in aggregated:
         assert list(item["wallets"]) == wallets[:4]  # casing and order as sent
         for wallet, entry in item["wallets"].items():
             assert int(entry["balance"]) == u.balance(1, wallet, item["address"])
             assert int(entry["allowance"]) == u.allowance(1, wallet, ROUTER, item["address"])
-    filtered = _get(sandbox, f"/balance/v1.2/1/aggregatedBalancesAndAllowances/{ROUTER}"
-                    f"?wallets={wallets[0]}&filterEmpty=true")
+    filtered = _get(
+        sandbox,
+        f"/balance/v1.2/1/aggregatedBalancesAndAllowances/{ROUTER}"
+        f"?wallets={wallets[0]}&filterEmpty=true",
+    )
     assert 0 < len(filtered) < len(aggregated)
-    assert all(any(e != {"balance": "0", "allowance": "0"} for e in i["wallets"].values())
-               for i in filtered)
+    assert all(
+        any(e != {"balance": "0", "allowance": "0"} for e in i["wallets"].values())
+        for i in filtered
+    )
 
 
 def test_chain_filter_and_legacy_chain(sandbox: Sandbox) -> None:
@@ -260,8 +284,9 @@ def test_chain_filter_and_legacy_chain(sandbox: Sandbox) -> None:
     full = _get(sandbox, f"{V5}/general/current_value{addresses_query(*wallets)}")["result"]
     per_chain = {r["chain_id"]: r["value_usd"] for r in full["by_chain"]}
     for chain, value in per_chain.items():
-        only = _get(sandbox, f"{V5}/general/current_value"
-                    f"{addresses_query(*wallets, chain_id=chain)}")["result"]
+        only = _get(
+            sandbox, f"{V5}/general/current_value{addresses_query(*wallets, chain_id=chain)}"
+        )["result"]
         assert _close(only["total"], value, 1.0)
     legacy = _get(sandbox, f"{V5}/general/current_value{addresses_query(*wallets, chain_id=250)}")
     assert legacy["result"]["total"] == 0

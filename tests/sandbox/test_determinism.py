@@ -11,8 +11,12 @@ W2 = "0x" + "5a" * 20
 
 def _url(path: str) -> str:
     path = path.replace("{chain}", "1").replace("{spender}", ROUTER).replace("{wallet}", VITALIK)
-    if path.startswith("/portfolio/") and "supported" not in path and "status" not in path \
-            and "is_available" not in path:
+    if (
+        path.startswith("/portfolio/")
+        and "supported" not in path
+        and "status" not in path
+        and "is_available" not in path
+    ):
         path += f"?addresses={VITALIK}&addresses={BINANCE}&use_cache=true"
     if "aggregated" in path:
         path += f"?wallets={VITALIK},{BINANCE}&filterEmpty=true"
@@ -41,10 +45,19 @@ def test_same_seed_same_bytes() -> None:
     with Sandbox(seed=5) as c:
         third = _bodies(c)
     same = {n for n in first if first[n] == third[n]}
-    assert same <= {"v4.is_available", "v4.supported_chains", "v4.supported_protocols",
-                    "v5.status", "v5.supported_chains", "v5.supported_protocols",
-                    "v5.address_check", "balance.balances_of_tokens", "balance.wallets_and_tokens",
-                    "balance.allowances_and_balances_of_tokens", "balance.allowances_of_tokens"}
+    assert same <= {
+        "v4.is_available",
+        "v4.supported_chains",
+        "v4.supported_protocols",
+        "v5.status",
+        "v5.supported_chains",
+        "v5.supported_protocols",
+        "v5.address_check",
+        "balance.balances_of_tokens",
+        "balance.wallets_and_tokens",
+        "balance.allowances_and_balances_of_tokens",
+        "balance.allowances_of_tokens",
+    }
 
 
 def test_different_wallets_differ(sandbox: Sandbox) -> None:

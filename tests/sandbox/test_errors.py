@@ -22,8 +22,10 @@ def _request_id(reply: object) -> str:
     return value
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer "},
-                                     {"Authorization": "Basic abc"}, {"Authorization": "abc"}])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer "}, {"Authorization": "Basic abc"}, {"Authorization": "abc"}],
+)
 def test_401_without_a_usable_key(sandbox: Sandbox, headers: dict[str, str]) -> None:
     reply = call(sandbox.url, f"{V5}/general/status", headers=headers, auth=False)
     assert reply.status == 401
@@ -34,18 +36,27 @@ def test_401_without_a_usable_key(sandbox: Sandbox, headers: dict[str, str]) -> 
 
 def test_api_key_query_parameter_and_lowercase_scheme(sandbox: Sandbox) -> None:
     assert call(sandbox.url, f"{V5}/general/status?apiKey=abc", auth=False).status == 200
-    reply = call(sandbox.url, f"{V5}/general/status", auth=False,
-                 headers={"Authorization": "bearer abc"})
+    reply = call(
+        sandbox.url, f"{V5}/general/status", auth=False, headers={"Authorization": "bearer abc"}
+    )
     assert reply.status == 200
 
 
 def test_accepted_keys_and_no_key_leak() -> None:
     with Sandbox(api_keys=[SECRET]) as sb:
-        ok = call(sb.url, f"{V4}/general/is_available", auth=False,
-                  headers={"Authorization": f"Bearer {SECRET}"})
+        ok = call(
+            sb.url,
+            f"{V4}/general/is_available",
+            auth=False,
+            headers={"Authorization": f"Bearer {SECRET}"},
+        )
         assert ok.status == 200
-        bad = call(sb.url, f"{V4}/general/is_available", auth=False,
-                   headers={"Authorization": "Bearer other"})
+        bad = call(
+            sb.url,
+            f"{V4}/general/is_available",
+            auth=False,
+            headers={"Authorization": "Bearer other"},
+        )
         assert bad.status == 401
         query = call(sb.url, f"{V4}/general/is_available?apiKey={SECRET}", auth=False)
         assert query.status == 200
@@ -57,8 +68,13 @@ def test_accepted_keys_and_no_key_leak() -> None:
 
 def test_every_response_has_a_request_id(sandbox: Sandbox) -> None:
     ids = set()
-    for path in (f"{V5}/general/status", "/nope", f"{V5}/general/current_value",
-                 f"{B}/balances/0x12", "/_sandbox/stats"):
+    for path in (
+        f"{V5}/general/status",
+        "/nope",
+        f"{V5}/general/current_value",
+        f"{B}/balances/0x12",
+        "/_sandbox/stats",
+    ):
         ids.add(_request_id(call(sandbox.url, path)))
     ids.add(_request_id(call(sandbox.url, "/nope", auth=False)))
     assert len(ids) == 6
@@ -119,20 +135,38 @@ def test_400_shapes(sandbox: Sandbox) -> None:
     _bad_request(call(sandbox.url, f"{B}/balances/0x12"), "walletAddress")
     _bad_request(call(sandbox.url, f"{B}/allowances/0xZZ/{VITALIK}"), "spender")
     _bad_request(call(sandbox.url, f"{B}/balances/{VITALIK}", method="POST", body={}), "tokens")
-    _bad_request(call(sandbox.url, f"{B}/balances/{VITALIK}", method="POST",
-                      body={"tokens": "x"}), "tokens")
-    body = _bad_request(call(sandbox.url, f"{B}/balances/{VITALIK}", method="POST",
-                             body={"tokens": [USDT, "0xnot"]}), "tokens")
+    _bad_request(
+        call(sandbox.url, f"{B}/balances/{VITALIK}", method="POST", body={"tokens": "x"}), "tokens"
+    )
+    body = _bad_request(
+        call(
+            sandbox.url, f"{B}/balances/{VITALIK}", method="POST", body={"tokens": [USDT, "0xnot"]}
+        ),
+        "tokens",
+    )
     assert body["meta"] == [{"type": "tokens", "value": "0xnot"}]
-    _bad_request(call(sandbox.url, f"{B}/balances/{VITALIK}", method="POST", body=b"{oops"),
-                 "body")
-    _bad_request(call(sandbox.url, f"{B}/balances/multiple/walletsAndTokens", method="POST",
-                      body={"tokens": [BAT]}), "wallets")
+    _bad_request(call(sandbox.url, f"{B}/balances/{VITALIK}", method="POST", body=b"{oops"), "body")
+    _bad_request(
+        call(
+            sandbox.url,
+            f"{B}/balances/multiple/walletsAndTokens",
+            method="POST",
+            body={"tokens": [BAT]},
+        ),
+        "wallets",
+    )
     _bad_request(call(sandbox.url, f"{B}/aggregatedBalancesAndAllowances/{ROUTER}"), "wallets")
-    _bad_request(call(sandbox.url, f"{B}/aggregatedBalancesAndAllowances/{ROUTER}"
-                      f"?wallets={VITALIK},0x1"), "wallets")
-    _bad_request(call(sandbox.url, f"{B}/aggregatedBalancesAndAllowances/{ROUTER}"
-                      f"?wallets={VITALIK}&filterEmpty=True"), "filterEmpty")
+    _bad_request(
+        call(sandbox.url, f"{B}/aggregatedBalancesAndAllowances/{ROUTER}?wallets={VITALIK},0x1"),
+        "wallets",
+    )
+    _bad_request(
+        call(
+            sandbox.url,
+            f"{B}/aggregatedBalancesAndAllowances/{ROUTER}?wallets={VITALIK}&filterEmpty=True",
+        ),
+        "filterEmpty",
+    )
 
 
 def test_limits_name_the_limit() -> None:
@@ -143,26 +177,48 @@ def test_limits_name_the_limit() -> None:
         assert detail["type"] == "too_long" and "at most 3 items" in detail["msg"]
         assert detail["ctx"]["max_length"] == 3
         wallets = ",".join(f"0x{i:040x}" for i in range(3))
-        body = _bad_request(call(sb.url, f"{B}/aggregatedBalancesAndAllowances/{ROUTER}"
-                                 f"?wallets={wallets}"), "wallets")
+        body = _bad_request(
+            call(sb.url, f"{B}/aggregatedBalancesAndAllowances/{ROUTER}?wallets={wallets}"),
+            "wallets",
+        )
         assert "no more than 2" in str(body["description"])
-        body = _bad_request(call(sb.url, f"{B}/balances/{VITALIK}", method="POST",
-                                 body={"tokens": [BAT, USDT, ROUTER]}), "tokens")
+        body = _bad_request(
+            call(
+                sb.url,
+                f"{B}/balances/{VITALIK}",
+                method="POST",
+                body={"tokens": [BAT, USDT, ROUTER]},
+            ),
+            "tokens",
+        )
         assert "no more than 2" in str(body["description"])
-        body = _bad_request(call(sb.url, f"{B}/balances/multiple/walletsAndTokens", method="POST",
-                                 body={"tokens": [BAT], "wallets": wallets.split(",")}),
-                            "wallets")
+        body = _bad_request(
+            call(
+                sb.url,
+                f"{B}/balances/multiple/walletsAndTokens",
+                method="POST",
+                body={"tokens": [BAT], "wallets": wallets.split(",")},
+            ),
+            "wallets",
+        )
 
 
 def test_422_details(sandbox: Sandbox) -> None:
     detail = call(sandbox.url, f"{V5}/general/current_value").json()["detail"]
-    assert detail == [{"type": "missing", "loc": ["query", "addresses"], "msg": "Field required",
-                       "input": None}]
-    reply = call(sandbox.url, f"{V5}/general/chart?addresses=0x12&addresses={VITALIK}0"
-                 "&timerange=2days&chain_id=x")
+    assert detail == [
+        {"type": "missing", "loc": ["query", "addresses"], "msg": "Field required", "input": None}
+    ]
+    reply = call(
+        sandbox.url,
+        f"{V5}/general/chart?addresses=0x12&addresses={VITALIK}0&timerange=2days&chain_id=x",
+    )
     detail = reply.json()["detail"]
-    assert [d["type"] for d in detail] == ["string_too_short", "string_too_long", "int_parsing",
-                                           "enum"]
+    assert [d["type"] for d in detail] == [
+        "string_too_short",
+        "string_too_long",
+        "int_parsing",
+        "enum",
+    ]
     assert detail[0]["loc"] == ["query", "addresses", 0]
     assert detail[0]["ctx"] == {"min_length": 42}
     assert detail[1]["loc"] == ["query", "addresses", 1]

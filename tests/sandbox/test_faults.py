@@ -93,9 +93,10 @@ def test_custom_error_statuses_and_endpoint_filter(fresh: Sandbox) -> None:
     assert _statuses(fresh.url, 5) == [200] * 5
 
 
-@pytest.mark.parametrize(("option", "kind"), [("drop_rate", "dropped"),
-                                              ("truncate_rate", "truncated"),
-                                              ("malformed_rate", "malformed")])
+@pytest.mark.parametrize(
+    ("option", "kind"),
+    [("drop_rate", "dropped"), ("truncate_rate", "truncated"), ("malformed_rate", "malformed")],
+)
 def test_connection_and_body_faults(fresh: Sandbox, option: str, kind: str) -> None:
     fresh.configure(**{option: 0.25})
     outcomes = Counter(_raw(fresh.url, CHART)[0] for _ in range(120))
@@ -115,9 +116,12 @@ def test_drift(fresh: Sandbox) -> None:
     clean = call(fresh.url, CHART).json()
     fresh.configure(drift_rate=1.0)
     changed = 0
-    for path in (CHART, f"/balance/v1.2/1/balances/{VITALIK}",
-                 f"{V5}/general/current_value?addresses={VITALIK}",
-                 f"{V5}/general/report?addresses={VITALIK}"):
+    for path in (
+        CHART,
+        f"/balance/v1.2/1/balances/{VITALIK}",
+        f"{V5}/general/current_value?addresses={VITALIK}",
+        f"{V5}/general/report?addresses={VITALIK}",
+    ):
         reply = call(fresh.url, path)
         assert reply.status == 200
         if path == CHART:
@@ -150,8 +154,10 @@ def test_faults_are_deterministic_and_replayable() -> None:
     options = {"seed": 5, "error_rate": 0.3, "drop_rate": 0.1, "malformed_rate": 0.1}
 
     def sequence(sb: Sandbox) -> list[str]:
-        return [f"{kind}:{detail[0] if isinstance(detail, tuple) else detail}"
-                for kind, detail in (_raw(sb.url, CHART) for _ in range(60))]
+        return [
+            f"{kind}:{detail[0] if isinstance(detail, tuple) else detail}"
+            for kind, detail in (_raw(sb.url, CHART) for _ in range(60))
+        ]
 
     with Sandbox(**options) as a, Sandbox(**options) as b:
         first = sequence(a)
@@ -173,8 +179,13 @@ def test_faults_do_not_corrupt_state(fresh: Sandbox) -> None:
 
 
 def test_control_endpoint(fresh: Sandbox) -> None:
-    reply = call(fresh.url, "/_sandbox/config", method="POST", auth=False,
-                 body={"error_rate": 1.0, "error_statuses": [502]})
+    reply = call(
+        fresh.url,
+        "/_sandbox/config",
+        method="POST",
+        auth=False,
+        body={"error_rate": 1.0, "error_statuses": [502]},
+    )
     assert reply.status == 200 and reply.json()["error_rate"] == 1.0
     assert call(fresh.url, STATUS).status == 502
     assert call(fresh.url, "/_sandbox/config", auth=False).json()["error_statuses"] == [502]
@@ -189,24 +200,35 @@ def test_control_endpoint(fresh: Sandbox) -> None:
     assert call(fresh.url, "/_sandbox/stats", auth=False).json()["total"] == 0
     endpoints = call(fresh.url, "/_sandbox/endpoints", auth=False).json()
     assert len(endpoints) == 31
-    call(fresh.url, "/_sandbox/config", method="POST", auth=False,
-         body={"quirks": "legacy", "error_rate": 0})
+    call(
+        fresh.url,
+        "/_sandbox/config",
+        method="POST",
+        auth=False,
+        body={"quirks": "legacy", "error_rate": 0},
+    )
     payload = call(fresh.url, f"{V5}/general/current_value?addresses={VITALIK}").json()
     assert "system" in payload and "meta" not in payload
 
 
 def test_stats(fresh: Sandbox) -> None:
     call(fresh.url, f"{V5}/general/current_value?addresses={VITALIK}&addresses={VITALIK}")
-    call(fresh.url, f"/balance/v1.2/1/aggregatedBalancesAndAllowances/{VITALIK}"
-         f"?wallets={VITALIK},0x{'1' * 40}&wallets=0x{'2' * 40}&filterEmpty=true")
+    call(
+        fresh.url,
+        f"/balance/v1.2/1/aggregatedBalancesAndAllowances/{VITALIK}"
+        f"?wallets={VITALIK},0x{'1' * 40}&wallets=0x{'2' * 40}&filterEmpty=true",
+    )
     call(fresh.url, "/nowhere")
     call(fresh.url, STATUS, auth=False)
     stats = fresh.stats()
     assert stats["total"] == 4
-    assert stats["by_endpoint"] == {"v5.current_value": 1, "balance.aggregated": 1,
-                                    "unknown": 1, "v5.status": 1}
-    assert stats["by_status"] == {200: 3, 401: 1} or stats["by_status"] == {200: 2, 404: 1,
-                                                                            401: 1}
+    assert stats["by_endpoint"] == {
+        "v5.current_value": 1,
+        "balance.aggregated": 1,
+        "unknown": 1,
+        "v5.status": 1,
+    }
+    assert stats["by_status"] == {200: 3, 401: 1} or stats["by_status"] == {200: 2, 404: 1, 401: 1}
     recent = stats["recent"]
     assert [r["n_addresses"] for r in recent[:2]] == [2, 3]
     assert set(recent[0]) == {"t", "method", "path", "endpoint", "status", "n_addresses"}

@@ -35,8 +35,9 @@ def _patched_v4() -> dict[str, Any]:
     the test checks it against ``ChainId`` instead."""
     doc = copy.deepcopy(V4_DOC)
     item = doc["components"]["schemas"]["Erc20OverviewResponseItem"]
-    item["properties"]["chain_id"] = {"anyOf": [{"$ref": "#/components/schemas/ChainId"},
-                                                {"type": "null"}]}
+    item["properties"]["chain_id"] = {
+        "anyOf": [{"$ref": "#/components/schemas/ChainId"}, {"type": "null"}]
+    }
     return doc
 
 
@@ -48,8 +49,9 @@ def _schema(doc: dict[str, Any], path: str, method: str, status: str) -> dict[st
     return {**content["application/json"]["schema"], "components": doc["components"]}
 
 
-def _validate(doc: dict[str, Any], path: str, method: str, payload: Any,
-              status: str = "200") -> None:
+def _validate(
+    doc: dict[str, Any], path: str, method: str, payload: Any, status: str = "200"
+) -> None:
     schema = _schema(doc, path, method, status)
     jsonschema.Draft202012Validator(schema).validate(payload)
 
@@ -59,54 +61,150 @@ TWO = (VITALIK, BINANCE)
 
 # (doc, OpenAPI path, method, gateway path + query, body)
 CASES: list[tuple[str, str, str, str, Any]] = [
-    ("balance", "/v1.2/1/aggregatedBalancesAndAllowances/{spender}", "get",
-     f"{B}/aggregatedBalancesAndAllowances/{ROUTER}?wallets={VITALIK},{BINANCE}&filterEmpty=true",
-     None),
-    ("balance", "/v1.2/1/aggregatedBalancesAndAllowances/{spender}", "get",
-     f"{B}/aggregatedBalancesAndAllowances/{ROUTER}?wallets={VITALIK}", None),
+    (
+        "balance",
+        "/v1.2/1/aggregatedBalancesAndAllowances/{spender}",
+        "get",
+        f"{B}/aggregatedBalancesAndAllowances/{ROUTER}?wallets={VITALIK},{BINANCE}&filterEmpty=true",
+        None,
+    ),
+    (
+        "balance",
+        "/v1.2/1/aggregatedBalancesAndAllowances/{spender}",
+        "get",
+        f"{B}/aggregatedBalancesAndAllowances/{ROUTER}?wallets={VITALIK}",
+        None,
+    ),
     ("balance", "/v1.2/1/balances/{walletAddress}", "get", f"{B}/balances/{VITALIK}", None),
-    ("balance", "/v1.2/1/balances/{walletAddress}", "post", f"{B}/balances/{VITALIK}",
-     {"tokens": [BAT, LPT]}),
-    ("balance", "/v1.2/1/balances/multiple/walletsAndTokens", "post",
-     f"{B}/balances/multiple/walletsAndTokens", {"tokens": [BAT, LPT], "wallets": list(TWO)}),
-    ("balance", "/v1.2/1/allowancesAndBalances/{spender}/{walletAddress}", "get",
-     f"{B}/allowancesAndBalances/{ROUTER}/{VITALIK}", None),
-    ("balance", "/v1.2/1/allowancesAndBalances/{spender}/{walletAddress}", "post",
-     f"{B}/allowancesAndBalances/{ROUTER}/{VITALIK}", {"tokens": [BAT, USDT]}),
-    ("balance", "/v1.2/1/allowances/{spender}/{walletAddress}", "get",
-     f"{B}/allowances/{ROUTER}/{VITALIK}", None),
-    ("balance", "/v1.2/1/allowances/{spender}/{walletAddress}", "post",
-     f"{B}/allowances/{ROUTER}/{VITALIK}", {"tokens": [BAT, USDT]}),
-    ("v4", "/portfolio/v4/overview/protocols/details", "get",
-     f"{V4}/overview/protocols/details" + addresses_query(*TWO), None),
-    ("v4", "/portfolio/v4/overview/erc20/details", "get",
-     f"{V4}/overview/erc20/details" + addresses_query(*TWO, timerange="1month"), None),
-    ("v4", "/portfolio/v4/general/value_chart", "get",
-     f"{V4}/general/value_chart" + addresses_query(*TWO, timerange="1week"), None),
+    (
+        "balance",
+        "/v1.2/1/balances/{walletAddress}",
+        "post",
+        f"{B}/balances/{VITALIK}",
+        {"tokens": [BAT, LPT]},
+    ),
+    (
+        "balance",
+        "/v1.2/1/balances/multiple/walletsAndTokens",
+        "post",
+        f"{B}/balances/multiple/walletsAndTokens",
+        {"tokens": [BAT, LPT], "wallets": list(TWO)},
+    ),
+    (
+        "balance",
+        "/v1.2/1/allowancesAndBalances/{spender}/{walletAddress}",
+        "get",
+        f"{B}/allowancesAndBalances/{ROUTER}/{VITALIK}",
+        None,
+    ),
+    (
+        "balance",
+        "/v1.2/1/allowancesAndBalances/{spender}/{walletAddress}",
+        "post",
+        f"{B}/allowancesAndBalances/{ROUTER}/{VITALIK}",
+        {"tokens": [BAT, USDT]},
+    ),
+    (
+        "balance",
+        "/v1.2/1/allowances/{spender}/{walletAddress}",
+        "get",
+        f"{B}/allowances/{ROUTER}/{VITALIK}",
+        None,
+    ),
+    (
+        "balance",
+        "/v1.2/1/allowances/{spender}/{walletAddress}",
+        "post",
+        f"{B}/allowances/{ROUTER}/{VITALIK}",
+        {"tokens": [BAT, USDT]},
+    ),
+    (
+        "v4",
+        "/portfolio/v4/overview/protocols/details",
+        "get",
+        f"{V4}/overview/protocols/details" + addresses_query(*TWO),
+        None,
+    ),
+    (
+        "v4",
+        "/portfolio/v4/overview/erc20/details",
+        "get",
+        f"{V4}/overview/erc20/details" + addresses_query(*TWO, timerange="1month"),
+        None,
+    ),
+    (
+        "v4",
+        "/portfolio/v4/general/value_chart",
+        "get",
+        f"{V4}/general/value_chart" + addresses_query(*TWO, timerange="1week"),
+        None,
+    ),
     ("v5", "/portfolio/v5.0/general/status", "get", f"{V5}/general/status", None),
-    ("v5", "/portfolio/v5.0/general/supported_chains", "get", f"{V5}/general/supported_chains",
-     None),
-    ("v5", "/portfolio/v5.0/general/supported_protocols", "get",
-     f"{V5}/general/supported_protocols", None),
-    ("v5", "/portfolio/v5.0/general/current_value", "get",
-     f"{V5}/general/current_value" + addresses_query(*TWO), None),
-    ("v5", "/portfolio/v5.0/general/chart", "get",
-     f"{V5}/general/chart" + addresses_query(*TWO, timerange="1day"), None),
-    ("v5", "/portfolio/v5.0/protocols/snapshot", "get",
-     f"{V5}/protocols/snapshot" + addresses_query(*TWO), None),
-    ("v5", "/portfolio/v5.0/protocols/metrics", "get",
-     f"{V5}/protocols/metrics" + addresses_query(*TWO), None),
-    ("v5", "/portfolio/v5.0/tokens/snapshot", "get",
-     f"{V5}/tokens/snapshot" + addresses_query(*TWO, chain_id=1), None),
-    ("v5", "/portfolio/v5.0/tokens/metrics", "get",
-     f"{V5}/tokens/metrics" + addresses_query(*TWO, timerange="3years"), None),
+    (
+        "v5",
+        "/portfolio/v5.0/general/supported_chains",
+        "get",
+        f"{V5}/general/supported_chains",
+        None,
+    ),
+    (
+        "v5",
+        "/portfolio/v5.0/general/supported_protocols",
+        "get",
+        f"{V5}/general/supported_protocols",
+        None,
+    ),
+    (
+        "v5",
+        "/portfolio/v5.0/general/current_value",
+        "get",
+        f"{V5}/general/current_value" + addresses_query(*TWO),
+        None,
+    ),
+    (
+        "v5",
+        "/portfolio/v5.0/general/chart",
+        "get",
+        f"{V5}/general/chart" + addresses_query(*TWO, timerange="1day"),
+        None,
+    ),
+    (
+        "v5",
+        "/portfolio/v5.0/protocols/snapshot",
+        "get",
+        f"{V5}/protocols/snapshot" + addresses_query(*TWO),
+        None,
+    ),
+    (
+        "v5",
+        "/portfolio/v5.0/protocols/metrics",
+        "get",
+        f"{V5}/protocols/metrics" + addresses_query(*TWO),
+        None,
+    ),
+    (
+        "v5",
+        "/portfolio/v5.0/tokens/snapshot",
+        "get",
+        f"{V5}/tokens/snapshot" + addresses_query(*TWO, chain_id=1),
+        None,
+    ),
+    (
+        "v5",
+        "/portfolio/v5.0/tokens/metrics",
+        "get",
+        f"{V5}/tokens/metrics" + addresses_query(*TWO, timerange="3years"),
+        None,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("doc", "oas_path", "method", "url", "body"), CASES,
-                         ids=[f"{c[2]} {c[1]}" for c in CASES])
-def test_response_validates(documented: Sandbox, doc: str, oas_path: str, method: str, url: str,
-                            body: Any) -> None:
+@pytest.mark.parametrize(
+    ("doc", "oas_path", "method", "url", "body"), CASES, ids=[f"{c[2]} {c[1]}" for c in CASES]
+)
+def test_response_validates(
+    documented: Sandbox, doc: str, oas_path: str, method: str, url: str, body: Any
+) -> None:
     reply = call(documented.url, url, method=method.upper(), body=body)
     assert reply.status == 200, reply.body[:300]
     payload = reply.json()
@@ -124,8 +222,10 @@ def test_positions_exist_for_sample(documented: Sandbox) -> None:
     kinds = {p.kind for p in positions}
     assert kinds == {"supply", "debt", "lp", "staking"}
     query = addresses_query(*wallets[:40])
-    for path, oas in (("protocols/snapshot", "/portfolio/v5.0/protocols/snapshot"),
-                      ("protocols/metrics", "/portfolio/v5.0/protocols/metrics")):
+    for path, oas in (
+        ("protocols/snapshot", "/portfolio/v5.0/protocols/snapshot"),
+        ("protocols/metrics", "/portfolio/v5.0/protocols/metrics"),
+    ):
         payload = call(documented.url, f"{V5}/{path}{query}").json()
         assert len(payload["result"]) > 10
         _validate(V5_DOC, oas, "get", payload)
@@ -173,8 +273,8 @@ def test_422_is_http_validation_error(sandbox: Sandbox, url: str) -> None:
     payload = reply.json()
     doc = V5_DOC if url.startswith(V5) else V4_DOC
     jsonschema.Draft202012Validator(
-        {"$ref": "#/components/schemas/HTTPValidationError",
-         "components": doc["components"]}).validate(payload)
+        {"$ref": "#/components/schemas/HTTPValidationError", "components": doc["components"]}
+    ).validate(payload)
     assert payload["detail"]
     for item in payload["detail"]:
         assert set(item) <= {"type", "loc", "msg", "input", "ctx"}
