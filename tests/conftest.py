@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-RECORDED = SHARED / "api" / "recorded"
+#: Recorded real response bodies (provenance: ``tests/data/recorded/INDEX.md``).
+RECORDED = REPO / "tests" / "data" / "recorded"
 #: A key distinctive enough that a byte scan for it cannot hit anything by chance.
 FAKE_KEY = "ifr-test-key-7d1f0c5e9a3b4e62b8c1"
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-#: Recorded response bodies; CI clones the repo with ``shared/`` beside it.
-RECORDED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "api" / "recorded"
+#: Recorded real response bodies, kept in the repository (provenance: ``INDEX.md`` there).
+RECORDED_DIR = Path(__file__).resolve().parents[1] / "data" / "recorded"
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def recorded_balance() -> Callable[[str], Any]:
     def load(name: str) -> Any:
         path = RECORDED_DIR / f"balance-{name}.json"
         if not path.exists():
-            pytest.fail(f"recorded body missing: {path} (is shared/ cloned beside the repo?)")
+            pytest.fail(f"recorded body missing: {path.name} (expected in tests/data/recorded/)")
         return json.loads(path.read_text())
 
     return load

@@ -24,7 +24,7 @@ from inchframe.frames.reconcile import RECONCILE_COLUMNS, reconcile
 from inchframe.frames.schema import FrameSchema
 
 HERE = Path(__file__).resolve().parent
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "api" / "recorded"
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "recorded"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "frames-portfolio.md"
 EXAMPLES: dict[str, Any] = json.loads((HERE / "data" / "portfolio_examples.json").read_text())
 
@@ -88,7 +88,7 @@ def assert_schema(frame: pd.DataFrame, schema: FrameSchema) -> None:
 def recorded_or_skip(name: str) -> Path:
     path = RECORDED / name
     if not path.exists():
-        pytest.skip(f"recorded body {path} not available (shared/ not beside the repo)")
+        pytest.fail(f"recorded body {name} missing from tests/data/recorded/")
     return path
 
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-SHARED = Path("/work/shared/api")
-OPENAPI = SHARED / "openapi"
-RECORDED = SHARED / "recorded"
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+#: Recorded real response bodies, kept in the repository (provenance: ``INDEX.md`` there).
+RECORDED = REPO / "tests" / "data" / "recorded"
+
+#: The one setting that locates the official 1inch OpenAPI documents (not shipped in the repo).
+OPENAPI_ENV = "INCHFRAME_OPENAPI_DIR"
+#: When set to ``1``, the contract tests fail instead of skipping without the documents (CI).
+REQUIRE_ENV = "INCHFRAME_REQUIRE_CONTRACT_TESTS"
+#: Where the documents are looked for when ``INCHFRAME_OPENAPI_DIR`` is not set.
+DEFAULT_OPENAPI = REPO.parent / "shared" / "api" / "openapi"
+OPENAPI_FILES = ("balance-v1.2.ethereum.json", "portfolio-v4.json", "portfolio-v5.0.json")
+ENABLE_HINT = f"set {OPENAPI_ENV}=<folder with the 1inch OpenAPI JSON documents>"
 
 VITALIK = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"
 BINANCE = "0x28C6c06298d514Db089934071355E5743bf21d60"
@@ -72,5 +85,45 @@ def addresses_query(*wallets: str, **params: Any) -> str:
     return "?" + "&".join(parts)
 
 
+def openapi_dir() -> Path | None:
+    """The folder of the OpenAPI documents, or ``None`` when no such folder is configured.
+
+    ``INCHFRAME_OPENAPI_DIR`` wins when set (even if wrong: a wrong setting is reported, never
+    replaced by the default); otherwise ``../shared/api/openapi`` beside the repository, if present.
+    """
+    configured = os.environ.get(OPENAPI_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return DEFAULT_OPENAPI if DEFAULT_OPENAPI.is_dir() else None
+
+
+def contract_tests_required() -> bool:
+    return os.environ.get(REQUIRE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip the calling test with how to enable it, or fail when CI requires the contract tests."""
+    message = f"OpenAPI contract test not run: {reason}; {ENABLE_HINT}"
+    if contract_tests_required():
+        pytest.fail(f"{message} ({REQUIRE_ENV}=1 forbids skipping)", pytrace=False)
+    pytest.skip(message)
+
+
+@functools.cache
+def _read_openapi(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
+
+
 def load_openapi(name: str) -> dict[str, Any]:
-    return json.loads((OPENAPI / name).read_text())
+    """One official OpenAPI document by file name; skips (or fails, see above) when unavailable."""
+    folder = openapi_dir()
+    if folder is None:
+        _unavailable(f"{OPENAPI_ENV} is not set and the default ../shared/api/openapi is absent")
+    path = folder / name
+    if not path.is_file():
+        _unavailable(f"{name} not found in {OPENAPI_ENV} folder {folder}")
+    try:
+        return _read_openapi(path)
+    except (OSError, ValueError) as error:
+        pytest.fail(f"{path} is not a readable OpenAPI JSON document: {error}", pytrace=False)

@@ -1,4 +1,9 @@
-"""Sandbox responses validate against the official OpenAPI documents (documented quirk mode)."""
+"""Sandbox responses validate against the official OpenAPI documents (documented quirk mode).
+
+The official documents are not part of the repository: every test here takes them through the
+``docs`` fixture, which skips with how to enable the tests (``INCHFRAME_OPENAPI_DIR``) or, under
+``INCHFRAME_REQUIRE_CONTRACT_TESTS=1`` (CI), fails. See ``tests/sandbox/_helpers.py``.
+"""
 
 from __future__ import annotations
 
@@ -24,16 +29,12 @@ from ._helpers import (
     load_openapi,
 )
 
-BALANCE_DOC = load_openapi("balance-v1.2.ethereum.json")
-V4_DOC = load_openapi("portfolio-v4.json")
-V5_DOC = load_openapi("portfolio-v5.0.json")
 
-
-def _patched_v4() -> dict[str, Any]:
+def _patched_v4(v4_doc: dict[str, Any]) -> dict[str, Any]:
     """v4 declares ``Erc20OverviewResponseItem.chain_id`` as the ``Chain`` enum of *objects*;
-    every observed client reads an int (REFERENCE 4.12), so the sandbox sends the ChainId int and
-    the test checks it against ``ChainId`` instead."""
-    doc = copy.deepcopy(V4_DOC)
+    every observed client reads an int (docs/api-contract.md, open question Q7), so the sandbox
+    sends the ChainId int and the test checks it against ``ChainId`` instead."""
+    doc = copy.deepcopy(v4_doc)
     item = doc["components"]["schemas"]["Erc20OverviewResponseItem"]
     item["properties"]["chain_id"] = {
         "anyOf": [{"$ref": "#/components/schemas/ChainId"}, {"type": "null"}]
@@ -41,7 +42,16 @@ def _patched_v4() -> dict[str, Any]:
     return doc
 
 
-DOCS = {"balance": BALANCE_DOC, "v4": _patched_v4(), "v5": V5_DOC}
+@pytest.fixture(scope="module")
+def docs() -> dict[str, dict[str, Any]]:
+    """The three official documents (v4 patched as above), keyed ``balance``/``v4``/``v5``."""
+    v4_doc = load_openapi("portfolio-v4.json")
+    return {
+        "balance": load_openapi("balance-v1.2.ethereum.json"),
+        "v4": _patched_v4(v4_doc),
+        "v4_raw": v4_doc,
+        "v5": load_openapi("portfolio-v5.0.json"),
+    }
 
 
 def _schema(doc: dict[str, Any], path: str, method: str, status: str) -> dict[str, Any]:
@@ -203,18 +213,24 @@ CASES: list[tuple[str, str, str, str, Any]] = [
     ("doc", "oas_path", "method", "url", "body"), CASES, ids=[f"{c[2]} {c[1]}" for c in CASES]
 )
 def test_response_validates(
-    documented: Sandbox, doc: str, oas_path: str, method: str, url: str, body: Any
+    docs: dict[str, dict[str, Any]],
+    documented: Sandbox,
+    doc: str,
+    oas_path: str,
+    method: str,
+    url: str,
+    body: Any,
 ) -> None:
     reply = call(documented.url, url, method=method.upper(), body=body)
     assert reply.status == 200, reply.body[:300]
     payload = reply.json()
-    _validate(DOCS[doc], oas_path, method, payload)
+    _validate(docs[doc], oas_path, method, payload)
     if isinstance(payload, (list, dict)) and oas_path.endswith("snapshot"):
         items = payload["result"] if isinstance(payload, dict) else payload
         assert items, "the sample wallets should hold something"
 
 
-def test_positions_exist_for_sample(documented: Sandbox) -> None:
+def test_positions_exist_for_sample(docs: dict[str, dict[str, Any]], documented: Sandbox) -> None:
     """The schema test above is only meaningful if some wallets have positions."""
     u = documented.universe
     wallets = [f"0x{i:040x}" for i in range(1, 60)]
@@ -228,12 +244,14 @@ def test_positions_exist_for_sample(documented: Sandbox) -> None:
     ):
         payload = call(documented.url, f"{V5}/{path}{query}").json()
         assert len(payload["result"]) > 10
-        _validate(V5_DOC, oas, "get", payload)
+        _validate(docs["v5"], oas, "get", payload)
     payload = call(documented.url, f"{V4}/overview/protocols/details{query}").json()
-    _validate(DOCS["v4"], "/portfolio/v4/overview/protocols/details", "get", payload)
+    _validate(docs["v4"], "/portfolio/v4/overview/protocols/details", "get", payload)
 
 
-def test_observed_mode_differs_where_documented(sandbox: Sandbox) -> None:
+def test_observed_mode_differs_where_documented(
+    docs: dict[str, dict[str, Any]], sandbox: Sandbox
+) -> None:
     """The default (observed) snapshot uses ``chain`` and TokenBalance ``chain_id``+``value_usd``:
     it deliberately fails the documented schema."""
     payload = call(sandbox.url, f"{V5}/tokens/snapshot" + addresses_query(VITALIK)).json()
@@ -241,7 +259,7 @@ def test_observed_mode_differs_where_documented(sandbox: Sandbox) -> None:
     assert "chain" in item and "chain_id" not in item
     assert {"chain_id", "value_usd"} <= set(item["underlying_tokens"][0])
     with pytest.raises(jsonschema.ValidationError):
-        _validate(V5_DOC, "/portfolio/v5.0/protocols/snapshot", "get", payload)
+        _validate(docs["v5"], "/portfolio/v5.0/protocols/snapshot", "get", payload)
 
 
 BAD_QUERIES = [
@@ -267,11 +285,13 @@ BAD_QUERIES = [
 
 
 @pytest.mark.parametrize("url", BAD_QUERIES)
-def test_422_is_http_validation_error(sandbox: Sandbox, url: str) -> None:
+def test_422_is_http_validation_error(
+    docs: dict[str, dict[str, Any]], sandbox: Sandbox, url: str
+) -> None:
     reply = call(sandbox.url, url)
     assert reply.status == 422, reply.body[:300]
     payload = reply.json()
-    doc = V5_DOC if url.startswith(V5) else V4_DOC
+    doc = docs["v5"] if url.startswith(V5) else docs["v4_raw"]
     jsonschema.Draft202012Validator(
         {"$ref": "#/components/schemas/HTTPValidationError", "components": doc["components"]}
     ).validate(payload)
