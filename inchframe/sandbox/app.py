@@ -297,7 +297,17 @@ def _v4_is_available(ctx: Ctx) -> Any:
 
 
 def _v4_supported_chains(ctx: Ctx) -> Any:
-    return {"result": ctx.universe.chains("portfolio")}
+    """``{"result": [{id, name, icon}]}``: the form public client code typed for this endpoint.
+
+    The official documents give no schema; the Go SDK's guess is a list of bare ids. See
+    docs/api-contract.md, open question Q5 (inchframe's converter accepts both forms).
+    """
+    return {
+        "result": [
+            {"id": chain_id, "name": CHAINS[chain_id].display_name, "icon": CHAIN_ICONS[chain_id]}
+            for chain_id in ctx.universe.chains("portfolio")
+        ]
+    }
 
 
 def _protocol_groups(ctx: Ctx) -> list[dict[str, Any]]:

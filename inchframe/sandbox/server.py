@@ -110,6 +110,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._serve()
 
+    def __getattr__(self, name: str) -> Any:
+        """Every other method (HEAD, OPTIONS, TRACE, CONNECT, extension tokens) is dispatched too.
+
+        The API routes only GET and POST, so such a request on a known path is answered 405 with
+        an ``Allow`` header, as the real stack answers (not the 501 ``BaseHTTPRequestHandler``
+        sends for a method it has no ``do_`` handler for); an unknown path is 404 as usual.
+        """
+        if name.startswith("do_") and name[3:].isascii() and name[3:].isupper():
+            return self._serve
+        raise AttributeError(name)
+
     # -- plumbing
     def _read_body(self) -> bytes:
         length = self.headers.get("Content-Length")
@@ -184,6 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
                     if start:
                         time.sleep(options.slow_pause)
                     self.wfile.write(body[start : start + step])
+            elif self.command == "HEAD":  # a HEAD answer has headers only (RFC 9110 9.3.2)
+                self.wfile.write(head)
             else:
                 self.wfile.write(head + body)
         except (BrokenPipeError, ConnectionResetError):

@@ -32,7 +32,7 @@ from ._helpers import (
 
 def _patched_v4(v4_doc: dict[str, Any]) -> dict[str, Any]:
     """v4 declares ``Erc20OverviewResponseItem.chain_id`` as the ``Chain`` enum of *objects*;
-    every observed client reads an int (docs/api-contract.md, open question Q7), so the sandbox
+    every observed client reads an int (docs/api-contract.md, open question Q6), so the sandbox
     sends the ChainId int and the test checks it against ``ChainId`` instead."""
     doc = copy.deepcopy(v4_doc)
     item = doc["components"]["schemas"]["Erc20OverviewResponseItem"]
