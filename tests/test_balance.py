@@ -87,7 +87,8 @@ def test_allowances_get_and_post(sandbox, client) -> None:
     got = ifr.allowances(VITALIK, ROUTER_V6, 1, client=client)
     assert_schema(got, fb.ALLOWANCES)
     expected = Universe(0).allowances(1, WALLETS[0], ROUTER_V6)
-    # the native coin's allowance is always max uint256 (the API's convention, REFERENCE 2.7)
+    # the native coin's allowance is always max uint256 (the API's convention,
+    # docs/api-contract.md#formats)
     expected_raw = {t: str(v) for t, v in expected.items() if v} | {NATIVE: str(MAX_UINT256)}
     assert by_token(got, "allowance_raw") == expected_raw
     assert got.loc[got.token == NATIVE, "allowance_raw"].item() == str(MAX_UINT256)

@@ -1,5 +1,5 @@
 """The embedded 1inch sandbox: a real HTTP server on 127.0.0.1 speaking the Balance API v1.2 and
-Portfolio API v4 / v5.0 contract (REFERENCE.md) over a deterministic, consistent universe.
+Portfolio API v4 / v5.0 contract (docs/api-contract.md) over a deterministic, consistent universe.
 
 Standard library only; importing this package starts nothing and does no I/O::
 

@@ -1024,7 +1024,7 @@ def _routes(render: _Render) -> list[Route]:
     return routes
 
 
-#: Endpoint name -> (method, gateway path template), in REFERENCE section 1 order.
+#: Endpoint name -> (method, gateway path template), in the order of docs/api-contract.md#endpoints.
 ENDPOINTS: Final[dict[str, tuple[str, str]]] = {
     r.name: (r.method, "/" + "/".join(r.segments)) for r in _routes(_Render())
 }

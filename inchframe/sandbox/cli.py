@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_now,
         help=f"unix time the universe calls 'now', or 'live' (default {_DEFAULTS.now})",
     )
-    g = parser.add_argument_group("quirks (REFERENCE section 6)")
+    g = parser.add_argument_group("quirks (docs/api-contract.md, open questions)")
     g.add_argument(
         "--quirks", choices=tuple(QUIRK_PRESETS), help="preset for every quirk (default observed)"
     )

@@ -15,7 +15,7 @@ from .universe import DEFAULT_NOW
 
 __all__ = ["QUIRK_FIELDS", "QUIRK_PRESETS", "SandboxOptions", "hash_key"]
 
-#: Quirk presets (REFERENCE section 6). "observed" is the default.
+#: Quirk presets (docs/api-contract.md#open-questions). "observed" is the default.
 QUIRK_PRESETS: Final[dict[str, dict[str, Any]]] = {
     "observed": {
         "snapshot_chain_key": "chain",
@@ -67,7 +67,7 @@ class SandboxOptions:
     # universe
     seed: int = 0
     now: int = DEFAULT_NOW
-    # quirks (REFERENCE section 6)
+    # quirks (docs/api-contract.md#open-questions)
     quirks: str = "observed"
     snapshot_chain_key: str = "chain"
     token_balance_form: str = "observed"
@@ -93,7 +93,7 @@ class SandboxOptions:
     slow_chunk: int = 1024
     slow_pause: float = 0.05
     fault_endpoints: tuple[str, ...] | None = None  #: None = faults apply to every endpoint
-    # limits (sandbox assumptions; REFERENCE 7.5)
+    # limits (sandbox assumptions; docs/api-contract.md#q16)
     max_url_length: int = 8192
     max_addresses: int = 50
     max_wallets: int = 200

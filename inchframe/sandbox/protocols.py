@@ -1,9 +1,10 @@
 """The DeFi protocol groups of the sandbox universe, and chain icons.
 
-Group ids follow the Portfolio API's pattern (``aave-v3``, ``uniswap-v3``; REFERENCE 5.4), the
+Group ids follow the Portfolio API's pattern (``aave-v3``, ``uniswap-v3``, as the 2026
+method pages give them), the
 v4 ``protocol`` names come from the v4 ``ProtocolName`` enum, and the icon URLs follow the
-``https://app.1inch.io/assets/overview/protocols/<name>.svg`` pattern of REFERENCE's examples
-(they are illustrative). A handful of position contracts use real addresses; the rest are
+``https://app.1inch.io/assets/overview/protocols/<name>.svg`` pattern of the documented
+icons (the URLs are illustrative). A handful of position contracts use real addresses; the rest are
 derived deterministically by the universe.
 """
 

@@ -1,10 +1,10 @@
 """Request validation as the real services do it.
 
 - Portfolio (FastAPI + pydantic v2): every problem of a request is collected into one
-  ``422 {"detail": [{type, loc, msg, input, ctx?}]}`` body (REFERENCE 2.4).
+  ``422 {"detail": [{type, loc, msg, input, ctx?}]}`` body (docs/api-contract.md#errors).
 - Balance (NestJS + class-validator): the first problem gives ``400 {"error": "Bad Request",
-  "description", "statusCode": 400, "requestId", "meta": [{type, value}]}`` (REFERENCE 2.4,
-  the sister Swap API's documented shape).
+  "description", "statusCode": 400, "requestId", "meta": [{type, value}]}`` (inferred: the
+  sister Swap API's documented shape, docs/api-contract.md#errors).
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ class BalanceError(Exception):
 
 
 def balance_error_body(error: BalanceError, request_id: str) -> dict[str, Any]:
-    """The NestJS-style 400 body of REFERENCE 2.4."""
+    """The NestJS-style 400 body (docs/api-contract.md#errors)."""
     return {
         "error": "Bad Request" if error.status == 400 else "Not Found",
         "description": error.description,

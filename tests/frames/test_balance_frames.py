@@ -1,4 +1,8 @@
-"""Balance API v1.2 converters: recorded bodies, REFERENCE section 3 examples, exactness, errors."""
+"""Balance API v1.2 converters: recorded bodies, composed examples, exactness, errors.
+
+Recorded bodies: tests/data/recorded/ (provenance in its INDEX.md). Composed examples follow the
+documented shapes of docs/api-contract.md#endpoints.
+"""
 
 from __future__ import annotations
 
@@ -248,7 +252,7 @@ def test_token_metadata_feeds_token_info(recorded_balance: Load) -> None:
     assert other.decimals.isna().tolist() == [False, True, True]
 
 
-# ------------------------------------------------------------- REFERENCE section 3 examples
+# ------------------------- composed examples (documented shapes, docs/api-contract.md#endpoints)
 
 AGG_EXAMPLE = [
     {

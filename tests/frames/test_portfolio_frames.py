@@ -93,7 +93,7 @@ def recorded_or_skip(name: str) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
-# Every converter on its composed example (REFERENCE sections 4 and 5)
+# Every converter on its composed example (tests/frames/data/portfolio_examples.json)
 
 
 @pytest.mark.parametrize("name", FRAME_ENDPOINTS)
@@ -496,8 +496,9 @@ def node_dump_to_json(text: str, underlying: list[dict[str, Any]]) -> list[dict[
 def test_recorded_v5_tokens_snapshot_item() -> None:
     text = recorded_or_skip("v5-tokens-snapshot__1.txt").read_text()
     # NOT recorded: Node printed `underlying_tokens: [Array]`. This list is a plausible stand-in
-    # in the observed TokenBalance naming (chain_id + value_usd, REFERENCE 5.8): the native ETH on
-    # Base whose value equals the item's recorded value_usd; amount and price are invented.
+    # in the observed TokenBalance naming (chain_id + value_usd, docs/api-contract.md#q1): the
+    # native ETH on Base whose value equals the item's recorded value_usd; amount and price are
+    # invented.
     underlying = [
         {
             "chain_id": 8453,
@@ -528,7 +529,7 @@ def test_recorded_v5_tokens_snapshot_item() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Drift forms (REFERENCE section 6)
+# Drift forms (docs/api-contract.md#open-questions)
 
 
 def test_chain_or_chain_id_at_item_and_token_level() -> None:
