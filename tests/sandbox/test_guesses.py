@@ -92,7 +92,7 @@ def test_v4_supported_chains_object_without_id_is_a_payload_error() -> None:
 def _raw(base: str, method: str, path: str, auth: bool = True) -> tuple[int, dict[str, str], bytes]:
     """One request with http.client (urllib refuses some methods); the connection is closed."""
     where = urlsplit(base)
-    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=10)
     try:
         connection.request(method, path, headers=dict(AUTH) if auth else {})
         answer = connection.getresponse()
@@ -126,7 +126,7 @@ def test_unrouted_methods_get_405_with_allow(
 
 def test_head_gets_405_without_a_body_and_the_connection_stays_usable(sandbox: Sandbox) -> None:
     where = urlsplit(sandbox.url)
-    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=10)
     try:
         connection.request("HEAD", f"{V5}/general/status", headers=dict(AUTH))
         head = connection.getresponse()

@@ -1,13 +1,14 @@
 """Sandbox responses validate against the official OpenAPI documents (documented quirk mode).
 
-The official documents are not part of the repository: every test here takes them through the
-``docs`` fixture, which skips with how to enable the tests (``INCHFRAME_OPENAPI_DIR``) or, under
+The official documents are not part of the repository: every test here takes them through
+``_documents()``, which skips with how to enable the tests (``INCHFRAME_OPENAPI_DIR``) or, under
 ``INCHFRAME_REQUIRE_CONTRACT_TESTS=1`` (CI), fails. See ``tests/sandbox/_helpers.py``.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 import jsonschema
@@ -42,9 +43,13 @@ def _patched_v4(v4_doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-@pytest.fixture(scope="module")
-def docs() -> dict[str, dict[str, Any]]:
-    """The three official documents (v4 patched as above), keyed ``balance``/``v4``/``v5``."""
+@functools.cache
+def _documents() -> dict[str, dict[str, Any]]:
+    """The three official documents (v4 patched as above), keyed ``balance``/``v4``/``v5``.
+
+    Called inside each test, not as a fixture, so that a missing document under
+    ``INCHFRAME_REQUIRE_CONTRACT_TESTS=1`` is a *failed* test (a fixture would make it an error).
+    """
     v4_doc = load_openapi("portfolio-v4.json")
     return {
         "balance": load_openapi("balance-v1.2.ethereum.json"),
@@ -213,7 +218,6 @@ CASES: list[tuple[str, str, str, str, Any]] = [
     ("doc", "oas_path", "method", "url", "body"), CASES, ids=[f"{c[2]} {c[1]}" for c in CASES]
 )
 def test_response_validates(
-    docs: dict[str, dict[str, Any]],
     documented: Sandbox,
     doc: str,
     oas_path: str,
@@ -221,6 +225,7 @@ def test_response_validates(
     url: str,
     body: Any,
 ) -> None:
+    docs = _documents()
     reply = call(documented.url, url, method=method.upper(), body=body)
     assert reply.status == 200, reply.body[:300]
     payload = reply.json()
@@ -230,8 +235,9 @@ def test_response_validates(
         assert items, "the sample wallets should hold something"
 
 
-def test_positions_exist_for_sample(docs: dict[str, dict[str, Any]], documented: Sandbox) -> None:
+def test_positions_exist_for_sample(documented: Sandbox) -> None:
     """The schema test above is only meaningful if some wallets have positions."""
+    docs = _documents()
     u = documented.universe
     wallets = [f"0x{i:040x}" for i in range(1, 60)]
     positions = [p for w in wallets for c in u.chains("portfolio") for p in u.positions(c, w)]
@@ -249,11 +255,10 @@ def test_positions_exist_for_sample(docs: dict[str, dict[str, Any]], documented:
     _validate(docs["v4"], "/portfolio/v4/overview/protocols/details", "get", payload)
 
 
-def test_observed_mode_differs_where_documented(
-    docs: dict[str, dict[str, Any]], sandbox: Sandbox
-) -> None:
+def test_observed_mode_differs_where_documented(sandbox: Sandbox) -> None:
     """The default (observed) snapshot uses ``chain`` and TokenBalance ``chain_id``+``value_usd``:
     it deliberately fails the documented schema."""
+    docs = _documents()
     payload = call(sandbox.url, f"{V5}/tokens/snapshot" + addresses_query(VITALIK)).json()
     item = payload["result"][0]
     assert "chain" in item and "chain_id" not in item
@@ -285,9 +290,8 @@ BAD_QUERIES = [
 
 
 @pytest.mark.parametrize("url", BAD_QUERIES)
-def test_422_is_http_validation_error(
-    docs: dict[str, dict[str, Any]], sandbox: Sandbox, url: str
-) -> None:
+def test_422_is_http_validation_error(sandbox: Sandbox, url: str) -> None:
+    docs = _documents()
     reply = call(sandbox.url, url)
     assert reply.status == 422, reply.body[:300]
     payload = reply.json()
