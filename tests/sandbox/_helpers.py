@@ -25,6 +25,20 @@ REQUIRE_ENV = "INCHFRAME_REQUIRE_CONTRACT_TESTS"
 DEFAULT_OPENAPI = REPO.parent / "shared" / "api" / "openapi"
 OPENAPI_FILES = ("balance-v1.2.ethereum.json", "portfolio-v4.json", "portfolio-v5.0.json")
 ENABLE_HINT = f"set {OPENAPI_ENV}=<folder with the 1inch OpenAPI JSON documents>"
+#: Both settings as the test process started: a per-test environment isolation that clears
+#: ``INCHFRAME_*`` variables must not silently turn the contract tests (or CI's requirement) off.
+_STARTUP: dict[str, str | None] = {
+    name: os.environ.get(name) for name in (OPENAPI_ENV, REQUIRE_ENV)
+}
+
+
+def _setting(name: str) -> str:
+    """The variable as set now, else as it was when the test process started."""
+    value = os.environ.get(name)
+    if value is None:
+        value = _STARTUP.get(name)
+    return (value or "").strip()
+
 
 VITALIK = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"
 BINANCE = "0x28C6c06298d514Db089934071355E5743bf21d60"
@@ -91,14 +105,14 @@ def openapi_dir() -> Path | None:
     ``INCHFRAME_OPENAPI_DIR`` wins when set (even if wrong: a wrong setting is reported, never
     replaced by the default); otherwise ``../shared/api/openapi`` beside the repository, if present.
     """
-    configured = os.environ.get(OPENAPI_ENV, "").strip()
+    configured = _setting(OPENAPI_ENV)
     if configured:
         return Path(configured).expanduser()
     return DEFAULT_OPENAPI if DEFAULT_OPENAPI.is_dir() else None
 
 
 def contract_tests_required() -> bool:
-    return os.environ.get(REQUIRE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    return _setting(REQUIRE_ENV).lower() in {"1", "true", "yes", "on"}
 
 
 def _unavailable(reason: str) -> NoReturn:

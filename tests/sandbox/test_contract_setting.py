@@ -24,6 +24,7 @@ def no_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(OPENAPI_ENV, raising=False)
     monkeypatch.delenv(REQUIRE_ENV, raising=False)
     monkeypatch.setattr(_helpers, "DEFAULT_OPENAPI", tmp_path / "absent")
+    monkeypatch.setattr(_helpers, "_STARTUP", {})
 
 
 def _document(folder: Path) -> dict[str, object]:
@@ -110,3 +111,17 @@ def test_ci_requires_the_contract_tests() -> None:
     exports = [i for i, line in enumerate(script) if line.startswith(f"export {REQUIRE_ENV}=1")]
     command = next(i for i, line in enumerate(script) if "python -m pytest" in line)
     assert exports and exports[0] < command
+
+
+def test_settings_survive_a_per_test_environment_reset(
+    no_default: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Values present when the run started still count after a fixture clears the variables."""
+    expected = _document(tmp_path / "at-start")
+    monkeypatch.setattr(
+        _helpers, "_STARTUP", {OPENAPI_ENV: str(tmp_path / "at-start"), REQUIRE_ENV: "1"}
+    )
+    assert openapi_dir() == tmp_path / "at-start" and _helpers.contract_tests_required()
+    assert load_openapi(NAME) == expected
+    monkeypatch.setenv(REQUIRE_ENV, "0")  # an explicit value now wins over the start-up one
+    assert not _helpers.contract_tests_required()
