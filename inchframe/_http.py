@@ -5,16 +5,15 @@ hit costs no rate-limit token; the rate limiter (requests-ratelimiter) sits in t
 urllib3's ``Retry`` runs inside it for 429 (honouring ``Retry-After``, capped), 5xx and dropped
 connections, with exponential backoff and jitter.
 
-The cache is SQLite in WAL mode with a JSON serializer (no pickle; the body is kept as raw bytes,
-see :func:`cache_serializer`). The ``Authorization`` header is neither part of a cache key nor
+Hooks: the limiter is made in :func:`build_limiter`, the cache's storage in
+:func:`inchframe.cache_backend.build_backend` (SQLite in WAL mode with a JSON serializer, no
+pickle). The ``Authorization`` header is neither part of a cache key nor
 stored (requests-cache redacts ``ignored_parameters`` from the stored request). POST bodies are
 part of the key.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import math
 import random
@@ -23,14 +22,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import takewhile
-from pathlib import Path
 from typing import Any
 
 import requests
+from pyrate_limiter import Limiter
 from requests.adapters import HTTPAdapter
-from requests_ratelimiter import LimiterAdapter
+from requests_ratelimiter import HostBucketFactory, LimiterAdapter
 from urllib3.util.retry import Retry
 
+# the cache's storage lives in cache_backend; these names stay importable from here
+from .cache_backend import CACHE_FILE, build_backend, cache_serializer, open_cache
 from .config import RETRY_AFTER_MAX, ApiKey, Settings
 
 log = logging.getLogger("inchframe.http")
@@ -40,12 +41,13 @@ __all__ = [
     "RETRY_STATUSES",
     "BearerAuth",
     "StatusBoard",
+    "build_limiter",
     "build_session",
+    "cache_serializer",
     "expiry_for",
     "open_cache",
 ]
 
-CACHE_FILE = "http_cache.sqlite"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 #: Backoff for 5xx and dropped connections: 0.5 s, 1 s, 2 s, ... capped, with up to 0.5 s jitter.
 BACKOFF_FACTOR = 0.5
@@ -228,6 +230,12 @@ class ObservedLimiterAdapter(LimiterAdapter):
         super().__init__(*args, **kwargs)
         self._sending = threading.local()  # the bucket of the request this thread is sending
 
+    def close(self) -> None:
+        """Close the pools and the limiter's leak thread (requests-ratelimiter leaves a
+        limiter passed as ``limiter=`` to its owner; :func:`build_adapter` made this one)."""
+        super().close()
+        self.limiter.bucket_factory.close()
+
     def take_token(self, bucket: str) -> None:
         """Block until the rate allows one more request to ``bucket``."""
         if not self.limiter.try_acquire(bucket, weight=1, blocking=False):
@@ -283,124 +291,37 @@ def build_retry(settings: Settings, board: StatusBoard | None) -> ObservedRetry:
     return retry
 
 
+def build_limiter(settings: Settings) -> Limiter:
+    """The rate limiter of a client's adapter: one in-memory bucket per host, paced as
+    :func:`pacing_rates` says, with a :data:`LIMITER_BUFFER_MS` buffer.
+
+    The one place the limiter is made (hook for shared budgets): any pyrate-limiter
+    ``Limiter`` whose factory names its buckets by host (requests-ratelimiter's
+    ``HostBucketFactory``) can take its place. The adapter closes it with itself.
+    """
+    factory = HostBucketFactory(rates=pacing_rates(settings.rate))
+    return Limiter(factory, buffer_ms=LIMITER_BUFFER_MS)
+
+
 def build_adapter(
     settings: Settings, board: StatusBoard, *, pool_size: int
 ) -> ObservedLimiterAdapter:
+    # requests-ratelimiter's public `limiter=` parameter: half-second bursts under the 1 s
+    # window, and a 10 ms buffer instead of its 50 ms (which alone caps a batch at 1/1.05 = 95%
+    # of the rate): see pacing_rates
     adapter = ObservedLimiterAdapter(
-        per_second=settings.rate,
+        limiter=build_limiter(settings),
         per_host=True,
         limit_statuses=(429,),
         max_retries=build_retry(settings, board),
         pool_connections=4,
         pool_maxsize=pool_size,
     )
-    # Half-second bursts under the 1 s window, and a 10 ms buffer instead of 50 ms (which alone
-    # caps a batch at 1/1.05 = 95% of the rate): see pacing_rates. The factory reads its rates
-    # when it creates the first bucket, i.e. after this.
-    adapter.limiter.bucket_factory.rates = pacing_rates(settings.rate)
-    adapter.limiter.buffer_ms = LIMITER_BUFFER_MS
     adapter.board = board
     adapter.rate_text = f"{settings.rate:g}/s"
     if isinstance(adapter.max_retries, ObservedRetry):
         adapter.max_retries.pace = adapter.pace_retry
     return adapter
-
-
-#: Marks a cache entry written by :func:`cache_serializer` (JSON head, then the raw body).
-_ENTRY_MAGIC = b"IFC1"
-
-
-@functools.cache
-def cache_serializer() -> Any:
-    """The cache's serializer: requests-cache's JSON form (never pickle) for everything but the
-    body, and the body stored as the raw bytes that came over the wire.
-
-    requests-cache's own ``"json"`` serializer writes the body as base64 inside the JSON text,
-    so every hit decodes (and parses) a third more than the body itself: about 1.5 ms for a
-    200 kB body here, against 0.5 ms for this one (benchmarks/bench_cache.py). An entry is
-    ``b"IFC1"``, the JSON head's length (4 bytes, big-endian), the head, then the body. Entries
-    written by the ``"json"`` serializer (older caches) are still read.
-    """
-    import copy
-
-    from requests_cache.serializers import SerializerPipeline, Stage, json_serializer
-    from requests_cache.serializers.preconf import json_preconf_stage
-
-    head_stage = json_preconf_stage.copy()  # cattrs: the CachedResponse as JSON-able builtins
-    head_stage.decode_content = False
-
-    def dumps(response: Any) -> bytes:
-        shell = copy.copy(response)
-        shell._content = None
-        head = json.dumps(head_stage.dumps(shell), separators=(",", ":")).encode()
-        return _ENTRY_MAGIC + len(head).to_bytes(4, "big") + head + (response._content or b"")
-
-    def loads(entry: Any) -> Any:
-        if isinstance(entry, str) or bytes(entry[:4]) != _ENTRY_MAGIC:
-            return json_serializer.loads(entry)  # written by the stock "json" serializer
-        entry = bytes(entry)
-        end = 8 + int.from_bytes(entry[4:8], "big")
-        response = head_stage.loads(json.loads(entry[8:end]))
-        response._content = entry[end:]
-        response.raw.reset(response._content)  # what requests' raw.read() would give
-        return response
-
-    return SerializerPipeline(
-        [Stage(dumps=dumps, loads=loads)], name="inchframe-json", is_binary=True
-    )
-
-
-#: Stands for the embedded sandbox in cache keys: its port changes every run, its answers don't.
-SANDBOX_KEY_HOST = "http://inchframe-sandbox"
-
-
-def _key_on_fixed_host(base_url: str) -> Any:
-    """A requests-cache key function that files ``base_url`` under :data:`SANDBOX_KEY_HOST`."""
-    from requests_cache import create_key
-
-    def key(request: Any, **kwargs: Any) -> str:
-        if request.url and request.url.startswith(base_url):
-            request = request.copy()
-            request.url = SANDBOX_KEY_HOST + request.url[len(base_url) :]
-        return create_key(request, **kwargs)
-
-    return key
-
-
-def open_cache(cache_dir: Path, *, offline: bool = False, sandbox_url: str | None = None) -> Any:
-    """A requests-cache ``CachedSession`` on ``cache_dir``, configured as inchframe uses it.
-
-    The backend gives up on a lock after ``inchframe.cache.BUSY_TIMEOUT_MS`` and every stored
-    body carries its SHA-256 (see :mod:`inchframe.cache`); a damaged, locked or unwritable file
-    raises :class:`~inchframe.errors.CacheError` naming the file and the fix.
-
-    Offline, expired entries are served too (``stale_if_error``): old data beats no data, and
-    each reply's ``fetched_at`` says how old it is. ``sandbox_url``: the embedded sandbox the
-    client started; its entries are keyed on a fixed host so later sessions reuse them.
-    """
-    from requests_cache import CachedSession
-
-    from .cache import open_backend, stamp_digest
-    from .errors import CacheError
-
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CacheError(str(cache_dir / CACHE_FILE), "unusable", str(error)) from None
-    backend = open_backend(cache_dir / CACHE_FILE)
-    session = CachedSession(
-        backend=backend,
-        expire_after=300,
-        allowable_methods=("GET", "POST"),
-        allowable_codes=(200,),
-        match_headers=False,
-        ignored_parameters=("Authorization", "apiKey", "api_key", "X-API-KEY"),
-        only_if_cached=offline,
-        stale_if_error=offline,
-        key_fn=_key_on_fixed_host(sandbox_url) if sandbox_url else None,
-    )
-    session.hooks["response"].append(stamp_digest)
-    return session
 
 
 def build_session(
@@ -413,6 +334,7 @@ def build_session(
             settings.cache_dir,
             offline=settings.offline,
             sandbox_url=settings.base_url if settings.sandbox else None,
+            backend=build_backend(settings),
         )
         if settings.cache
         else requests.Session()

@@ -29,7 +29,7 @@ import requests
 from . import endpoints as ep
 from ._http import BearerAuth, StatusBoard, build_adapter, build_session, expiry_for
 from ._json import loads_json
-from .cache import cache_error, guarded, is_intact
+from .cache_backend import cache_error, guarded, is_intact
 from .config import ENV, SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
 from .errors import (
     ApiError,

@@ -27,7 +27,7 @@ import pytest
 import requests
 
 import inchframe
-import inchframe.cache
+import inchframe.cache_backend
 from inchframe import endpoints as ep
 from inchframe.cache import cache_info, clear_cache
 from inchframe.client import Client
@@ -390,7 +390,7 @@ def _raw(value: bytes | str) -> bytes:
 @pytest.fixture
 def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give up on a held lock after 0.3 s instead of 30 s."""
-    monkeypatch.setattr(inchframe.cache, "BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(inchframe.cache_backend, "BUSY_TIMEOUT_MS", 300)
 
 
 @pytest.mark.parametrize("lock", ["write", "read-write"])
