@@ -14,6 +14,7 @@ part of the key.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import math
 import random
@@ -46,6 +47,7 @@ __all__ = [
     "cache_serializer",
     "expiry_for",
     "open_cache",
+    "parse_retry_after",
 ]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -170,6 +172,31 @@ class StatusBoard:
         return "waiting: " + ", ".join(reasons) if reasons else ""
 
 
+def parse_retry_after(value: str | None, *, cap: float = RETRY_AFTER_MAX) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait, at most ``cap``; None when it is absent
+    or not a valid value (``soon``, ``-5``, ``1e9``, a date that cannot be read): a server's
+    junk header is treated as no header, not as an error.
+
+    Valid forms (RFC 9110): a whole number of seconds, or an HTTP date (a past date is 0).
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        # a huge number is the cap; int() of thousands of digits would raise ValueError
+        return float(cap) if len(text) > 9 else min(float(int(text)), float(cap))
+    try:
+        moment = email.utils.parsedate_tz(text)
+        if moment is None:
+            return None
+        seconds = email.utils.mktime_tz(moment) - time.time()
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return min(max(float(seconds), 0.0), float(cap))
+
+
 class ObservedRetry(Retry):
     """urllib3 ``Retry`` that reports its waits and counts to a :class:`StatusBoard`, backs off
     before the first retry too, and takes a token of the client's rate before each retry.
@@ -188,6 +215,13 @@ class ObservedRetry(Retry):
         fresh.board = self.board
         fresh.pace = self.pace
         return fresh
+
+    def get_retry_after(self, response: Any) -> float | None:
+        """urllib3's, except that an invalid ``Retry-After`` counts as absent (urllib3 raises
+        ``InvalidHeader``, which ended the request) and a huge one is capped."""
+        return parse_retry_after(
+            response.headers.get("Retry-After"), cap=float(self.retry_after_max)
+        )
 
     def get_backoff_time(self) -> float:
         """``backoff_factor * 2**(n - 1)`` plus jitter after the n-th consecutive error, n >= 1."""

@@ -27,7 +27,14 @@ from typing import Any
 import requests
 
 from . import endpoints as ep
-from ._http import BearerAuth, StatusBoard, build_adapter, build_session, expiry_for
+from ._http import (
+    BearerAuth,
+    StatusBoard,
+    build_adapter,
+    build_session,
+    expiry_for,
+    parse_retry_after,
+)
 from ._json import loads_json
 from .cache_backend import cache_error, guarded, is_intact
 from .config import ENV, SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
@@ -670,27 +677,91 @@ def _parse_body(call: ep.Call, content: bytes) -> Any:
 
 
 def _api_error(call: ep.Call, response: requests.Response) -> ApiError:
-    body = response.text if response.content else ""
+    """The :class:`ApiError` for an error answer, whatever its body holds (never raises)."""
+    content = response.content or b""
+    body = content[:_ERROR_BODY_BYTES].decode("utf-8", "replace")
     detail = None
     if response.status_code == 422:
         try:
-            parsed = response.json()
-            detail = parsed.get("detail") if isinstance(parsed, dict) else None
+            parsed = loads_json(content)
         except ValueError:
-            detail = None
+            parsed = None
+        detail = _detail_items(parsed.get("detail") if isinstance(parsed, dict) else None)
     cls = api_error_for_status(response.status_code)
     kwargs: dict[str, Any] = {
-        "request_id": response.headers.get("X-Request-Id"),
+        "request_id": _header_text(response.headers.get("X-Request-Id")),
         "body": body,
-        "detail": detail if isinstance(detail, list) else None,
+        "detail": detail,
         "endpoint": call.endpoint,
     }
     if cls is RateLimitError:
-        retry_after = response.headers.get("Retry-After")
-        kwargs["retry_after"] = (
-            float(retry_after) if retry_after and retry_after.isdigit() else None
-        )
+        # the server's hint as sent (not capped at what inchframe waits), if it is valid
+        kwargs["retry_after"] = parse_retry_after(response.headers.get("Retry-After"), cap=1e9)
     return cls(response.status_code, call.method, _full_url(response, call.path), **kwargs)
+
+
+#: Bytes of an error body kept (ApiError shows an excerpt of it).
+_ERROR_BODY_BYTES = 64 * 1024
+#: ``detail`` items kept from a 422 answer, and characters kept of each text in one.
+_DETAIL_ITEMS, _DETAIL_TEXT = 50, 500
+
+
+def _short_text(value: Any) -> str:
+    """``value`` as a short text: strings as they are, anything else as compact JSON."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, separators=(",", ":"), default=str)
+        except (TypeError, ValueError, RecursionError):
+            text = f"<{type(value).__name__}>"
+    return text[:_DETAIL_TEXT]
+
+
+def _detail_items(detail: Any) -> list[dict[str, Any]] | None:
+    """FastAPI's 422 ``detail`` as a list of ``{"loc": [...], "msg": str, "type": str}``,
+    whatever shape the server sent: a list of odd items (``{"loc": 5, "msg": null}``), one
+    object, a string, a number, nested lists. None when there is no detail."""
+    if detail is None:
+        return None
+    if not isinstance(detail, list):
+        detail = [detail]
+    items: list[dict[str, Any]] = []
+    for item in detail[:_DETAIL_ITEMS]:
+        if not isinstance(item, dict):
+            items.append({"loc": [], "msg": _short_text(item)})
+            continue
+        loc, msg = item.get("loc"), item.get("msg")
+        if (
+            isinstance(loc, list)
+            and all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in loc)
+            and isinstance(msg, str)
+        ):
+            items.append(item)  # the documented shape: kept as sent
+            continue
+        if loc is None:
+            parts: list[str | int] = []
+        elif isinstance(loc, list):
+            parts = [
+                p if isinstance(p, (str, int)) and not isinstance(p, bool) else _short_text(p)
+                for p in loc[:_DETAIL_ITEMS]
+            ]
+        else:
+            parts = [_short_text(loc)]
+        entry: dict[str, Any] = {
+            "loc": parts,
+            "msg": _short_text(
+                msg if msg is not None else {k: item[k] for k in item if k != "loc"}
+            ),
+        }
+        if isinstance(item.get("type"), str):
+            entry["type"] = item["type"][:_DETAIL_TEXT]
+        items.append(entry)
+    return items or None
+
+
+def _header_text(value: Any) -> str | None:
+    return value[:200] if isinstance(value, str) and value else None
 
 
 def _describe(calls: Sequence[ep.Call]) -> str:
