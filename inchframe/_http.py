@@ -29,6 +29,8 @@ import requests
 from pyrate_limiter import Limiter
 from requests.adapters import HTTPAdapter
 from requests_ratelimiter import HostBucketFactory, LimiterAdapter
+from urllib3.exceptions import DecodeError, MaxRetryError, ProtocolError, ReadTimeoutError
+from urllib3.util import Timeout as Urllib3Timeout
 from urllib3.util.retry import Retry
 
 # the cache's storage lives in cache_backend; these names stay importable from here
@@ -279,20 +281,40 @@ class ObservedLimiterAdapter(LimiterAdapter):
                 self.limiter.try_acquire(bucket, weight=1, blocking=True, timeout=-1)
 
     def pace_retry(self) -> None:
-        """Called by :class:`ObservedRetry` in the sending thread before each retry."""
+        """Called by :class:`ObservedRetry` in the sending thread before each retry: takes a
+        token of the rate, and starts the clock of the next attempt."""
         bucket = getattr(self._sending, "bucket", None)
         if bucket is not None:
             self.take_token(bucket)
+        self._sending.started = time.monotonic()
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        """Send ``request`` once the rate allows, and read its whole body within ``timeout``.
+
+        ``timeout`` (a number, or requests' ``(connect, read)`` pair) bounds each attempt as a
+        whole: connecting, the headers and the body (see :func:`read_body`); urllib3's read
+        timeout alone bounds only each wait for a byte, so a body that trickles in was never
+        cut off. A body that times out or breaks off midway is retried like a dropped
+        connection, under the same :class:`ObservedRetry` budget and backoff. ``stream=True``
+        (never used by inchframe) keeps requests' own behaviour.
+        """
         bucket = self._bucket_name(request)
         self.take_token(bucket)
         started = time.perf_counter()
-        self._sending.bucket = bucket
-        try:
-            response = HTTPAdapter.send(self, request, **kwargs)  # skip the mixin's own acquire
-        finally:
-            self._sending.bucket = None
+        limit = whole_timeout(timeout)
+        options: dict[str, Any] = {"verify": verify, "cert": cert, "proxies": proxies}
+        if stream or limit is None:
+            response = self._send_once(request, bucket, stream=stream, timeout=timeout, **options)
+        else:
+            response = self._send_bounded(request, bucket, limit, timeout, options)
         log.debug(
             "%s %s -> %s in %.3fs",
             request.method,
@@ -303,6 +325,103 @@ class ObservedLimiterAdapter(LimiterAdapter):
         if response.status_code in self.limit_statuses:
             self._fill_bucket(request)
         return response
+
+    def _send_once(
+        self, request: requests.PreparedRequest, bucket: str, **kwargs: Any
+    ) -> requests.Response:
+        self._sending.bucket = bucket
+        self._sending.started = time.monotonic()
+        try:
+            return HTTPAdapter.send(self, request, **kwargs)  # skip the mixin's own acquire
+        finally:
+            self._sending.bucket = None
+
+    def _send_bounded(
+        self,
+        request: requests.PreparedRequest,
+        bucket: str,
+        limit: float,
+        timeout: Any,
+        options: dict[str, Any],
+    ) -> requests.Response:
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        # urllib3's total: connect and headers of one attempt within `limit` together
+        bounded = Urllib3Timeout(connect=connect, read=read, total=limit)
+        retry = self.max_retries
+        while True:
+            response = self._send_once(request, bucket, stream=True, timeout=bounded, **options)
+            deadline = getattr(self._sending, "started", time.monotonic()) + limit
+            try:
+                response._content = read_body(response, deadline)
+                return response
+            except (ReadTimeoutError, ProtocolError, OSError) as error:
+                response.close()
+                try:
+                    retry = retry.increment(request.method, request.url, error=_read_error(error))
+                except MaxRetryError:
+                    if isinstance(error, ReadTimeoutError):
+                        raise requests.exceptions.ReadTimeout(
+                            f"the answer did not arrive within {limit:g} s", request=request
+                        ) from None
+                    raise requests.exceptions.ChunkedEncodingError(
+                        f"the body broke off: {error}", request=request
+                    ) from None
+                self._sending.bucket = bucket
+                try:
+                    retry.sleep()  # backoff, then a token of the rate (pace_retry)
+                finally:
+                    self._sending.bucket = None
+
+
+#: Bytes read from the socket at a time while a body arrives.
+_BODY_CHUNK = 256 * 1024
+
+
+def whole_timeout(timeout: Any) -> float | None:
+    """The seconds one attempt may take as a whole, from requests' ``timeout`` argument: the
+    read part of a ``(connect, read)`` pair (inchframe's ``timeout`` setting), or the number."""
+    if isinstance(timeout, tuple):
+        timeout = timeout[1] if len(timeout) == 2 else None
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        return float(timeout)
+    return None
+
+
+def read_body(response: requests.Response, deadline: float) -> bytes:
+    """The whole (decoded) body of a streamed ``response``, read by :data:`_BODY_CHUNK` with
+    each wait for bytes cut to the time left before ``deadline`` (``time.monotonic()``).
+
+    Raises urllib3's ``ReadTimeoutError`` past the deadline and ``ProtocolError`` when the
+    body breaks off (fewer bytes than ``Content-Length``); the connection then is closed.
+    On success the connection goes back to the pool and the response reads as if requests
+    had read it (``response.content``).
+    """
+    raw = response.raw
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ReadTimeoutError(None, response.url, "the whole-request timeout passed")  # type: ignore[arg-type]
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is not None:
+            sock.settimeout(left)
+        try:
+            chunk = raw.read1(_BODY_CHUNK, decode_content=True)
+        except DecodeError as error:  # as requests reports it
+            raise requests.exceptions.ContentDecodingError(error) from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+    response._content_consumed = True  # type: ignore[attr-defined]
+    raw.release_conn()
+    return b"".join(chunks)
+
+
+def _read_error(error: BaseException) -> Exception:
+    """``error`` as urllib3 ``Retry.increment`` counts it: a timeout or a broken-off read."""
+    if isinstance(error, (ReadTimeoutError, ProtocolError)):
+        return error
+    return ProtocolError(f"reading the body failed: {error}", error)
 
 
 def build_retry(settings: Settings, board: StatusBoard | None) -> ObservedRetry:

@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import sqlite3
+import threading
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -54,7 +55,15 @@ from .errors import (
 
 log = logging.getLogger("inchframe.client")
 
-__all__ = ["BatchResult", "Client", "Failure", "Plan", "Reply", "SandboxWarning"]
+__all__ = [
+    "BatchResult",
+    "Client",
+    "Failure",
+    "NotAttemptedError",
+    "Plan",
+    "Reply",
+    "SandboxWarning",
+]
 
 #: Extra attempts for answers urllib3 cannot retry: bodies cut short or not valid JSON.
 BODY_RETRIES = 2
@@ -90,6 +99,50 @@ class Failure:
 
     call: ep.Call
     error: InchframeError
+
+
+class NotAttemptedError(TransportError):
+    """A call of a batch that was never sent: the batch stopped after a run of consecutive
+    transport failures (``stop_after``), since the server was not answering."""
+
+
+class _Breaker:
+    """Counts consecutive transport failures of one batch (thread-safe); trips at ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._run = 0
+        self.last: InchframeError | None = None
+        self.tripped = False
+
+    def record(self, outcome: Reply | Failure) -> None:
+        failed = isinstance(outcome, Failure) and isinstance(outcome.error, TransportError)
+        with self._lock:
+            if not failed:
+                self._run = 0
+                return
+            assert isinstance(outcome, Failure)
+            self._run += 1
+            self.last = outcome.error
+            if self.limit and self._run >= self.limit and not self.tripped:
+                self.tripped = True
+                log.warning(
+                    "%d requests in a row got no answer (last: %s); the batch sends no more",
+                    self._run,
+                    outcome.error,
+                )
+
+    def refusal(self, call: ep.Call) -> Failure:
+        return Failure(
+            call,
+            NotAttemptedError(
+                f"{call.endpoint}: not attempted: the batch stopped after {self.limit} "
+                f"consecutive transport failures (last: {self.last})",
+                method=call.method,
+                endpoint=call.endpoint,
+            ),
+        )
 
 
 @dataclass
@@ -157,6 +210,7 @@ class Client:
         offline: bool | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
+        stop_after: int | None = None,
         session: requests.Session | None = None,
         progress: bool | None = None,
         max_workers: int | None = None,
@@ -171,6 +225,7 @@ class Client:
             offline=offline,
             timeout=timeout,
             max_retries=max_retries,
+            stop_after=stop_after,
         )
         self._sandbox: Any = None
         if settings.sandbox:
@@ -382,7 +437,9 @@ class Client:
         """Send ``calls`` concurrently (as fast as the rate allows) and keep every reply.
 
         Failures are collected, not raised; an invalid configuration still raises at once.
-        ``raw``: as in :meth:`fetch`.
+        ``raw``: as in :meth:`fetch`. After ``stop_after`` consecutive transport failures
+        (no answer: refused, timed out, broken off, after their retries) the calls not yet sent
+        are not sent: each is a :class:`Failure` with a :class:`NotAttemptedError`.
         """
         self._check_ready()
         started = time.perf_counter()
@@ -393,9 +450,11 @@ class Client:
             show = len(calls) >= PROGRESS_THRESHOLD
         bar = _progress_bar(len(calls), description or _describe(calls), enabled=show)
         workers = min(self.max_workers, max(1, len(calls)))
+        breaker = _Breaker(self.settings.stop_after)
         with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inchframe") as pool:
             futures = {
-                pool.submit(self._fetch_quietly, call, raw): i for i, call in enumerate(calls)
+                pool.submit(self._fetch_quietly, call, raw, breaker): i
+                for i, call in enumerate(calls)
             }
             pending = set(futures)
             shown = ""
@@ -425,12 +484,20 @@ class Client:
             elapsed=time.perf_counter() - started,
         )
 
-    def _fetch_quietly(self, call: ep.Call, raw: bool) -> Reply | Failure:
+    def _fetch_quietly(
+        self, call: ep.Call, raw: bool, breaker: _Breaker | None = None
+    ) -> Reply | Failure:
+        if breaker is not None and breaker.tripped:
+            return breaker.refusal(call)
+        outcome: Reply | Failure
         try:
-            return self.fetch(call, raw=raw)
+            outcome = self.fetch(call, raw=raw)
         except (ApiError, TransportError, PayloadError, OfflineCacheMiss) as error:
             log.info("%s failed: %s", call.endpoint, error)
-            return Failure(call, error)
+            outcome = Failure(call, error)
+        if breaker is not None:
+            breaker.record(outcome)
+        return outcome
 
     def _fresh_hit(self, call: ep.Call) -> Any:
         """A fresh cached answer to ``call`` read straight from the backend, or None.

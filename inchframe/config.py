@@ -15,8 +15,12 @@ variable                   default                     meaning
 ``INCHFRAME_CACHE``        ``1``                       ``0`` disables the on-disk cache
 ``INCHFRAME_RATE``         ``1`` (sandbox: ``50``)     requests per second (free plan: 1)
 ``INCHFRAME_OFFLINE``      ``0``                       ``1``: answer only from the cache
-``INCHFRAME_TIMEOUT``      ``30``                      read timeout in seconds (connect: 10)
-``INCHFRAME_MAX_RETRIES``  ``5``                       retries for 429, 5xx and dropped connections
+``INCHFRAME_TIMEOUT``      ``30``                      seconds one attempt may take as a whole:
+                                                       connect (at most 10), headers and body
+``INCHFRAME_MAX_RETRIES``  ``5``                       retries for 429, 5xx, timeouts and dropped
+                                                       connections (also in mid-body)
+``INCHFRAME_STOP_AFTER``   ``5``                       a batch stops after this many consecutive
+                                                       transport failures (``0``: never)
 =========================  ==========================  =========================================
 """
 
@@ -47,6 +51,8 @@ SANDBOX_RATE = 50.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
+#: Consecutive transport failures (no answer) after which a batch stops sending.
+DEFAULT_STOP_AFTER = 5
 #: Longest Retry-After inchframe will honour; urllib3's own cap is six hours.
 RETRY_AFTER_MAX = 30.0
 #: Placeholder key sent to the embedded sandbox, which (like the gateway) wants a Bearer token.
@@ -66,6 +72,7 @@ class ENV:
     OFFLINE = "INCHFRAME_OFFLINE"
     TIMEOUT = "INCHFRAME_TIMEOUT"
     MAX_RETRIES = "INCHFRAME_MAX_RETRIES"
+    STOP_AFTER = "INCHFRAME_STOP_AFTER"
 
 
 class ApiKey:
@@ -116,6 +123,8 @@ class Settings:
     connect_timeout: float
     read_timeout: float
     max_retries: int
+    #: a batch stops after this many consecutive transport failures; 0: never
+    stop_after: int = DEFAULT_STOP_AFTER
 
     @property
     def has_key(self) -> bool:
@@ -167,6 +176,7 @@ def resolve_settings(
     offline: bool | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
+    stop_after: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Combine explicit arguments, the environment and the defaults into :class:`Settings`.
@@ -231,6 +241,14 @@ def resolve_settings(
         )
     elif isinstance(max_retries, bool) or not (isinstance(max_retries, int) and max_retries >= 0):
         raise ConfigError(f"max_retries={max_retries!r}: expected a whole number >= 0")
+    if stop_after is None:
+        stop_after = (
+            int(_number(ENV.STOP_AFTER, env[ENV.STOP_AFTER], minimum=0, integer=True))
+            if env.get(ENV.STOP_AFTER)
+            else DEFAULT_STOP_AFTER
+        )
+    elif isinstance(stop_after, bool) or not (isinstance(stop_after, int) and stop_after >= 0):
+        raise ConfigError(f"stop_after={stop_after!r}: expected a whole number >= 0")
 
     return Settings(
         api_key=key,
@@ -243,4 +261,5 @@ def resolve_settings(
         connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, float(timeout)),
         read_timeout=float(timeout),
         max_retries=max_retries,
+        stop_after=stop_after,
     )
