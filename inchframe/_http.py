@@ -20,7 +20,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import takewhile
 from typing import Any
@@ -35,7 +35,7 @@ from urllib3.util.retry import Retry
 
 # the cache's storage lives in cache_backend; these names stay importable from here
 from .cache_backend import CACHE_FILE, build_backend, cache_serializer, open_cache
-from .config import RETRY_AFTER_MAX, ApiKey, Settings
+from .config import RETRY_AFTER_MAX, ApiKey, Settings, split_base_url
 
 log = logging.getLogger("inchframe.http")
 
@@ -48,6 +48,7 @@ __all__ = [
     "build_session",
     "cache_serializer",
     "expiry_for",
+    "hide_in_logs",
     "open_cache",
     "parse_retry_after",
 ]
@@ -120,6 +121,63 @@ def expiry_for(endpoint: str, *, historical: bool = False) -> int:
         if endpoint.startswith(prefix):
             return seconds
     return 5 * MINUTE
+
+
+#: Loggers (and their children) whose records may hold a request's full URL.
+_URL_LOGGERS = ("urllib3", "requests", "requests_cache", "requests_ratelimiter", "inchframe")
+#: Values of base URL query parameters (and their URL-encoded forms) kept out of log records.
+_LOG_SECRETS: set[str] = set()
+_LOG_LOCK = threading.Lock()
+
+
+class _RedactSecrets(logging.Filter):
+    """Rewrites a log record whose text holds a registered secret, with ``***`` in its place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = _LOG_SECRETS
+        if not secrets:
+            return True
+        try:
+            text = record.getMessage()
+        except Exception:  # a record that cannot be formatted is logging's problem, not ours
+            return True
+        if any(secret in text for secret in secrets):
+            for secret in sorted(secrets, key=len, reverse=True):
+                text = text.replace(secret, "***")
+            record.msg, record.args = text, None
+        return True
+
+
+_REDACTOR = _RedactSecrets()
+
+
+def hide_in_logs(values: Iterable[str]) -> None:
+    """Keep ``values`` (e.g. the query values of a base URL, which go on the wire in every
+    request's URL) out of the records of the HTTP libraries' loggers and inchframe's own.
+
+    Third-party DEBUG logs (urllib3's ``"GET /path?apiKey=..."``) print full URLs; the filter
+    is added to each of their loggers, as a handler-independent filter only sees records
+    logged to the logger it is on. Values shorter than 6 characters are not secrets worth
+    masking (``region=eu``) and are left alone.
+    """
+    from urllib.parse import quote, quote_plus
+
+    fresh = {form for v in values if len(v) >= 6 for form in (v, quote(v, safe=""), quote_plus(v))}
+    if not fresh - _LOG_SECRETS:
+        return
+    with _LOG_LOCK:
+        _LOG_SECRETS.update(fresh)
+        import requests_cache  # noqa: F401  (its loggers exist once it is imported)
+
+        names = [
+            name
+            for name in list(logging.root.manager.loggerDict)
+            if name.split(".")[0] in _URL_LOGGERS
+        ]
+        for name in {*names, *_URL_LOGGERS}:
+            logger = logging.getLogger(name)
+            if _REDACTOR not in logger.filters:
+                logger.addFilter(_REDACTOR)
 
 
 class BearerAuth(requests.auth.AuthBase):
@@ -488,6 +546,7 @@ def build_session(
             offline=settings.offline,
             sandbox_url=settings.base_url if settings.sandbox else None,
             backend=build_backend(settings),
+            secret_params=tuple(name for name, _ in split_base_url(settings.base_url)[1]),
         )
         if settings.cache
         else requests.Session()

@@ -11,9 +11,10 @@ several processes. What can go wrong with it, and what inchframe does:
   retries a blocked write in an endless loop).
 - **The file is damaged** (not a database, truncated, malformed pages): :class:`CacheError`
   (``reason="damaged"``) naming the file; ``inchframe cache clear`` deletes a damaged file.
-- **A stored body was altered** but still parses: every body inchframe caches carries its SHA-256
-  (:data:`DIGEST_HEADER`); a cache hit whose body no longer matches is dropped and fetched again,
-  never served.
+- **A stored body was altered** but still parses: every body inchframe caches carries its CRC-32
+  (:data:`CHECKSUM_HEADER`; older entries: SHA-256, :data:`DIGEST_HEADER`); a cache hit whose
+  body no longer matches is dropped and fetched again, never served. Bodies are stored
+  compressed with zstd; one that no longer decompresses is a miss.
 - **A process is killed mid-write**: SQLite's journal rolls the write back; the entries written
   before are intact.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ from urllib.parse import urlsplit
 from .cache_backend import (
     BUSY_TIMEOUT_MS,
     CACHE_FILE,
+    CHECKSUM_HEADER,
+    DICT_DIR,
     DIGEST_HEADER,
     cache_error,
     guarded,
@@ -48,6 +52,7 @@ from .errors import CacheError
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "CHECKSUM_HEADER",
     "DIGEST_HEADER",
     "CacheInfo",
     "cache_error",
@@ -66,6 +71,12 @@ _SIDE_FILES = ("-wal", "-shm", "-journal")
 def _remove_files(path: Path) -> None:
     for candidate in (path, *(Path(f"{path}{suffix}") for suffix in _SIDE_FILES)):
         candidate.unlink(missing_ok=True)
+    _remove_dictionaries(path.parent)
+
+
+def _remove_dictionaries(directory: Path) -> None:
+    """Delete the shared compression dictionaries (only once no entry needs them)."""
+    shutil.rmtree(directory / DICT_DIR, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -100,10 +111,11 @@ def _cache_dir(cache_dir: str | os.PathLike[str] | None) -> Path:
 
 
 def _size(path: Path) -> int:
-    """Bytes of the SQLite file and its WAL side files."""
-    return sum(
-        p.stat().st_size for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()
-    )
+    """Bytes of the SQLite file, its WAL side files and the compression dictionaries."""
+    dictionaries = path.parent / DICT_DIR
+    files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+    files += list(dictionaries.glob("*.zdict")) if dictionaries.is_dir() else []
+    return sum(p.stat().st_size for p in files if p.exists())
 
 
 def cache_info(cache_dir: str | os.PathLike[str] | None = None) -> CacheInfo:
@@ -185,6 +197,7 @@ def clear_cache(
             return 0
         if not expired_only and older_than is None:
             session.cache.clear()
+            _remove_dictionaries(directory)
         else:
             age = (
                 dt.timedelta(seconds=older_than)

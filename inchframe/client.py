@@ -20,10 +20,10 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import requests
 
@@ -34,11 +34,20 @@ from ._http import (
     build_adapter,
     build_session,
     expiry_for,
+    hide_in_logs,
     parse_retry_after,
 )
 from ._json import loads_json
-from .cache_backend import cache_error, guarded, is_intact
-from .config import ENV, SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
+from .cache_backend import SLOW_PATH, cache_error, guarded, is_intact
+from .config import (
+    ENV,
+    SANDBOX_API_KEY,
+    ApiKey,
+    Settings,
+    redact_base_url,
+    resolve_settings,
+    split_base_url,
+)
 from .errors import (
     ApiError,
     ConfigError,
@@ -233,6 +242,12 @@ class Client:
             chosen = sandbox is None and ENV.SANDBOX not in os.environ
             settings = self._start_sandbox(settings, warn=chosen)
         self.settings = settings
+        # requests go to the base URL without its user info and query; the query's parameters
+        # go with every request and are redacted wherever a URL is shown (see redact_base_url)
+        self._base, self._base_params = split_base_url(settings.base_url)
+        self._secret_names = frozenset(name for name, _ in self._base_params)
+        if self._base_params:
+            hide_in_logs(value for _, value in self._base_params)
         self.progress = progress
         self.max_workers = max_workers or max(2, min(16, math.ceil(settings.rate * 2)))
         self.board = StatusBoard()
@@ -248,7 +263,7 @@ class Client:
                 )
             self._session = session
             session.mount(
-                settings.base_url, build_adapter(settings, self.board, pool_size=self.max_workers)
+                self._base, build_adapter(settings, self.board, pool_size=self.max_workers)
             )
         key = settings.api_key or (ApiKey(SANDBOX_API_KEY) if settings.sandbox else None)
         self._auth = BearerAuth(key) if key else None
@@ -272,7 +287,8 @@ class Client:
 
     @property
     def base_url(self) -> str:
-        return self.settings.base_url
+        """The API's base URL as it may be shown: credentials in it are ``***``."""
+        return redact_base_url(self.settings.base_url)
 
     @property
     def is_sandbox(self) -> bool:
@@ -298,7 +314,7 @@ class Client:
 
     def __repr__(self) -> str:
         s = self.settings
-        where = "sandbox " + s.base_url if s.sandbox else s.base_url
+        where = "sandbox " + self.base_url if s.sandbox else self.base_url
         key = "set" if s.has_key else "none"
         cache = "off" if not s.cache else ("offline" if s.offline else str(s.cache_dir))
         return f"<inchframe.Client {where} key={key} rate={s.rate:g}/s cache={cache}>"
@@ -306,7 +322,27 @@ class Client:
     # -- sending --------------------------------------------------------------------------------
 
     def _url(self, call: ep.Call) -> str:
-        return self.settings.base_url + call.path
+        return self._base + call.path
+
+    def _params(self, call: ep.Call) -> list[tuple[str, Any]] | None:
+        return [*self._base_params, *call.params] or None
+
+    def _shown(self, url: str) -> str:
+        """``url`` with credentials redacted: user info, the usual key parameters
+        (:func:`~inchframe.errors.redact_url`) and the base URL's own query parameters."""
+        if "?" not in url and "@" not in url:
+            return url  # nothing to hide (a hit's URL, most often)
+        url = redact_url(url)
+        if not self._secret_names or "?" not in url:
+            return url
+        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        pairs = [
+            (k, "***" if k in self._secret_names else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        return urlunsplit(parts._replace(query=urlencode(pairs, safe=",*")))
 
     def _check_ready(self) -> None:
         if self._auth is None and not self.settings.offline:
@@ -326,12 +362,16 @@ class Client:
         url = self._url(call)
         expire = expiry_for(call.endpoint, historical=call.historical)
         for attempt in range(BODY_RETRIES + 1):
+            # raised after the `except` blocks, so that no error carries the library's
+            # exception as its __context__ (which holds the request, its headers included,
+            # and would be pickled with it)
+            failure: InchframeError | None = None
             try:
                 hit = self._fresh_hit(call) if attempt == 0 else None
                 response = hit or self._session.request(
                     call.method,
                     url,
-                    params=list(call.params) or None,
+                    params=self._params(call),
                     json=call.body,
                     auth=self._auth,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
@@ -344,22 +384,24 @@ class Client:
                 if attempt < BODY_RETRIES:
                     self._pause(attempt, "body cut short")
                     continue
-                raise TransportError(
+                failure = TransportError(
                     f"{call.endpoint}: the response body was cut short ({exc})",
                     method=call.method,
                     url=url,
                     endpoint=call.endpoint,
-                ) from None
+                )
             except requests.exceptions.RequestException as exc:
-                raise TransportError(
-                    f"{call.endpoint}: no answer from {redact_url(url)} after retries: "
+                failure = TransportError(
+                    f"{call.endpoint}: no answer from {self._shown(url)} after retries: "
                     f"{type(exc).__name__}",
                     method=call.method,
                     url=url,
                     endpoint=call.endpoint,
-                ) from None
+                )
             except sqlite3.Error as exc:  # the cache file is damaged, locked or unwritable
-                raise cache_error(self._cache_path(), exc) from None
+                failure = cache_error(self._cache_path(), exc)
+            if failure is not None:
+                raise failure
             from_cache = bool(getattr(response, "from_cache", False))
             if from_cache and not is_intact(response):
                 # the stored body no longer matches its checksum: drop it, never serve it
@@ -369,9 +411,9 @@ class Client:
                     continue
                 raise PayloadError(call.endpoint, "body", "the cached answer is damaged")
             if self.settings.offline and response.status_code == 504:  # requests-cache: not cached
-                raise OfflineCacheMiss([_full_url(response, url)])
+                raise OfflineCacheMiss([self._shown(_full_url(response, url))])
             if response.status_code >= 400:
-                raise _api_error(call, response)
+                raise _api_error(call, response, self._shown)
             try:
                 payload = _parse_body(call, response.content)
             except ValueError as exc:
@@ -386,7 +428,7 @@ class Client:
                 content=response.content,
                 from_cache=from_cache,
                 fetched_at=_utc(created) if created else dt.datetime.now(dt.UTC),
-                url=redact_url(_full_url(response, url)),
+                url=self._shown(_full_url(response, url)),
                 request_id=response.headers.get("X-Request-Id"),
             )
             if not raw:
@@ -401,12 +443,17 @@ class Client:
         return {"expire_after": expire}
 
     @property
+    def _backend(self) -> Any:
+        """The requests-cache backend of a ``CachedSession`` (check ``_is_cached_session``)."""
+        return cast(Any, self._session).cache
+
+    @property
     def _is_cached_session(self) -> bool:
         return hasattr(self._session, "cache")
 
     def _cache_path(self) -> str:
         try:
-            return str(self._session.cache.db_path)
+            return str(self._backend.db_path)
         except (AttributeError, NotImplementedError):
             return str(self.settings.cache_dir)
 
@@ -419,7 +466,7 @@ class Client:
         key = getattr(response, "cache_key", None)
         if key and self._is_cached_session:
             with self._cache_guard():
-                self._session.cache.delete(key)
+                self._backend.delete(key)
 
     def _pause(self, attempt: int, reason: str) -> None:
         self.board.count_retry()
@@ -508,7 +555,13 @@ class Client:
         """
         if not (self._owns_session and self._is_cached_session) or self.settings.offline:
             return None
-        response = self._session.cache.get_response(self._cache_key(call))
+        key = self._cache_key(call)
+        reader = getattr(self._backend, "fast_reader", None)
+        if reader is not None:  # inchframe's own entries, read without requests-cache
+            hit = reader.fresh(key)
+            if hit is not SLOW_PATH:
+                return hit
+        response = self._backend.get_response(key)
         if response is None or response.is_expired:
             return None
         return response
@@ -521,9 +574,9 @@ class Client:
         key = self._cache_keys.get(memo)
         if key is None:
             request = requests.Request(
-                call.method, self._url(call), params=list(call.params) or None, json=call.body
+                call.method, self._url(call), params=self._params(call), json=call.body
             ).prepare()
-            key = self._session.cache.create_key(request)
+            key = self._backend.create_key(request)
             if len(self._cache_keys) >= _CACHE_KEYS_KEPT:
                 self._cache_keys.clear()
             self._cache_keys[memo] = key
@@ -533,13 +586,13 @@ class Client:
         """Remove the cached answer to ``call`` (e.g. one whose payload could not be used)."""
         if self._is_cached_session:
             with self._cache_guard():
-                self._session.cache.delete(self._cache_key(call))
+                self._backend.delete(self._cache_key(call))
 
     def plan(self, calls: Sequence[ep.Call]) -> Plan:
         """Count the calls and how many are already fresh in the cache; send nothing."""
         cached = 0
         if self._is_cached_session:
-            cache = self._session.cache
+            cache = self._backend
             with self._cache_guard():
                 for call in calls:
                     response = cache.get_response(self._cache_key(call))
@@ -743,7 +796,9 @@ def _parse_body(call: ep.Call, content: bytes) -> Any:
     return loads_json(content)
 
 
-def _api_error(call: ep.Call, response: requests.Response) -> ApiError:
+def _api_error(
+    call: ep.Call, response: requests.Response, shown: Callable[[str], str] = redact_url
+) -> ApiError:
     """The :class:`ApiError` for an error answer, whatever its body holds (never raises)."""
     content = response.content or b""
     body = content[:_ERROR_BODY_BYTES].decode("utf-8", "replace")
@@ -764,7 +819,7 @@ def _api_error(call: ep.Call, response: requests.Response) -> ApiError:
     if cls is RateLimitError:
         # the server's hint as sent (not capped at what inchframe waits), if it is valid
         kwargs["retry_after"] = parse_retry_after(response.headers.get("Retry-After"), cap=1e9)
-    return cls(response.status_code, call.method, _full_url(response, call.path), **kwargs)
+    return cls(response.status_code, call.method, shown(_full_url(response, call.path)), **kwargs)
 
 
 #: Bytes of an error body kept (ApiError shows an excerpt of it).
@@ -845,6 +900,6 @@ class _NoBar:
 def _progress_bar(total: int, description: str, *, enabled: bool) -> Any:
     if not enabled or total == 0:
         return _NoBar()
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     return tqdm(total=total, desc=description, unit="req", leave=False)

@@ -30,6 +30,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from .errors import ConfigError
 
@@ -40,7 +41,9 @@ __all__ = [
     "ApiKey",
     "Settings",
     "default_cache_dir",
+    "redact_base_url",
     "resolve_settings",
+    "split_base_url",
 ]
 
 DEFAULT_BASE_URL = "https://api.1inch.dev"
@@ -130,6 +133,41 @@ class Settings:
     def has_key(self) -> bool:
         return self.api_key is not None
 
+    def __repr__(self) -> str:  # the key is left out and the base URL redacted
+        shown = {name: value for name, value in vars(self).items() if name != "api_key"}
+        shown["base_url"] = redact_base_url(self.base_url)
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+def redact_base_url(url: str) -> str:
+    """``url`` as it may be shown or stored: user info (``user:KEY@``) and every query value
+    (``?apiKey=KEY``) replaced by ``***``, the fragment dropped.
+
+    A base URL is the API's host, so anything beyond it may be a credential, whatever its name.
+    """
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+    except ValueError:
+        return "***"
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = "&".join(f"{name}=***" for name, _ in parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def split_base_url(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``url`` without user info, query and fragment (what request paths are appended to),
+    and its query parameters (sent with every request, never shown: :func:`redact_base_url`).
+
+    User info is dropped: inchframe authenticates with ``Authorization: Bearer``, which
+    replaces what requests would make of ``user:password@`` anyway.
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    base = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+    return base, tuple(parse_qsl(parts.query, keep_blank_values=True))
+
 
 def default_cache_dir() -> Path:
     """The per-user cache directory (``platformdirs.user_cache_dir("inchframe")``)."""
@@ -202,7 +240,14 @@ def resolve_settings(
         sandbox = key is None and not url
     url = (url or DEFAULT_BASE_URL).rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"base URL {url!r} must start with http:// or https://")
+        raise ConfigError(f"base URL {redact_base_url(url)!r} must start with http:// or https://")
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # the port is checked when read
+    except ValueError:
+        raise ConfigError(f"base URL {redact_base_url(url)!r} is not a valid URL") from None
+    if not host:
+        raise ConfigError(f"base URL {redact_base_url(url)!r} names no host")
 
     if cache_dir is not None:
         directory = Path(cache_dir)
