@@ -14,6 +14,7 @@ part of the key.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import math
@@ -324,11 +325,15 @@ class ObservedLimiterAdapter(LimiterAdapter):
         super().__init__(*args, **kwargs)
         self._sending = threading.local()  # the bucket of the request this thread is sending
 
+    #: whether :meth:`close` closes the limiter too (False for a limiter shared by adapters)
+    owns_limiter = True
+
     def close(self) -> None:
-        """Close the pools and the limiter's leak thread (requests-ratelimiter leaves a
-        limiter passed as ``limiter=`` to its owner; :func:`build_adapter` made this one)."""
+        """Close the pools and, if it owns it, the limiter's leak thread (requests-ratelimiter
+        leaves a limiter passed as ``limiter=`` to its owner; :func:`build_adapter` made it)."""
         super().close()
-        self.limiter.bucket_factory.close()
+        if self.owns_limiter:
+            self.limiter.bucket_factory.close()
 
     def take_token(self, bucket: str) -> None:
         """Block until the rate allows one more request to ``bucket``."""
@@ -456,20 +461,26 @@ def read_body(response: requests.Response, deadline: float) -> bytes:
     """
     raw = response.raw
     chunks: list[bytes] = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise ReadTimeoutError(None, response.url, "the whole-request timeout passed")  # type: ignore[arg-type]
-        sock = getattr(getattr(raw, "connection", None), "sock", None)
-        if sock is not None:
-            sock.settimeout(left)
-        try:
-            chunk = raw.read1(_BODY_CHUNK, decode_content=True)
-        except DecodeError as error:  # as requests reports it
-            raise requests.exceptions.ContentDecodingError(error) from None
-        if not chunk:
-            break
-        chunks.append(chunk)
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    original = sock.gettimeout() if sock is not None else None
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ReadTimeoutError(None, response.url, "the whole-request timeout passed")  # type: ignore[arg-type]
+            if sock is not None:
+                sock.settimeout(left)
+            try:
+                chunk = raw.read1(_BODY_CHUNK, decode_content=True)
+            except DecodeError as error:  # as requests reports it
+                raise requests.exceptions.ContentDecodingError(error) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if sock is not None:  # the connection may serve the next request: its own timeout back
+            with contextlib.suppress(OSError):
+                sock.settimeout(original)
     response._content_consumed = True  # type: ignore[attr-defined]
     raw.release_conn()
     return b"".join(chunks)
