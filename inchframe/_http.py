@@ -5,33 +5,38 @@ hit costs no rate-limit token; the rate limiter (requests-ratelimiter) sits in t
 urllib3's ``Retry`` runs inside it for 429 (honouring ``Retry-After``, capped), 5xx and dropped
 connections, with exponential backoff and jitter.
 
-The cache is SQLite in WAL mode with a JSON serializer (no pickle; the body is kept as raw bytes,
-see :func:`cache_serializer`). The ``Authorization`` header is neither part of a cache key nor
+Hooks: the limiter is made in :func:`build_limiter`, the cache's storage in
+:func:`inchframe.cache_backend.build_backend` (SQLite in WAL mode with a JSON serializer, no
+pickle). The ``Authorization`` header is neither part of a cache key nor
 stored (requests-cache redacts ``ignored_parameters`` from the stored request). POST bodies are
 part of the key.
 """
 
 from __future__ import annotations
 
-import functools
-import json
+import contextlib
+import email.utils
 import logging
 import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import takewhile
-from pathlib import Path
 from typing import Any
 
 import requests
+from pyrate_limiter import Limiter
 from requests.adapters import HTTPAdapter
-from requests_ratelimiter import LimiterAdapter
+from requests_ratelimiter import HostBucketFactory, LimiterAdapter
+from urllib3.exceptions import DecodeError, MaxRetryError, ProtocolError, ReadTimeoutError
+from urllib3.util import Timeout as Urllib3Timeout
 from urllib3.util.retry import Retry
 
-from .config import RETRY_AFTER_MAX, ApiKey, Settings
+# the cache's storage lives in cache_backend; these names stay importable from here
+from .cache_backend import CACHE_FILE, build_backend, cache_serializer, open_cache
+from .config import RETRY_AFTER_MAX, ApiKey, Settings, split_base_url
 
 log = logging.getLogger("inchframe.http")
 
@@ -40,12 +45,15 @@ __all__ = [
     "RETRY_STATUSES",
     "BearerAuth",
     "StatusBoard",
+    "build_limiter",
     "build_session",
+    "cache_serializer",
     "expiry_for",
+    "hide_in_logs",
     "open_cache",
+    "parse_retry_after",
 ]
 
-CACHE_FILE = "http_cache.sqlite"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 #: Backoff for 5xx and dropped connections: 0.5 s, 1 s, 2 s, ... capped, with up to 0.5 s jitter.
 BACKOFF_FACTOR = 0.5
@@ -116,6 +124,63 @@ def expiry_for(endpoint: str, *, historical: bool = False) -> int:
     return 5 * MINUTE
 
 
+#: Loggers (and their children) whose records may hold a request's full URL.
+_URL_LOGGERS = ("urllib3", "requests", "requests_cache", "requests_ratelimiter", "inchframe")
+#: Values of base URL query parameters (and their URL-encoded forms) kept out of log records.
+_LOG_SECRETS: set[str] = set()
+_LOG_LOCK = threading.Lock()
+
+
+class _RedactSecrets(logging.Filter):
+    """Rewrites a log record whose text holds a registered secret, with ``***`` in its place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = _LOG_SECRETS
+        if not secrets:
+            return True
+        try:
+            text = record.getMessage()
+        except Exception:  # a record that cannot be formatted is logging's problem, not ours
+            return True
+        if any(secret in text for secret in secrets):
+            for secret in sorted(secrets, key=len, reverse=True):
+                text = text.replace(secret, "***")
+            record.msg, record.args = text, None
+        return True
+
+
+_REDACTOR = _RedactSecrets()
+
+
+def hide_in_logs(values: Iterable[str]) -> None:
+    """Keep ``values`` (e.g. the query values of a base URL, which go on the wire in every
+    request's URL) out of the records of the HTTP libraries' loggers and inchframe's own.
+
+    Third-party DEBUG logs (urllib3's ``"GET /path?apiKey=..."``) print full URLs; the filter
+    is added to each of their loggers, as a handler-independent filter only sees records
+    logged to the logger it is on. Values shorter than 6 characters are not secrets worth
+    masking (``region=eu``) and are left alone.
+    """
+    from urllib.parse import quote, quote_plus
+
+    fresh = {form for v in values if len(v) >= 6 for form in (v, quote(v, safe=""), quote_plus(v))}
+    if not fresh - _LOG_SECRETS:
+        return
+    with _LOG_LOCK:
+        _LOG_SECRETS.update(fresh)
+        import requests_cache  # noqa: F401  (its loggers exist once it is imported)
+
+        names = [
+            name
+            for name in list(logging.root.manager.loggerDict)
+            if name.split(".")[0] in _URL_LOGGERS
+        ]
+        for name in {*names, *_URL_LOGGERS}:
+            logger = logging.getLogger(name)
+            if _REDACTOR not in logger.filters:
+                logger.addFilter(_REDACTOR)
+
+
 class BearerAuth(requests.auth.AuthBase):
     """Adds ``Authorization: Bearer <key>``; its repr never shows the key."""
 
@@ -168,6 +233,31 @@ class StatusBoard:
         return "waiting: " + ", ".join(reasons) if reasons else ""
 
 
+def parse_retry_after(value: str | None, *, cap: float = RETRY_AFTER_MAX) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait, at most ``cap``; None when it is absent
+    or not a valid value (``soon``, ``-5``, ``1e9``, a date that cannot be read): a server's
+    junk header is treated as no header, not as an error.
+
+    Valid forms (RFC 9110): a whole number of seconds, or an HTTP date (a past date is 0).
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        # a huge number is the cap; int() of thousands of digits would raise ValueError
+        return float(cap) if len(text) > 9 else min(float(int(text)), float(cap))
+    try:
+        moment = email.utils.parsedate_tz(text)
+        if moment is None:
+            return None
+        seconds = email.utils.mktime_tz(moment) - time.time()
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return min(max(float(seconds), 0.0), float(cap))
+
+
 class ObservedRetry(Retry):
     """urllib3 ``Retry`` that reports its waits and counts to a :class:`StatusBoard`, backs off
     before the first retry too, and takes a token of the client's rate before each retry.
@@ -186,6 +276,13 @@ class ObservedRetry(Retry):
         fresh.board = self.board
         fresh.pace = self.pace
         return fresh
+
+    def get_retry_after(self, response: Any) -> float | None:
+        """urllib3's, except that an invalid ``Retry-After`` counts as absent (urllib3 raises
+        ``InvalidHeader``, which ended the request) and a huge one is capped."""
+        return parse_retry_after(
+            response.headers.get("Retry-After"), cap=float(self.retry_after_max)
+        )
 
     def get_backoff_time(self) -> float:
         """``backoff_factor * 2**(n - 1)`` plus jitter after the n-th consecutive error, n >= 1."""
@@ -228,6 +325,16 @@ class ObservedLimiterAdapter(LimiterAdapter):
         super().__init__(*args, **kwargs)
         self._sending = threading.local()  # the bucket of the request this thread is sending
 
+    #: whether :meth:`close` closes the limiter too (False for a limiter shared by adapters)
+    owns_limiter = True
+
+    def close(self) -> None:
+        """Close the pools and, if it owns it, the limiter's leak thread (requests-ratelimiter
+        leaves a limiter passed as ``limiter=`` to its owner; :func:`build_adapter` made it)."""
+        super().close()
+        if self.owns_limiter:
+            self.limiter.bucket_factory.close()
+
     def take_token(self, bucket: str) -> None:
         """Block until the rate allows one more request to ``bucket``."""
         if not self.limiter.try_acquire(bucket, weight=1, blocking=False):
@@ -237,20 +344,40 @@ class ObservedLimiterAdapter(LimiterAdapter):
                 self.limiter.try_acquire(bucket, weight=1, blocking=True, timeout=-1)
 
     def pace_retry(self) -> None:
-        """Called by :class:`ObservedRetry` in the sending thread before each retry."""
+        """Called by :class:`ObservedRetry` in the sending thread before each retry: takes a
+        token of the rate, and starts the clock of the next attempt."""
         bucket = getattr(self._sending, "bucket", None)
         if bucket is not None:
             self.take_token(bucket)
+        self._sending.started = time.monotonic()
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        """Send ``request`` once the rate allows, and read its whole body within ``timeout``.
+
+        ``timeout`` (a number, or requests' ``(connect, read)`` pair) bounds each attempt as a
+        whole: connecting, the headers and the body (see :func:`read_body`); urllib3's read
+        timeout alone bounds only each wait for a byte, so a body that trickles in was never
+        cut off. A body that times out or breaks off midway is retried like a dropped
+        connection, under the same :class:`ObservedRetry` budget and backoff. ``stream=True``
+        (never used by inchframe) keeps requests' own behaviour.
+        """
         bucket = self._bucket_name(request)
         self.take_token(bucket)
         started = time.perf_counter()
-        self._sending.bucket = bucket
-        try:
-            response = HTTPAdapter.send(self, request, **kwargs)  # skip the mixin's own acquire
-        finally:
-            self._sending.bucket = None
+        limit = whole_timeout(timeout)
+        options: dict[str, Any] = {"verify": verify, "cert": cert, "proxies": proxies}
+        if stream or limit is None:
+            response = self._send_once(request, bucket, stream=stream, timeout=timeout, **options)
+        else:
+            response = self._send_bounded(request, bucket, limit, timeout, options)
         log.debug(
             "%s %s -> %s in %.3fs",
             request.method,
@@ -261,6 +388,109 @@ class ObservedLimiterAdapter(LimiterAdapter):
         if response.status_code in self.limit_statuses:
             self._fill_bucket(request)
         return response
+
+    def _send_once(
+        self, request: requests.PreparedRequest, bucket: str, **kwargs: Any
+    ) -> requests.Response:
+        self._sending.bucket = bucket
+        self._sending.started = time.monotonic()
+        try:
+            return HTTPAdapter.send(self, request, **kwargs)  # skip the mixin's own acquire
+        finally:
+            self._sending.bucket = None
+
+    def _send_bounded(
+        self,
+        request: requests.PreparedRequest,
+        bucket: str,
+        limit: float,
+        timeout: Any,
+        options: dict[str, Any],
+    ) -> requests.Response:
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        # urllib3's total: connect and headers of one attempt within `limit` together
+        bounded = Urllib3Timeout(connect=connect, read=read, total=limit)
+        retry = self.max_retries
+        while True:
+            response = self._send_once(request, bucket, stream=True, timeout=bounded, **options)
+            deadline = getattr(self._sending, "started", time.monotonic()) + limit
+            try:
+                response._content = read_body(response, deadline)
+                return response
+            except (ReadTimeoutError, ProtocolError, OSError) as error:
+                response.close()
+                try:
+                    retry = retry.increment(request.method, request.url, error=_read_error(error))
+                except MaxRetryError:
+                    if isinstance(error, ReadTimeoutError):
+                        raise requests.exceptions.ReadTimeout(
+                            f"the answer did not arrive within {limit:g} s", request=request
+                        ) from None
+                    raise requests.exceptions.ChunkedEncodingError(
+                        f"the body broke off: {error}", request=request
+                    ) from None
+                self._sending.bucket = bucket
+                try:
+                    retry.sleep()  # backoff, then a token of the rate (pace_retry)
+                finally:
+                    self._sending.bucket = None
+
+
+#: Bytes read from the socket at a time while a body arrives.
+_BODY_CHUNK = 256 * 1024
+
+
+def whole_timeout(timeout: Any) -> float | None:
+    """The seconds one attempt may take as a whole, from requests' ``timeout`` argument: the
+    read part of a ``(connect, read)`` pair (inchframe's ``timeout`` setting), or the number."""
+    if isinstance(timeout, tuple):
+        timeout = timeout[1] if len(timeout) == 2 else None
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        return float(timeout)
+    return None
+
+
+def read_body(response: requests.Response, deadline: float) -> bytes:
+    """The whole (decoded) body of a streamed ``response``, read by :data:`_BODY_CHUNK` with
+    each wait for bytes cut to the time left before ``deadline`` (``time.monotonic()``).
+
+    Raises urllib3's ``ReadTimeoutError`` past the deadline and ``ProtocolError`` when the
+    body breaks off (fewer bytes than ``Content-Length``); the connection then is closed.
+    On success the connection goes back to the pool and the response reads as if requests
+    had read it (``response.content``).
+    """
+    raw = response.raw
+    chunks: list[bytes] = []
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    original = sock.gettimeout() if sock is not None else None
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ReadTimeoutError(None, response.url, "the whole-request timeout passed")  # type: ignore[arg-type]
+            if sock is not None:
+                sock.settimeout(left)
+            try:
+                chunk = raw.read1(_BODY_CHUNK, decode_content=True)
+            except DecodeError as error:  # as requests reports it
+                raise requests.exceptions.ContentDecodingError(error) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if sock is not None:  # the connection may serve the next request: its own timeout back
+            with contextlib.suppress(OSError):
+                sock.settimeout(original)
+    response._content_consumed = True  # type: ignore[attr-defined]
+    raw.release_conn()
+    return b"".join(chunks)
+
+
+def _read_error(error: BaseException) -> Exception:
+    """``error`` as urllib3 ``Retry.increment`` counts it: a timeout or a broken-off read."""
+    if isinstance(error, (ReadTimeoutError, ProtocolError)):
+        return error
+    return ProtocolError(f"reading the body failed: {error}", error)
 
 
 def build_retry(settings: Settings, board: StatusBoard | None) -> ObservedRetry:
@@ -283,124 +513,37 @@ def build_retry(settings: Settings, board: StatusBoard | None) -> ObservedRetry:
     return retry
 
 
+def build_limiter(settings: Settings) -> Limiter:
+    """The rate limiter of a client's adapter: one in-memory bucket per host, paced as
+    :func:`pacing_rates` says, with a :data:`LIMITER_BUFFER_MS` buffer.
+
+    The one place the limiter is made (hook for shared budgets): any pyrate-limiter
+    ``Limiter`` whose factory names its buckets by host (requests-ratelimiter's
+    ``HostBucketFactory``) can take its place. The adapter closes it with itself.
+    """
+    factory = HostBucketFactory(rates=pacing_rates(settings.rate))
+    return Limiter(factory, buffer_ms=LIMITER_BUFFER_MS)
+
+
 def build_adapter(
     settings: Settings, board: StatusBoard, *, pool_size: int
 ) -> ObservedLimiterAdapter:
+    # requests-ratelimiter's public `limiter=` parameter: half-second bursts under the 1 s
+    # window, and a 10 ms buffer instead of its 50 ms (which alone caps a batch at 1/1.05 = 95%
+    # of the rate): see pacing_rates
     adapter = ObservedLimiterAdapter(
-        per_second=settings.rate,
+        limiter=build_limiter(settings),
         per_host=True,
         limit_statuses=(429,),
         max_retries=build_retry(settings, board),
         pool_connections=4,
         pool_maxsize=pool_size,
     )
-    # Half-second bursts under the 1 s window, and a 10 ms buffer instead of 50 ms (which alone
-    # caps a batch at 1/1.05 = 95% of the rate): see pacing_rates. The factory reads its rates
-    # when it creates the first bucket, i.e. after this.
-    adapter.limiter.bucket_factory.rates = pacing_rates(settings.rate)
-    adapter.limiter.buffer_ms = LIMITER_BUFFER_MS
     adapter.board = board
     adapter.rate_text = f"{settings.rate:g}/s"
     if isinstance(adapter.max_retries, ObservedRetry):
         adapter.max_retries.pace = adapter.pace_retry
     return adapter
-
-
-#: Marks a cache entry written by :func:`cache_serializer` (JSON head, then the raw body).
-_ENTRY_MAGIC = b"IFC1"
-
-
-@functools.cache
-def cache_serializer() -> Any:
-    """The cache's serializer: requests-cache's JSON form (never pickle) for everything but the
-    body, and the body stored as the raw bytes that came over the wire.
-
-    requests-cache's own ``"json"`` serializer writes the body as base64 inside the JSON text,
-    so every hit decodes (and parses) a third more than the body itself: about 1.5 ms for a
-    200 kB body here, against 0.5 ms for this one (benchmarks/bench_cache.py). An entry is
-    ``b"IFC1"``, the JSON head's length (4 bytes, big-endian), the head, then the body. Entries
-    written by the ``"json"`` serializer (older caches) are still read.
-    """
-    import copy
-
-    from requests_cache.serializers import SerializerPipeline, Stage, json_serializer
-    from requests_cache.serializers.preconf import json_preconf_stage
-
-    head_stage = json_preconf_stage.copy()  # cattrs: the CachedResponse as JSON-able builtins
-    head_stage.decode_content = False
-
-    def dumps(response: Any) -> bytes:
-        shell = copy.copy(response)
-        shell._content = None
-        head = json.dumps(head_stage.dumps(shell), separators=(",", ":")).encode()
-        return _ENTRY_MAGIC + len(head).to_bytes(4, "big") + head + (response._content or b"")
-
-    def loads(entry: Any) -> Any:
-        if isinstance(entry, str) or bytes(entry[:4]) != _ENTRY_MAGIC:
-            return json_serializer.loads(entry)  # written by the stock "json" serializer
-        entry = bytes(entry)
-        end = 8 + int.from_bytes(entry[4:8], "big")
-        response = head_stage.loads(json.loads(entry[8:end]))
-        response._content = entry[end:]
-        response.raw.reset(response._content)  # what requests' raw.read() would give
-        return response
-
-    return SerializerPipeline(
-        [Stage(dumps=dumps, loads=loads)], name="inchframe-json", is_binary=True
-    )
-
-
-#: Stands for the embedded sandbox in cache keys: its port changes every run, its answers don't.
-SANDBOX_KEY_HOST = "http://inchframe-sandbox"
-
-
-def _key_on_fixed_host(base_url: str) -> Any:
-    """A requests-cache key function that files ``base_url`` under :data:`SANDBOX_KEY_HOST`."""
-    from requests_cache import create_key
-
-    def key(request: Any, **kwargs: Any) -> str:
-        if request.url and request.url.startswith(base_url):
-            request = request.copy()
-            request.url = SANDBOX_KEY_HOST + request.url[len(base_url) :]
-        return create_key(request, **kwargs)
-
-    return key
-
-
-def open_cache(cache_dir: Path, *, offline: bool = False, sandbox_url: str | None = None) -> Any:
-    """A requests-cache ``CachedSession`` on ``cache_dir``, configured as inchframe uses it.
-
-    The backend gives up on a lock after ``inchframe.cache.BUSY_TIMEOUT_MS`` and every stored
-    body carries its SHA-256 (see :mod:`inchframe.cache`); a damaged, locked or unwritable file
-    raises :class:`~inchframe.errors.CacheError` naming the file and the fix.
-
-    Offline, expired entries are served too (``stale_if_error``): old data beats no data, and
-    each reply's ``fetched_at`` says how old it is. ``sandbox_url``: the embedded sandbox the
-    client started; its entries are keyed on a fixed host so later sessions reuse them.
-    """
-    from requests_cache import CachedSession
-
-    from .cache import open_backend, stamp_digest
-    from .errors import CacheError
-
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CacheError(str(cache_dir / CACHE_FILE), "unusable", str(error)) from None
-    backend = open_backend(cache_dir / CACHE_FILE)
-    session = CachedSession(
-        backend=backend,
-        expire_after=300,
-        allowable_methods=("GET", "POST"),
-        allowable_codes=(200,),
-        match_headers=False,
-        ignored_parameters=("Authorization", "apiKey", "api_key", "X-API-KEY"),
-        only_if_cached=offline,
-        stale_if_error=offline,
-        key_fn=_key_on_fixed_host(sandbox_url) if sandbox_url else None,
-    )
-    session.hooks["response"].append(stamp_digest)
-    return session
 
 
 def build_session(
@@ -413,6 +556,8 @@ def build_session(
             settings.cache_dir,
             offline=settings.offline,
             sandbox_url=settings.base_url if settings.sandbox else None,
+            backend=build_backend(settings),
+            secret_params=tuple(name for name, _ in split_base_url(settings.base_url)[1]),
         )
         if settings.cache
         else requests.Session()

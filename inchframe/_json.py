@@ -8,7 +8,7 @@ from typing import Any
 try:  # optional: about 2.5x faster than json on Portfolio bodies
     import orjson as _orjson
 except ImportError:  # pragma: no cover - orjson is not a dependency
-    _orjson = None
+    _orjson = None  # type: ignore[assignment]
 
 __all__ = ["loads_json"]
 
@@ -51,10 +51,17 @@ def loads_json(content: bytes) -> Any:
     Balance API's uint256 amounts), so a body that may hold an integer of 19 digits or more goes
     to json; so does anything orjson rejects (NaN, lone surrogates, ...), so errors are json's
     own.
+
+    Every failure is a ``ValueError``: json's ``RecursionError`` on a body nested deeper than
+    the interpreter's stack allows (orjson refuses more than 1,024 levels, and json then meets
+    the recursion limit) becomes one too, so that callers treat it as the malformed body it is.
     """
     if _orjson is not None and not has_long_integer(content):
         try:
             return _orjson.loads(content)
         except _orjson.JSONDecodeError:
             pass
-    return json.loads(content)
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to parse") from None

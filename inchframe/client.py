@@ -17,20 +17,37 @@ import logging
 import math
 import os
 import sqlite3
+import threading
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import requests
 
 from . import endpoints as ep
-from ._http import BearerAuth, StatusBoard, build_adapter, build_session, expiry_for
+from ._http import (
+    BearerAuth,
+    StatusBoard,
+    build_adapter,
+    build_session,
+    expiry_for,
+    hide_in_logs,
+    parse_retry_after,
+)
 from ._json import loads_json
-from .cache import cache_error, guarded, is_intact
-from .config import ENV, SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
+from .cache_backend import SLOW_PATH, cache_error, guarded, is_intact
+from .config import (
+    ENV,
+    SANDBOX_API_KEY,
+    ApiKey,
+    Settings,
+    redact_base_url,
+    resolve_settings,
+    split_base_url,
+)
 from .errors import (
     ApiError,
     ConfigError,
@@ -47,7 +64,15 @@ from .errors import (
 
 log = logging.getLogger("inchframe.client")
 
-__all__ = ["BatchResult", "Client", "Failure", "Plan", "Reply", "SandboxWarning"]
+__all__ = [
+    "BatchResult",
+    "Client",
+    "Failure",
+    "NotAttemptedError",
+    "Plan",
+    "Reply",
+    "SandboxWarning",
+]
 
 #: Extra attempts for answers urllib3 cannot retry: bodies cut short or not valid JSON.
 BODY_RETRIES = 2
@@ -83,6 +108,50 @@ class Failure:
 
     call: ep.Call
     error: InchframeError
+
+
+class NotAttemptedError(TransportError):
+    """A call of a batch that was never sent: the batch stopped after a run of consecutive
+    transport failures (``stop_after``), since the server was not answering."""
+
+
+class _Breaker:
+    """Counts consecutive transport failures of one batch (thread-safe); trips at ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._run = 0
+        self.last: InchframeError | None = None
+        self.tripped = False
+
+    def record(self, outcome: Reply | Failure) -> None:
+        failed = isinstance(outcome, Failure) and isinstance(outcome.error, TransportError)
+        with self._lock:
+            if not failed:
+                self._run = 0
+                return
+            assert isinstance(outcome, Failure)
+            self._run += 1
+            self.last = outcome.error
+            if self.limit and self._run >= self.limit and not self.tripped:
+                self.tripped = True
+                log.warning(
+                    "%d requests in a row got no answer (last: %s); the batch sends no more",
+                    self._run,
+                    outcome.error,
+                )
+
+    def refusal(self, call: ep.Call) -> Failure:
+        return Failure(
+            call,
+            NotAttemptedError(
+                f"{call.endpoint}: not attempted: the batch stopped after {self.limit} "
+                f"consecutive transport failures (last: {self.last})",
+                method=call.method,
+                endpoint=call.endpoint,
+            ),
+        )
 
 
 @dataclass
@@ -150,6 +219,7 @@ class Client:
         offline: bool | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
+        stop_after: int | None = None,
         session: requests.Session | None = None,
         progress: bool | None = None,
         max_workers: int | None = None,
@@ -164,6 +234,7 @@ class Client:
             offline=offline,
             timeout=timeout,
             max_retries=max_retries,
+            stop_after=stop_after,
         )
         self._sandbox: Any = None
         if settings.sandbox:
@@ -171,6 +242,12 @@ class Client:
             chosen = sandbox is None and ENV.SANDBOX not in os.environ
             settings = self._start_sandbox(settings, warn=chosen)
         self.settings = settings
+        # requests go to the base URL without its user info and query; the query's parameters
+        # go with every request and are redacted wherever a URL is shown (see redact_base_url)
+        self._base, self._base_params = split_base_url(settings.base_url)
+        self._secret_names = frozenset(name for name, _ in self._base_params)
+        if self._base_params:
+            hide_in_logs(value for _, value in self._base_params)
         self.progress = progress
         self.max_workers = max_workers or max(2, min(16, math.ceil(settings.rate * 2)))
         self.board = StatusBoard()
@@ -186,7 +263,7 @@ class Client:
                 )
             self._session = session
             session.mount(
-                settings.base_url, build_adapter(settings, self.board, pool_size=self.max_workers)
+                self._base, build_adapter(settings, self.board, pool_size=self.max_workers)
             )
         key = settings.api_key or (ApiKey(SANDBOX_API_KEY) if settings.sandbox else None)
         self._auth = BearerAuth(key) if key else None
@@ -210,7 +287,8 @@ class Client:
 
     @property
     def base_url(self) -> str:
-        return self.settings.base_url
+        """The API's base URL as it may be shown: credentials in it are ``***``."""
+        return redact_base_url(self.settings.base_url)
 
     @property
     def is_sandbox(self) -> bool:
@@ -236,7 +314,7 @@ class Client:
 
     def __repr__(self) -> str:
         s = self.settings
-        where = "sandbox " + s.base_url if s.sandbox else s.base_url
+        where = "sandbox " + self.base_url if s.sandbox else self.base_url
         key = "set" if s.has_key else "none"
         cache = "off" if not s.cache else ("offline" if s.offline else str(s.cache_dir))
         return f"<inchframe.Client {where} key={key} rate={s.rate:g}/s cache={cache}>"
@@ -244,7 +322,27 @@ class Client:
     # -- sending --------------------------------------------------------------------------------
 
     def _url(self, call: ep.Call) -> str:
-        return self.settings.base_url + call.path
+        return self._base + call.path
+
+    def _params(self, call: ep.Call) -> list[tuple[str, Any]] | None:
+        return [*self._base_params, *call.params] or None
+
+    def _shown(self, url: str) -> str:
+        """``url`` with credentials redacted: user info, the usual key parameters
+        (:func:`~inchframe.errors.redact_url`) and the base URL's own query parameters."""
+        if "?" not in url and "@" not in url:
+            return url  # nothing to hide (a hit's URL, most often)
+        url = redact_url(url)
+        if not self._secret_names or "?" not in url:
+            return url
+        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        pairs = [
+            (k, "***" if k in self._secret_names else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        return urlunsplit(parts._replace(query=urlencode(pairs, safe=",*")))
 
     def _check_ready(self) -> None:
         if self._auth is None and not self.settings.offline:
@@ -264,12 +362,16 @@ class Client:
         url = self._url(call)
         expire = expiry_for(call.endpoint, historical=call.historical)
         for attempt in range(BODY_RETRIES + 1):
+            # raised after the `except` blocks, so that no error carries the library's
+            # exception as its __context__ (which holds the request, its headers included,
+            # and would be pickled with it)
+            failure: InchframeError | None = None
             try:
                 hit = self._fresh_hit(call) if attempt == 0 else None
                 response = hit or self._session.request(
                     call.method,
                     url,
-                    params=list(call.params) or None,
+                    params=self._params(call),
                     json=call.body,
                     auth=self._auth,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
@@ -282,22 +384,24 @@ class Client:
                 if attempt < BODY_RETRIES:
                     self._pause(attempt, "body cut short")
                     continue
-                raise TransportError(
+                failure = TransportError(
                     f"{call.endpoint}: the response body was cut short ({exc})",
                     method=call.method,
                     url=url,
                     endpoint=call.endpoint,
-                ) from None
+                )
             except requests.exceptions.RequestException as exc:
-                raise TransportError(
-                    f"{call.endpoint}: no answer from {redact_url(url)} after retries: "
+                failure = TransportError(
+                    f"{call.endpoint}: no answer from {self._shown(url)} after retries: "
                     f"{type(exc).__name__}",
                     method=call.method,
                     url=url,
                     endpoint=call.endpoint,
-                ) from None
+                )
             except sqlite3.Error as exc:  # the cache file is damaged, locked or unwritable
-                raise cache_error(self._cache_path(), exc) from None
+                failure = cache_error(self._cache_path(), exc)
+            if failure is not None:
+                raise failure
             from_cache = bool(getattr(response, "from_cache", False))
             if from_cache and not is_intact(response):
                 # the stored body no longer matches its checksum: drop it, never serve it
@@ -307,9 +411,9 @@ class Client:
                     continue
                 raise PayloadError(call.endpoint, "body", "the cached answer is damaged")
             if self.settings.offline and response.status_code == 504:  # requests-cache: not cached
-                raise OfflineCacheMiss([_full_url(response, url)])
+                raise OfflineCacheMiss([self._shown(_full_url(response, url))])
             if response.status_code >= 400:
-                raise _api_error(call, response)
+                raise _api_error(call, response, self._shown)
             try:
                 payload = _parse_body(call, response.content)
             except ValueError as exc:
@@ -324,7 +428,7 @@ class Client:
                 content=response.content,
                 from_cache=from_cache,
                 fetched_at=_utc(created) if created else dt.datetime.now(dt.UTC),
-                url=redact_url(_full_url(response, url)),
+                url=self._shown(_full_url(response, url)),
                 request_id=response.headers.get("X-Request-Id"),
             )
             if not raw:
@@ -339,12 +443,17 @@ class Client:
         return {"expire_after": expire}
 
     @property
+    def _backend(self) -> Any:
+        """The requests-cache backend of a ``CachedSession`` (check ``_is_cached_session``)."""
+        return cast(Any, self._session).cache
+
+    @property
     def _is_cached_session(self) -> bool:
         return hasattr(self._session, "cache")
 
     def _cache_path(self) -> str:
         try:
-            return str(self._session.cache.db_path)
+            return str(self._backend.db_path)
         except (AttributeError, NotImplementedError):
             return str(self.settings.cache_dir)
 
@@ -357,7 +466,7 @@ class Client:
         key = getattr(response, "cache_key", None)
         if key and self._is_cached_session:
             with self._cache_guard():
-                self._session.cache.delete(key)
+                self._backend.delete(key)
 
     def _pause(self, attempt: int, reason: str) -> None:
         self.board.count_retry()
@@ -375,7 +484,9 @@ class Client:
         """Send ``calls`` concurrently (as fast as the rate allows) and keep every reply.
 
         Failures are collected, not raised; an invalid configuration still raises at once.
-        ``raw``: as in :meth:`fetch`.
+        ``raw``: as in :meth:`fetch`. After ``stop_after`` consecutive transport failures
+        (no answer: refused, timed out, broken off, after their retries) the calls not yet sent
+        are not sent: each is a :class:`Failure` with a :class:`NotAttemptedError`.
         """
         self._check_ready()
         started = time.perf_counter()
@@ -386,9 +497,11 @@ class Client:
             show = len(calls) >= PROGRESS_THRESHOLD
         bar = _progress_bar(len(calls), description or _describe(calls), enabled=show)
         workers = min(self.max_workers, max(1, len(calls)))
+        breaker = _Breaker(self.settings.stop_after)
         with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inchframe") as pool:
             futures = {
-                pool.submit(self._fetch_quietly, call, raw): i for i, call in enumerate(calls)
+                pool.submit(self._fetch_quietly, call, raw, breaker): i
+                for i, call in enumerate(calls)
             }
             pending = set(futures)
             shown = ""
@@ -418,12 +531,20 @@ class Client:
             elapsed=time.perf_counter() - started,
         )
 
-    def _fetch_quietly(self, call: ep.Call, raw: bool) -> Reply | Failure:
+    def _fetch_quietly(
+        self, call: ep.Call, raw: bool, breaker: _Breaker | None = None
+    ) -> Reply | Failure:
+        if breaker is not None and breaker.tripped:
+            return breaker.refusal(call)
+        outcome: Reply | Failure
         try:
-            return self.fetch(call, raw=raw)
+            outcome = self.fetch(call, raw=raw)
         except (ApiError, TransportError, PayloadError, OfflineCacheMiss) as error:
             log.info("%s failed: %s", call.endpoint, error)
-            return Failure(call, error)
+            outcome = Failure(call, error)
+        if breaker is not None:
+            breaker.record(outcome)
+        return outcome
 
     def _fresh_hit(self, call: ep.Call) -> Any:
         """A fresh cached answer to ``call`` read straight from the backend, or None.
@@ -434,7 +555,13 @@ class Client:
         """
         if not (self._owns_session and self._is_cached_session) or self.settings.offline:
             return None
-        response = self._session.cache.get_response(self._cache_key(call))
+        key = self._cache_key(call)
+        reader = getattr(self._backend, "fast_reader", None)
+        if reader is not None:  # inchframe's own entries, read without requests-cache
+            hit = reader.fresh(key)
+            if hit is not SLOW_PATH:
+                return hit
+        response = self._backend.get_response(key)
         if response is None or response.is_expired:
             return None
         return response
@@ -447,9 +574,9 @@ class Client:
         key = self._cache_keys.get(memo)
         if key is None:
             request = requests.Request(
-                call.method, self._url(call), params=list(call.params) or None, json=call.body
+                call.method, self._url(call), params=self._params(call), json=call.body
             ).prepare()
-            key = self._session.cache.create_key(request)
+            key = self._backend.create_key(request)
             if len(self._cache_keys) >= _CACHE_KEYS_KEPT:
                 self._cache_keys.clear()
             self._cache_keys[memo] = key
@@ -459,13 +586,13 @@ class Client:
         """Remove the cached answer to ``call`` (e.g. one whose payload could not be used)."""
         if self._is_cached_session:
             with self._cache_guard():
-                self._session.cache.delete(self._cache_key(call))
+                self._backend.delete(self._cache_key(call))
 
     def plan(self, calls: Sequence[ep.Call]) -> Plan:
         """Count the calls and how many are already fresh in the cache; send nothing."""
         cached = 0
         if self._is_cached_session:
-            cache = self._session.cache
+            cache = self._backend
             with self._cache_guard():
                 for call in calls:
                     response = cache.get_response(self._cache_key(call))
@@ -669,28 +796,94 @@ def _parse_body(call: ep.Call, content: bytes) -> Any:
     return loads_json(content)
 
 
-def _api_error(call: ep.Call, response: requests.Response) -> ApiError:
-    body = response.text if response.content else ""
+def _api_error(
+    call: ep.Call, response: requests.Response, shown: Callable[[str], str] = redact_url
+) -> ApiError:
+    """The :class:`ApiError` for an error answer, whatever its body holds (never raises)."""
+    content = response.content or b""
+    body = content[:_ERROR_BODY_BYTES].decode("utf-8", "replace")
     detail = None
     if response.status_code == 422:
         try:
-            parsed = response.json()
-            detail = parsed.get("detail") if isinstance(parsed, dict) else None
+            parsed = loads_json(content)
         except ValueError:
-            detail = None
+            parsed = None
+        detail = _detail_items(parsed.get("detail") if isinstance(parsed, dict) else None)
     cls = api_error_for_status(response.status_code)
     kwargs: dict[str, Any] = {
-        "request_id": response.headers.get("X-Request-Id"),
+        "request_id": _header_text(response.headers.get("X-Request-Id")),
         "body": body,
-        "detail": detail if isinstance(detail, list) else None,
+        "detail": detail,
         "endpoint": call.endpoint,
     }
     if cls is RateLimitError:
-        retry_after = response.headers.get("Retry-After")
-        kwargs["retry_after"] = (
-            float(retry_after) if retry_after and retry_after.isdigit() else None
-        )
-    return cls(response.status_code, call.method, _full_url(response, call.path), **kwargs)
+        # the server's hint as sent (not capped at what inchframe waits), if it is valid
+        kwargs["retry_after"] = parse_retry_after(response.headers.get("Retry-After"), cap=1e9)
+    return cls(response.status_code, call.method, shown(_full_url(response, call.path)), **kwargs)
+
+
+#: Bytes of an error body kept (ApiError shows an excerpt of it).
+_ERROR_BODY_BYTES = 64 * 1024
+#: ``detail`` items kept from a 422 answer, and characters kept of each text in one.
+_DETAIL_ITEMS, _DETAIL_TEXT = 50, 500
+
+
+def _short_text(value: Any) -> str:
+    """``value`` as a short text: strings as they are, anything else as compact JSON."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, separators=(",", ":"), default=str)
+        except (TypeError, ValueError, RecursionError):
+            text = f"<{type(value).__name__}>"
+    return text[:_DETAIL_TEXT]
+
+
+def _detail_items(detail: Any) -> list[dict[str, Any]] | None:
+    """FastAPI's 422 ``detail`` as a list of ``{"loc": [...], "msg": str, "type": str}``,
+    whatever shape the server sent: a list of odd items (``{"loc": 5, "msg": null}``), one
+    object, a string, a number, nested lists. None when there is no detail."""
+    if detail is None:
+        return None
+    if not isinstance(detail, list):
+        detail = [detail]
+    items: list[dict[str, Any]] = []
+    for item in detail[:_DETAIL_ITEMS]:
+        if not isinstance(item, dict):
+            items.append({"loc": [], "msg": _short_text(item)})
+            continue
+        loc, msg = item.get("loc"), item.get("msg")
+        if (
+            isinstance(loc, list)
+            and all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in loc)
+            and isinstance(msg, str)
+        ):
+            items.append(item)  # the documented shape: kept as sent
+            continue
+        if loc is None:
+            parts: list[str | int] = []
+        elif isinstance(loc, list):
+            parts = [
+                p if isinstance(p, (str, int)) and not isinstance(p, bool) else _short_text(p)
+                for p in loc[:_DETAIL_ITEMS]
+            ]
+        else:
+            parts = [_short_text(loc)]
+        entry: dict[str, Any] = {
+            "loc": parts,
+            "msg": _short_text(
+                msg if msg is not None else {k: item[k] for k in item if k != "loc"}
+            ),
+        }
+        if isinstance(item.get("type"), str):
+            entry["type"] = item["type"][:_DETAIL_TEXT]
+        items.append(entry)
+    return items or None
+
+
+def _header_text(value: Any) -> str | None:
+    return value[:200] if isinstance(value, str) and value else None
 
 
 def _describe(calls: Sequence[ep.Call]) -> str:
@@ -707,6 +900,6 @@ class _NoBar:
 def _progress_bar(total: int, description: str, *, enabled: bool) -> Any:
     if not enabled or total == 0:
         return _NoBar()
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     return tqdm(total=total, desc=description, unit="req", leave=False)

@@ -15,8 +15,12 @@ variable                   default                     meaning
 ``INCHFRAME_CACHE``        ``1``                       ``0`` disables the on-disk cache
 ``INCHFRAME_RATE``         ``1`` (sandbox: ``50``)     requests per second (free plan: 1)
 ``INCHFRAME_OFFLINE``      ``0``                       ``1``: answer only from the cache
-``INCHFRAME_TIMEOUT``      ``30``                      read timeout in seconds (connect: 10)
-``INCHFRAME_MAX_RETRIES``  ``5``                       retries for 429, 5xx and dropped connections
+``INCHFRAME_TIMEOUT``      ``30``                      seconds one attempt may take as a whole:
+                                                       connect (at most 10), headers and body
+``INCHFRAME_MAX_RETRIES``  ``5``                       retries for 429, 5xx, timeouts and dropped
+                                                       connections (also in mid-body)
+``INCHFRAME_STOP_AFTER``   ``5``                       a batch stops after this many consecutive
+                                                       transport failures (``0``: never)
 =========================  ==========================  =========================================
 """
 
@@ -26,6 +30,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from .errors import ConfigError
 
@@ -36,7 +41,9 @@ __all__ = [
     "ApiKey",
     "Settings",
     "default_cache_dir",
+    "redact_base_url",
     "resolve_settings",
+    "split_base_url",
 ]
 
 DEFAULT_BASE_URL = "https://api.1inch.dev"
@@ -47,6 +54,8 @@ SANDBOX_RATE = 50.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
+#: Consecutive transport failures (no answer) after which a batch stops sending.
+DEFAULT_STOP_AFTER = 5
 #: Longest Retry-After inchframe will honour; urllib3's own cap is six hours.
 RETRY_AFTER_MAX = 30.0
 #: Placeholder key sent to the embedded sandbox, which (like the gateway) wants a Bearer token.
@@ -66,6 +75,7 @@ class ENV:
     OFFLINE = "INCHFRAME_OFFLINE"
     TIMEOUT = "INCHFRAME_TIMEOUT"
     MAX_RETRIES = "INCHFRAME_MAX_RETRIES"
+    STOP_AFTER = "INCHFRAME_STOP_AFTER"
 
 
 class ApiKey:
@@ -116,10 +126,47 @@ class Settings:
     connect_timeout: float
     read_timeout: float
     max_retries: int
+    #: a batch stops after this many consecutive transport failures; 0: never
+    stop_after: int = DEFAULT_STOP_AFTER
 
     @property
     def has_key(self) -> bool:
         return self.api_key is not None
+
+    def __repr__(self) -> str:  # the key is left out and the base URL redacted
+        shown = {name: value for name, value in vars(self).items() if name != "api_key"}
+        shown["base_url"] = redact_base_url(self.base_url)
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+def redact_base_url(url: str) -> str:
+    """``url`` as it may be shown or stored: user info (``user:KEY@``) and every query value
+    (``?apiKey=KEY``) replaced by ``***``, the fragment dropped.
+
+    A base URL is the API's host, so anything beyond it may be a credential, whatever its name.
+    """
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+    except ValueError:
+        return "***"
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = "&".join(f"{name}=***" for name, _ in parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def split_base_url(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``url`` without user info, query and fragment (what request paths are appended to),
+    and its query parameters (sent with every request, never shown: :func:`redact_base_url`).
+
+    User info is dropped: inchframe authenticates with ``Authorization: Bearer``, which
+    replaces what requests would make of ``user:password@`` anyway.
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    base = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+    return base, tuple(parse_qsl(parts.query, keep_blank_values=True))
 
 
 def default_cache_dir() -> Path:
@@ -167,6 +214,7 @@ def resolve_settings(
     offline: bool | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
+    stop_after: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Combine explicit arguments, the environment and the defaults into :class:`Settings`.
@@ -192,7 +240,14 @@ def resolve_settings(
         sandbox = key is None and not url
     url = (url or DEFAULT_BASE_URL).rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"base URL {url!r} must start with http:// or https://")
+        raise ConfigError(f"base URL {redact_base_url(url)!r} must start with http:// or https://")
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # the port is checked when read
+    except ValueError:
+        raise ConfigError(f"base URL {redact_base_url(url)!r} is not a valid URL") from None
+    if not host:
+        raise ConfigError(f"base URL {redact_base_url(url)!r} names no host")
 
     if cache_dir is not None:
         directory = Path(cache_dir)
@@ -231,6 +286,14 @@ def resolve_settings(
         )
     elif isinstance(max_retries, bool) or not (isinstance(max_retries, int) and max_retries >= 0):
         raise ConfigError(f"max_retries={max_retries!r}: expected a whole number >= 0")
+    if stop_after is None:
+        stop_after = (
+            int(_number(ENV.STOP_AFTER, env[ENV.STOP_AFTER], minimum=0, integer=True))
+            if env.get(ENV.STOP_AFTER)
+            else DEFAULT_STOP_AFTER
+        )
+    elif isinstance(stop_after, bool) or not (isinstance(stop_after, int) and stop_after >= 0):
+        raise ConfigError(f"stop_after={stop_after!r}: expected a whole number >= 0")
 
     return Settings(
         api_key=key,
@@ -243,4 +306,5 @@ def resolve_settings(
         connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, float(timeout)),
         read_timeout=float(timeout),
         max_retries=max_retries,
+        stop_after=stop_after,
     )

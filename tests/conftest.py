@@ -39,6 +39,7 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
         "INCHFRAME_CACHE",
         "INCHFRAME_TIMEOUT",
         "INCHFRAME_MAX_RETRIES",
+        "INCHFRAME_STOP_AFTER",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INCHFRAME_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))

@@ -86,8 +86,12 @@ def test_cache_entries_keep_the_body_bytes_and_read_old_entries(
     assert hit.from_cache and hit.content == first.content and hit.json() == body
     assert hit.raw.read() == first.content
     entry = session.cache.responses.serializer.dumps(hit)
-    assert isinstance(entry, bytes) and entry.startswith(b"IFC1")
-    assert first.content in entry and b"Bearer" not in entry
+    assert isinstance(entry, bytes) and entry.startswith(b"IFC2")  # JSON head, zstd body
+    assert b"Bearer" not in entry
+    assert session.cache.responses.serializer.loads(entry).content == first.content
+    # entries of the previous format (the raw body after the head) still read
+    v1 = b"IFC1" + entry[4:8] + entry[8 : 8 + int.from_bytes(entry[4:8], "big")] + first.content
+    assert cache_serializer().loads(v1).content == first.content
     # an entry written by requests-cache's own json serializer (older caches) still reads
     from requests_cache.serializers import json_serializer
 

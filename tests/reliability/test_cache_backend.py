@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import inchframe.cache
+import inchframe.cache_backend
 from inchframe.cache import cache_error, open_backend
 
 
@@ -119,7 +119,7 @@ def test_passing_errors_on_begin_are_retried(responses: Any, message: str) -> No
 def test_a_lasting_io_error_is_reported_without_waiting_for_the_lock_timeout(
     responses: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inchframe.cache, "BUSY_TIMEOUT_MS", 3_600_000)
+    monkeypatch.setattr(inchframe.cache_backend, "BUSY_TIMEOUT_MS", 3_600_000)
     responses._connection = _FlakyConnection(responses._connection, "disk I/O error", 10**6)
     with pytest.raises(inchframe.errors.CacheError) as info:
         responses["lost"] = "1"

@@ -293,3 +293,60 @@ def test_redaction_of_keys_in_urls() -> None:
         for t in (str(e), repr(e), getattr(e, "url", ""), pickle.dumps(e).decode("latin-1"))
     ]
     assert find_in_texts(texts, FAKE_KEY) == []
+
+
+#: A credential pasted into the base URL (not the API key, which goes in the header).
+URL_SECRET = "ifr-url-secret-4b8e2d9c1a7f"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "http://user:{s}@{host}",
+        "http://{s}@{host}/",
+        "http://{host}/?apiKey={s}",
+        "http://{host}?sig={s}&region=eu",
+        "http://u:{s}@{host}/?token={s}&x={s}",
+    ],
+)
+def test_credentials_in_the_base_url_are_shown_nowhere(
+    template: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """User info and query values of a base URL are redacted in the client's repr, its
+    settings, ``df.attrs``, replies, errors, logs and the cache, and requests still work."""
+    from inchframe import endpoints as ep
+
+    from ..conftest import Reply, ScriptedServer
+
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    with Sandbox() as sandbox:
+        base_url = template.format(s=URL_SECRET, host=sandbox.url.split("//")[1])
+        with ifr.Client(
+            FAKE_KEY, base_url=base_url, cache_dir=tmp_path / "cache", rate=100, progress=False
+        ) as client:
+            frame = ifr.balances(WALLETS, 1, client=client)
+            assert len(frame) > 0  # the requests went through
+            client.fetch(ep.balances(1, VITALIK))
+            reply = client.fetch(ep.balances(1, VITALIK))
+            assert reply.from_cache  # the base URL's parameters do not break cache keys
+            texts += [repr(client), str(client), client.base_url, repr(client.settings)]
+            texts += [json.dumps(frame.attrs, default=str), reply.url]
+            assert "***" in client.base_url
+    scripted = ScriptedServer().start()
+    try:
+        scripted.default = lambda method, path, body: Reply(404, {"message": "Not Found"})
+        base_url = template.format(s=URL_SECRET, host=scripted.url.split("//")[1])
+        with ifr.Client(FAKE_KEY, base_url=base_url, cache_dir=tmp_path / "c2") as client:
+            texts += _exception_texts(_raised(lambda: client.balances(1, VITALIK), ApiError))
+    finally:
+        scripted.stop()
+    closed = template.format(s=URL_SECRET, host="127.0.0.1:9")
+    with ifr.Client(
+        FAKE_KEY, base_url=closed, cache_dir=tmp_path / "c3", max_retries=0, timeout=1
+    ) as client:
+        texts += _exception_texts(_raised(lambda: client.balances(1, VITALIK), TransportError))
+    texts += [caplog.text, *_cache_texts(tmp_path / "cache")]
+    hits = find_in_texts(texts, URL_SECRET)
+    assert hits == [], [(form, texts[i][:3000]) for i, form in hits]
+    assert find_in_files([tmp_path], URL_SECRET) == {}
