@@ -32,6 +32,7 @@ from requests_ratelimiter import LimiterAdapter
 from urllib3.util.retry import Retry
 
 from .config import RETRY_AFTER_MAX, ApiKey, Settings
+from .endpoints import expiry_for  # expiry: one column of ENDPOINTS
 
 log = logging.getLogger("inchframe.http")
 
@@ -79,41 +80,6 @@ def pacing_rates(rate: float) -> list[Any]:
         return [Rate(limit, interval)]
     # floor: the burst rate is at least as dense as the cap, as pyrate-limiter requires
     return [Rate(burst, interval * burst // limit), Rate(limit, interval)]
-
-
-MINUTE, HOUR, DAY = 60, 3600, 86400
-#: How long a response stays fresh, by endpoint name prefix (first match wins).
-EXPIRY: tuple[tuple[str, int], ...] = (
-    ("balance.token_metadata", DAY),  # the token list behind symbols and decimals
-    ("balance.", 5 * MINUTE),
-    ("v4.supported_", DAY),
-    ("v5.supported_", DAY),
-    ("v4.is_available", MINUTE),
-    ("v5.status", MINUTE),
-    ("v5.address_check", HOUR),
-    ("v4.value_chart", HOUR),
-    ("v5.chart", HOUR),
-    ("v5.report", HOUR),
-    ("v5.tokens_metrics", HOUR),
-    ("v5.protocols_metrics", HOUR),
-    ("v4.profit_and_loss", HOUR),
-    ("v4.protocols_profit_and_loss", HOUR),
-    ("v4.tokens_profit_and_loss", HOUR),
-    ("v4.", 5 * MINUTE),
-    ("v5.", 5 * MINUTE),
-)
-#: Snapshots at a given past timestamp do not change.
-HISTORICAL_EXPIRY = 7 * DAY
-
-
-def expiry_for(endpoint: str, *, historical: bool = False) -> int:
-    """Seconds a response of ``endpoint`` stays fresh in the cache."""
-    if historical:
-        return HISTORICAL_EXPIRY
-    for prefix, seconds in EXPIRY:
-        if endpoint.startswith(prefix):
-            return seconds
-    return 5 * MINUTE
 
 
 class BearerAuth(requests.auth.AuthBase):

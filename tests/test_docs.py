@@ -534,15 +534,17 @@ def _duration(seconds: int) -> str:
 
 
 def test_caching_page_matches_the_expiry_table() -> None:
-    from inchframe._http import EXPIRY, HISTORICAL_EXPIRY
+    from inchframe.endpoints import ENDPOINTS, HISTORICAL_EXPIRY, VARIANTS
 
     text = _page("caching.md")
+    expiry = {row.name: row.expiry for row in ENDPOINTS}
+    expiry.update({name: seconds for name, (_, seconds) in VARIANTS.items()})
     wrong = [
-        f"{prefix}: {_duration(seconds)}"
-        for prefix, seconds in EXPIRY
-        if not re.search(rf"^\| `{re.escape(prefix)}` \| {_duration(seconds)} \|", text, re.M)
+        f"{name}: {_duration(seconds)}"
+        for name, seconds in expiry.items()
+        if not re.search(rf"^\| `{re.escape(name)}` \| {_duration(seconds)} \|", text, re.M)
     ]
-    assert not wrong, f"docs/caching.md's expiry table differs from _http.EXPIRY: {wrong}"
+    assert not wrong, f"docs/caching.md's expiry table differs from ENDPOINTS: {wrong}"
     assert f"kept for {_duration(HISTORICAL_EXPIRY)}" in text
 
 
