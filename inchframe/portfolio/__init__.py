@@ -14,10 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from .. import endpoints as ep
 from .._loading import ErrorPolicy
 from ..client import Client, Plan
-from ..frames import portfolio_v5 as p5
 from ._common import ADDRESSES_PER_CALL, Spec, load, load_plain, sum_chunks
 
 __all__ = [
@@ -35,39 +33,20 @@ __all__ = [
     "v4",
 ]
 
-V = "v5.0"
 Addresses = str | Iterable[str]
 Chain = int | str | Iterable[int | str] | None
 
-_STATUS = Spec(ep.v5_status, p5.status, "", V)
-_SUPPORTED_CHAINS = Spec(ep.v5_supported_chains, p5.supported_chains, "supported_chains", V)
-_SUPPORTED_PROTOCOLS = Spec(
-    ep.v5_supported_protocols, p5.supported_protocols, "supported_protocols", V
-)
-_ADDRESS_CHECK = Spec(ep.v5_address_check, p5.address_check, "address_check", V)
-_CURRENT_VALUE = Spec(
-    ep.v5_current_value, p5.current_value, "current_value", V, merge=sum_chunks("value_usd")
-)
-_CHART = Spec(ep.v5_chart, p5.chart, "chart", V, merge=sum_chunks("value_usd"))
-_REPORT = Spec(ep.v5_report, p5.report, "report", V)
-_PROTOCOLS_SNAPSHOT = Spec(
-    ep.v5_protocols_snapshot,
-    p5.protocols_snapshot,
-    "protocols_snapshot",
-    V,
-    rows_carry_chain=True,
-    reads_bytes=True,
-)
-_PROTOCOLS_METRICS = Spec(ep.v5_protocols_metrics, p5.protocols_metrics, "protocols_metrics", V)
-_TOKENS_SNAPSHOT = Spec(
-    ep.v5_tokens_snapshot,
-    p5.tokens_snapshot,
-    "tokens_snapshot",
-    V,
-    rows_carry_chain=True,
-    reads_bytes=True,
-)
-_TOKENS_METRICS = Spec(ep.v5_tokens_metrics, p5.tokens_metrics, "tokens_metrics", V)
+_STATUS = Spec.of("v5.status")
+_SUPPORTED_CHAINS = Spec.of("v5.supported_chains")
+_SUPPORTED_PROTOCOLS = Spec.of("v5.supported_protocols")
+_ADDRESS_CHECK = Spec.of("v5.address_check")
+_CURRENT_VALUE = Spec.of("v5.current_value", merge=sum_chunks("value_usd"))
+_CHART = Spec.of("v5.chart", merge=sum_chunks("value_usd"))
+_REPORT = Spec.of("v5.report")
+_PROTOCOLS_SNAPSHOT = Spec.of("v5.protocols_snapshot", rows_carry_chain=True, reads_bytes=True)
+_PROTOCOLS_METRICS = Spec.of("v5.protocols_metrics")
+_TOKENS_SNAPSHOT = Spec.of("v5.tokens_snapshot", rows_carry_chain=True, reads_bytes=True)
+_TOKENS_METRICS = Spec.of("v5.tokens_metrics")
 
 
 def status(*, client: Client | None = None) -> bool:

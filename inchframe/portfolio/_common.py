@@ -29,7 +29,7 @@ from .._loading import (
 from ..addresses import normalize_addresses
 from ..chains import resolve_chains
 from ..client import BatchResult, Client, Plan, Reply
-from ..endpoints import Call
+from ..endpoints import Call, endpoint
 from ..errors import InputError
 
 __all__ = ["ADDRESSES_PER_CALL", "Spec", "load", "load_plain", "sum_chunks"]
@@ -54,6 +54,28 @@ class Spec:
     merge: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     #: the converter has a fast path reading response bodies as bytes
     reads_bytes: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        *,
+        rows_carry_chain: bool = False,
+        merge: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+        reads_bytes: bool = False,
+    ) -> Spec:
+        """The spec of endpoint ``name``: builder, converter, frame and version from its row in
+        :data:`inchframe.endpoints.ENDPOINTS`, plus how to load it."""
+        row = endpoint(name)
+        return cls(
+            row.build_function(),
+            row.converter_function(),
+            row.frame,
+            row.version,
+            rows_carry_chain=rows_carry_chain,
+            merge=merge,
+            reads_bytes=reads_bytes,
+        )
 
     def pairs(self, replies: Iterable[Reply]) -> list[tuple[Any, Any]]:
         """``(context, payload)`` pairs for the converter (bodies as received if it reads bytes)."""

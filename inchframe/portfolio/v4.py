@@ -13,10 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from .. import endpoints as ep
 from .._loading import ErrorPolicy
 from ..client import Client, Plan
-from ..frames import portfolio_v4 as p4
 from ._common import ADDRESSES_PER_CALL, Spec, load, load_plain, sum_chunks
 
 __all__ = [
@@ -34,56 +32,21 @@ __all__ = [
     "value_chart",
 ]
 
-V = "v4"
 Addresses = str | Iterable[str]
 Chain = int | str | Iterable[int | str] | None
 
-_IS_AVAILABLE = Spec(ep.v4_is_available, p4.is_available, "", V)
-_SUPPORTED_CHAINS = Spec(ep.v4_supported_chains, p4.supported_chains, "supported_chains", V)
-_SUPPORTED_PROTOCOLS = Spec(
-    ep.v4_supported_protocols, p4.supported_protocols, "supported_protocols", V
-)
-_CURRENT_VALUE = Spec(
-    ep.v4_current_value, p4.current_value, "current_value", V, merge=sum_chunks("value_usd")
-)
-_PROFIT_AND_LOSS = Spec(
-    ep.v4_profit_and_loss, p4.profit_and_loss, "profit_and_loss", V, merge=sum_chunks("profit_usd")
-)
-_VALUE_CHART = Spec(ep.v4_value_chart, p4.value_chart, "chart", V, merge=sum_chunks("value_usd"))
-_PROTOCOLS_CURRENT_VALUE = Spec(
-    ep.v4_protocols_current_value,
-    p4.protocols_current_value,
-    "current_value",
-    V,
-    merge=sum_chunks("value_usd"),
-)
-_PROTOCOLS_PROFIT_AND_LOSS = Spec(
-    ep.v4_protocols_profit_and_loss,
-    p4.protocols_profit_and_loss,
-    "profit_and_loss",
-    V,
-    merge=sum_chunks("profit_usd"),
-)
-_PROTOCOLS_DETAILS = Spec(
-    ep.v4_protocols_details, p4.protocols_details, "protocols_details", V, rows_carry_chain=True
-)
-_TOKENS_CURRENT_VALUE = Spec(
-    ep.v4_tokens_current_value,
-    p4.tokens_current_value,
-    "current_value",
-    V,
-    merge=sum_chunks("value_usd"),
-)
-_TOKENS_PROFIT_AND_LOSS = Spec(
-    ep.v4_tokens_profit_and_loss,
-    p4.tokens_profit_and_loss,
-    "profit_and_loss",
-    V,
-    merge=sum_chunks("profit_usd"),
-)
-_TOKENS_DETAILS = Spec(
-    ep.v4_tokens_details, p4.tokens_details, "tokens_details", V, rows_carry_chain=True
-)
+_IS_AVAILABLE = Spec.of("v4.is_available")
+_SUPPORTED_CHAINS = Spec.of("v4.supported_chains")
+_SUPPORTED_PROTOCOLS = Spec.of("v4.supported_protocols")
+_CURRENT_VALUE = Spec.of("v4.current_value", merge=sum_chunks("value_usd"))
+_PROFIT_AND_LOSS = Spec.of("v4.profit_and_loss", merge=sum_chunks("profit_usd"))
+_VALUE_CHART = Spec.of("v4.value_chart", merge=sum_chunks("value_usd"))
+_PROTOCOLS_CURRENT_VALUE = Spec.of("v4.protocols_current_value", merge=sum_chunks("value_usd"))
+_PROTOCOLS_PROFIT_AND_LOSS = Spec.of("v4.protocols_profit_and_loss", merge=sum_chunks("profit_usd"))
+_PROTOCOLS_DETAILS = Spec.of("v4.protocols_details", rows_carry_chain=True)
+_TOKENS_CURRENT_VALUE = Spec.of("v4.tokens_current_value", merge=sum_chunks("value_usd"))
+_TOKENS_PROFIT_AND_LOSS = Spec.of("v4.tokens_profit_and_loss", merge=sum_chunks("profit_usd"))
+_TOKENS_DETAILS = Spec.of("v4.tokens_details", rows_carry_chain=True)
 
 
 def is_available(*, client: Client | None = None) -> bool:
