@@ -205,3 +205,23 @@ def test_the_coverage_page_lists_exactly_the_table() -> None:
         loader = row.loader.split(":")[1]
         assert re.search(rf"`(ifr\.)?{loader}[`(]", cells[3]), row.name
         assert cells[4].startswith(f"`{row.client_method}`"), row.name
+
+
+# -- the tests' loader registry ----------------------------------------------------------------
+
+
+def test_the_loader_registry_reaches_every_row(tmp_path: Path) -> None:
+    from .loaders import LOADERS
+
+    assert list(LOADERS) == NAMES
+    with (
+        Sandbox() as sandbox,
+        Client(FAKE_KEY, base_url=sandbox.url, cache_dir=tmp_path, rate=500, progress=False) as c,
+    ):
+        for name, load in LOADERS.items():
+            sandbox.reset_stats()
+            load(c)
+            served = set(sandbox.stats()["by_endpoint"])
+            # one-wallet Balance loaders also ask for the token list (a variant of another row)
+            side = {base for base, _ in ep.VARIANTS.values()}
+            assert name in served and served <= {name, *side}, (name, served)
