@@ -303,13 +303,9 @@ def _quiet_plots() -> Iterator[None]:
 
 def _close_default_clients() -> None:
     """Stop the sandboxes the page's loaders started (one default client per environment)."""
-    from inchframe import _loading
+    import inchframe
 
-    with _loading._default_lock:
-        clients = list(_loading._default_clients.values())
-        _loading._default_clients.clear()
-    for client in clients:
-        client.close()
+    inchframe.close()
 
 
 def _run(code: str, namespace: dict[str, Any], where: str) -> None:
