@@ -433,6 +433,36 @@ def _load_spender(
     )
 
 
+@overload
+def allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+) -> pd.DataFrame: ...
+@overload
+def allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+) -> Plan: ...
+
+
 def allowances(
     wallets: str | Iterable[str],
     spender: str,
@@ -468,6 +498,36 @@ def allowances(
     )
 
 
+@overload
+def balances_and_allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+) -> pd.DataFrame: ...
+@overload
+def balances_and_allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+) -> Plan: ...
+
+
 def balances_and_allowances(
     wallets: str | Iterable[str],
     spender: str,
@@ -498,6 +558,34 @@ def balances_and_allowances(
         errors=errors,
         plan=plan,
     )
+
+
+@overload
+def aggregated_balances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    filter_empty: bool = ...,
+    keep_zero: bool = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+) -> pd.DataFrame: ...
+@overload
+def aggregated_balances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    filter_empty: bool = ...,
+    keep_zero: bool = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+) -> Plan: ...
 
 
 def aggregated_balances(

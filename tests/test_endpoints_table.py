@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import typing
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
@@ -225,3 +226,21 @@ def test_the_loader_registry_reaches_every_row(tmp_path: Path) -> None:
             # one-wallet Balance loaders also ask for the token list (a variant of another row)
             side = {base for base, _ in ep.VARIANTS.values()}
             assert name in served and served <= {name, *side}, (name, served)
+
+
+def test_loaders_take_their_rows_options_and_type_plan() -> None:
+    from .loaders import loader_options
+
+    for row in ep.ENDPOINTS:
+        loader = row.load_function()
+        parameters = inspect.signature(loader).parameters
+        if row.api == "portfolio":
+            assert set(loader_options(row)) <= set(parameters), row.name
+        if "plan" not in parameters:
+            continue
+        # plan=True returns a Plan, plan=False (the default) a DataFrame: one @overload each
+        returns = {
+            str(o.__annotations__["plan"]): str(o.__annotations__["return"])
+            for o in typing.get_overloads(loader)
+        }
+        assert returns == {"Literal[True]": "Plan", "Literal[False]": "pd.DataFrame"}, row.name
