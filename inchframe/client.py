@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import inspect
 import json
 import logging
 import math
@@ -138,10 +139,13 @@ def _endpoint(name: str) -> Callable[[_Method], _Method]:
         if method.__name__ != row.client_method:
             raise AssertionError(f"{name}: the table names Client.{row.client_method}")
         lead = method.__doc__ or f"{row.method} {row.route}: {row.summary}."
+        returns = "the response as text" if row.response == "text" else "the parsed JSON"
+        builder = inspect.signature(row.build_function()).parameters.values()
+        options = [p.name for p in builder if p.kind is inspect.Parameter.KEYWORD_ONLY]
         method.__doc__ = (
-            f"{lead}\n\nEndpoint ``{name}`` ({row.method} ``{row.path}``); returns the parsed "
-            "JSON (the v5 report: CSV text). Options are the request builder's, "
-            f"``inchframe.endpoints.{row.builder}``."
+            f"{lead}\n\nEndpoint ``{name}``: {row.method} ``{row.path}``; returns {returns}. "
+            + (f"Keyword options: {', '.join(options)}. " if options else "")
+            + f"Request builder: ``inchframe.endpoints.{row.builder}``."
         )
         method.endpoint = name  # type: ignore[attr-defined]
         return method

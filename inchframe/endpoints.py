@@ -339,7 +339,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     # -- Portfolio API v4 (paths after /portfolio/portfolio/v4)
     _portfolio(
-        "v4", "is_available", "general/is_available", (), MINUTE, "is the service up?", frame=""
+        "v4",
+        "is_available",
+        "general/is_available",
+        (),
+        MINUTE,
+        "whether the service is up",
+        frame="",
     ),
     _portfolio(
         "v4", "supported_chains", "general/supported_chains", (), DAY, "the supported chains"
@@ -425,7 +431,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "token holdings in detail",
     ),
     # -- Portfolio API v5.0 (paths after /portfolio/portfolio/v5.0)
-    _portfolio("v5.0", "status", "general/status", (), MINUTE, "is the service up?", frame=""),
+    _portfolio(
+        "v5.0", "status", "general/status", (), MINUTE, "whether the service is up", frame=""
+    ),
     _portfolio(
         "v5.0",
         "address_check",
