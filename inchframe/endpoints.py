@@ -1,8 +1,15 @@
-"""The 31 endpoints as request descriptions: path, parameters, body, and input validation.
+"""The 31 endpoints: one table (:data:`ENDPOINTS`) and the request builders that read it.
 
-Each builder checks its arguments and returns a :class:`Call`; nothing here touches the network.
-The :class:`~inchframe.client.Client` sends calls, and the loaders build many calls (chunks of
-wallets x chains) and send them as one batch. Invalid input raises
+Each row (:class:`Endpoint`) holds everything inchframe knows about one endpoint: name, API
+family and version, method, path template, parameters and their encodings, cache expiry,
+response kind, whether it takes a past timestamp, and the names of its builder, ``Client``
+method, loader and converter. The client's methods, the cache expiry, the cache report's
+reverse routes (:func:`endpoint_of`), the Portfolio loaders and docs/coverage.md read it; the
+sandbox keeps its own routes on purpose and ``tests/test_endpoints_table.py`` compares the two.
+
+Each builder checks its arguments and returns a :class:`Call`; nothing here touches the network
+(or imports pandas). The :class:`~inchframe.client.Client` sends calls, and the loaders build
+many calls (chunks of wallets x chains) and send them as one batch. Invalid input raises
 :class:`~inchframe.errors.InputError` here, before any request exists.
 
 Endpoint names (``Call.endpoint``) are stable: they appear in errors, progress bars, the cache
