@@ -51,7 +51,6 @@ __all__ = [
 ]
 
 TIMERANGES = ("1day", "1week", "1month", "1year", "3years")
-BOOL_PARAMS = frozenset({"closed", "use_cache"})
 
 
 @dataclass(frozen=True)
@@ -640,19 +639,24 @@ def _portfolio_chain(chain: int | str | None) -> int | None:
 
 
 def _portfolio_params(
+    row: Endpoint,
     addresses: Sequence[str],
     chain_id: int | None,
     use_cache: bool | None,
     **extra: Any,
 ) -> tuple[tuple[str, str], ...]:
-    """Query parameters in the API's encoding: ``addresses`` repeated, lowercase booleans."""
+    """Query parameters in the API's encoding, as the row declares them: ``addresses``
+    repeated, booleans in lowercase, ``use_cache`` last."""
+    encodings = {p.name: p.encoding for p in row.params if p.where == "query"}
     params: list[tuple[str, str]] = [("addresses", a) for a in addresses]
     if chain_id is not None:
         params.append(("chain_id", str(chain_id)))
     for name, value in extra.items():
+        if name not in encodings:  # a builder sending what its row does not declare
+            raise AssertionError(f"{row.name}: parameter {name!r} is not in its row")
         if value is None:
             continue
-        params.append((name, _bool(value, name) if name in BOOL_PARAMS else str(value)))
+        params.append((name, _bool(value, name) if encodings[name] == "bool" else str(value)))
     if use_cache is not None:
         params.append(("use_cache", _bool(use_cache, "use_cache")))
     return tuple(params)
@@ -792,7 +796,7 @@ def _data_call(
     return _call(
         name,
         {},
-        params=_portfolio_params(address_list, chain_id, use_cache, **extra),
+        params=_portfolio_params(BY_NAME[name], address_list, chain_id, use_cache, **extra),
         context={
             "addresses": address_list,
             "wallets": address_list,
