@@ -42,6 +42,8 @@ __all__ = [
     "balances_and_allowances",
     "cache_info",
     "clear_cache",
+    "close",
+    "default_client",
     "portfolio",
     "read_parquet",
     "sandbox",
@@ -56,6 +58,8 @@ _LAZY = {
     "aggregated_balances": "inchframe.balance",
     "cache_info": "inchframe.cache",
     "clear_cache": "inchframe.cache",
+    "close": "inchframe._loading",
+    "default_client": "inchframe._loading",
     "read_parquet": "inchframe.io",
 }
 _SUBMODULES = {"portfolio", "sandbox"}
@@ -99,6 +103,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from . import portfolio, sandbox
+    from ._loading import close, default_client
     from .balance import aggregated_balances, allowances, balances, balances_and_allowances
     from .cache import cache_info, clear_cache
     from .client import Client

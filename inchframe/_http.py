@@ -37,6 +37,7 @@ from urllib3.util.retry import Retry
 # the cache's storage lives in cache_backend; these names stay importable from here
 from .cache_backend import CACHE_FILE, build_backend, cache_serializer, open_cache
 from .config import RETRY_AFTER_MAX, ApiKey, Settings, split_base_url
+from .endpoints import expiry_for  # expiry: one column of ENDPOINTS
 
 log = logging.getLogger("inchframe.http")
 
@@ -89,42 +90,6 @@ def pacing_rates(rate: float) -> list[Any]:
     return [Rate(burst, interval * burst // limit), Rate(limit, interval)]
 
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
-#: How long a response stays fresh, by endpoint name prefix (first match wins).
-EXPIRY: tuple[tuple[str, int], ...] = (
-    ("balance.token_metadata", DAY),  # the token list behind symbols and decimals
-    ("balance.", 5 * MINUTE),
-    ("v4.supported_", DAY),
-    ("v5.supported_", DAY),
-    ("v4.is_available", MINUTE),
-    ("v5.status", MINUTE),
-    ("v5.address_check", HOUR),
-    ("v4.value_chart", HOUR),
-    ("v5.chart", HOUR),
-    ("v5.report", HOUR),
-    ("v5.tokens_metrics", HOUR),
-    ("v5.protocols_metrics", HOUR),
-    ("v4.profit_and_loss", HOUR),
-    ("v4.protocols_profit_and_loss", HOUR),
-    ("v4.tokens_profit_and_loss", HOUR),
-    ("v4.", 5 * MINUTE),
-    ("v5.", 5 * MINUTE),
-)
-#: Snapshots at a given past timestamp do not change.
-HISTORICAL_EXPIRY = 7 * DAY
-
-
-def expiry_for(endpoint: str, *, historical: bool = False) -> int:
-    """Seconds a response of ``endpoint`` stays fresh in the cache."""
-    if historical:
-        return HISTORICAL_EXPIRY
-    for prefix, seconds in EXPIRY:
-        if endpoint.startswith(prefix):
-            return seconds
-    return 5 * MINUTE
-
-
-#: Loggers (and their children) whose records may hold a request's full URL.
 _URL_LOGGERS = ("urllib3", "requests", "requests_cache", "requests_ratelimiter", "inchframe")
 #: Values of base URL query parameters (and their URL-encoded forms) kept out of log records.
 _LOG_SECRETS: set[str] = set()

@@ -8,6 +8,7 @@ parameters (never the key), fetch times, cache hits, request and retry counts, f
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import threading
@@ -37,6 +38,8 @@ __all__ = [
     "PartialResultWarning",
     "check_errors_policy",
     "check_flag",
+    "close",
+    "default_client",
     "failures_frame",
     "get_client",
     "provenance",
@@ -59,23 +62,45 @@ def _environment_key() -> tuple[str | None, ...]:
     return tuple(os.environ.get(name) for name in sorted(names))
 
 
-def get_client(client: Client | None) -> Client:
-    """``client`` itself, or the default client for the current environment.
+def default_client() -> Client:
+    """The shared :class:`Client` the loaders use when called without ``client=``.
 
-    Loaders called without ``client=`` share one client per configuration, so the rate limit
-    holds across calls and the sandbox (when used) starts once. Changing an ``INCHFRAME_*``
-    variable gives a new default client on the next call.
+    One per configuration: the rate limit holds across loader calls and the sandbox (when
+    used) starts once. Changing an ``INCHFRAME_*`` variable gives a new default client on the
+    next call. It holds a cache file and, without an API key, a sandbox thread until
+    :func:`close` (also run at interpreter exit).
     """
-    if client is not None:
-        if not isinstance(client, Client):
-            raise InputError(f"client={client!r}: expected an inchframe.Client or None")
-        return client
     key = _environment_key()
     with _default_lock:
         found = _default_clients.get(key)
         if found is None:
             found = _default_clients[key] = Client()
         return found
+
+
+def close() -> None:
+    """Close every default client: release its cache file and stop its embedded sandbox.
+
+    The next loader call (or :func:`default_client`) makes a new one. Clients you made yourself
+    are yours to close (``with inchframe.Client() as client: ...``).
+    """
+    with _default_lock:
+        clients = list(_default_clients.values())
+        _default_clients.clear()
+    for client in clients:
+        client.close()
+
+
+atexit.register(close)
+
+
+def get_client(client: Client | None) -> Client:
+    """``client`` itself, or :func:`default_client` (after checking ``client`` is a Client)."""
+    if client is not None:
+        if not isinstance(client, Client):
+            raise InputError(f"client={client!r}: expected an inchframe.Client or None")
+        return client
+    return default_client()
 
 
 # -- policy and failures --------------------------------------------------------------------

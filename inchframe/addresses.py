@@ -14,7 +14,16 @@ from functools import lru_cache
 
 from .errors import InputError
 
-__all__ = ["is_address", "normalize_address", "normalize_addresses", "to_checksum_address"]
+__all__ = [
+    "ROUTER_V6",
+    "is_address",
+    "normalize_address",
+    "normalize_addresses",
+    "to_checksum_address",
+]
+
+#: The 1inch Aggregation Router v6, the usual spender to check allowances against.
+ROUTER_V6 = "0x111111125421ca6dc452d289314280a0f8842a65"
 
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import endpoints as ep
 from ._loading import ErrorPolicy, check_errors_policy, check_flag, get_client, run_batch
-from .addresses import normalize_address, normalize_addresses
+from .addresses import ROUTER_V6, normalize_address, normalize_addresses
 from .chains import resolve_chains
 from .client import Client, Plan, Reply
 from .errors import InputError
@@ -39,9 +39,8 @@ __all__ = [
 MAX_WALLETS_PER_CALL = 100
 #: Tokens per POST body.
 MAX_TOKENS_PER_CALL = 500
-#: Spender for aggregated requests made only for balances: the 1inch Aggregation Router v6.
-#: The endpoint needs some spender; its allowances are dropped from balance frames.
-ROUTER_V6 = "0x111111125421ca6dc452d289314280a0f8842a65"
+# Spender for aggregated requests made only for balances: ROUTER_V6 (inchframe.addresses).
+# The endpoint needs some spender; its allowances are dropped from balance frames.
 #: Wallet for the per-chain token-list request (balances all zero; only the metadata is used).
 METADATA_WALLET = "0x0000000000000000000000000000000000000000"
 
@@ -434,6 +433,36 @@ def _load_spender(
     )
 
 
+@overload
+def allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+) -> pd.DataFrame: ...
+@overload
+def allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+) -> Plan: ...
+
+
 def allowances(
     wallets: str | Iterable[str],
     spender: str,
@@ -469,6 +498,36 @@ def allowances(
     )
 
 
+@overload
+def balances_and_allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+) -> pd.DataFrame: ...
+@overload
+def balances_and_allowances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    tokens: str | Iterable[str] | None = ...,
+    keep_zero: bool = ...,
+    method: Method = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+) -> Plan: ...
+
+
 def balances_and_allowances(
     wallets: str | Iterable[str],
     spender: str,
@@ -499,6 +558,34 @@ def balances_and_allowances(
         errors=errors,
         plan=plan,
     )
+
+
+@overload
+def aggregated_balances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    filter_empty: bool = ...,
+    keep_zero: bool = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+) -> pd.DataFrame: ...
+@overload
+def aggregated_balances(
+    wallets: str | Iterable[str],
+    spender: str,
+    chain: int | str | Iterable[int | str] = ...,
+    *,
+    filter_empty: bool = ...,
+    keep_zero: bool = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+) -> Plan: ...
 
 
 def aggregated_balances(

@@ -21,6 +21,7 @@ from typing import Any
 from _inchframe_cli import TIMERANGE_VIEWS
 from _inchframe_cli import main as _main
 
+from .addresses import ROUTER_V6
 from .errors import BatchError, ConfigError, InchframeError, OfflineCacheMiss
 
 __all__ = ["DEMO_CHAINS", "DEMO_WALLETS", "main", "run", "run_demo", "run_sandbox"]
@@ -33,7 +34,6 @@ DEMO_WALLETS = (
     "0x1C17622cfa9B6fD2043A76DfC39A5B5a109aa708",
 )
 DEMO_CHAINS = ("ethereum", "base", "arbitrum")
-ROUTER_V6 = "0x111111125421ca6dc452d289314280a0f8842a65"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import inspect
 import json
 import logging
 import math
@@ -23,7 +24,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import requests
 
@@ -193,6 +194,32 @@ class Plan:
             f"{self.requests} request(s), {self.cached} already cached, {self.to_send} to "
             f"send, about {self.estimated_seconds:.0f} s at {self.rate:g} request(s)/s"
         )
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _endpoint(name: str) -> Callable[[_Method], _Method]:
+    """Mark a :class:`Client` method as the one of endpoint ``name`` (a row of
+    ``inchframe.endpoints.ENDPOINTS``) and complete its docstring from the row."""
+    row = ep.endpoint(name)
+
+    def mark(method: _Method) -> _Method:
+        if method.__name__ != row.client_method:
+            raise AssertionError(f"{name}: the table names Client.{row.client_method}")
+        lead = method.__doc__ or f"{row.method} {row.route}: {row.summary}."
+        returns = "the response as text" if row.response == "text" else "the parsed JSON"
+        builder = inspect.signature(row.build_function()).parameters.values()
+        options = [p.name for p in builder if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        method.__doc__ = (
+            f"{lead}\n\nEndpoint ``{name}``: {row.method} ``{row.path}``; returns {returns}. "
+            + (f"Keyword options: {', '.join(options)}. " if options else "")
+            + f"Request builder: ``inchframe.endpoints.{row.builder}``."
+        )
+        method.endpoint = name  # type: ignore[attr-defined]
+        return method
+
+    return mark
 
 
 class Client:
@@ -605,11 +632,13 @@ class Client:
             offline=self.settings.offline,
         )
 
-    def _payload(self, call: ep.Call) -> Any:
-        return self.fetch(call).payload
+    def _send(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Build the call of endpoint ``name`` (its row in ``ENDPOINTS``), send it, parse it."""
+        return self.fetch(ep.build(name, *args, **kwargs)).payload
 
     # -- Balance API v1.2 (8 endpoints) ------------------------------------------------------------
 
+    @_endpoint("balance.aggregated")
     def aggregated_balances_and_allowances(
         self,
         chain: int | str,
@@ -619,157 +648,185 @@ class Client:
         filter_empty: bool | None = None,
     ) -> list[dict]:
         """GET aggregatedBalancesAndAllowances: token metadata, balance and allowance per wallet."""
-        return self._payload(
-            ep.aggregated_balances_and_allowances(
-                chain, spender, wallets, filter_empty=filter_empty
-            )
-        )
+        return self._send("balance.aggregated", chain, spender, wallets, filter_empty=filter_empty)
 
+    @_endpoint("balance.balances")
     def balances(self, chain: int | str, wallet: str) -> dict[str, str]:
         """GET balances/{wallet}: ``{token: balance}`` for the whole token list."""
-        return self._payload(ep.balances(chain, wallet))
+        return self._send("balance.balances", chain, wallet)
 
+    @_endpoint("balance.balances_of_tokens")
     def balances_of_tokens(
         self, chain: int | str, wallet: str, tokens: str | Iterable[str]
     ) -> dict[str, str]:
         """POST balances/{wallet}: ``{token: balance}`` for the given tokens."""
-        return self._payload(ep.balances_of_tokens(chain, wallet, tokens))
+        return self._send("balance.balances_of_tokens", chain, wallet, tokens)
 
+    @_endpoint("balance.wallets_and_tokens")
     def balances_of_wallets_and_tokens(
         self, chain: int | str, wallets: str | Iterable[str], tokens: str | Iterable[str]
     ) -> dict[str, dict[str, str]]:
         """POST balances/multiple/walletsAndTokens: ``{wallet: {token: balance}}``."""
-        return self._payload(ep.balances_of_wallets_and_tokens(chain, wallets, tokens))
+        return self._send("balance.wallets_and_tokens", chain, wallets, tokens)
 
+    @_endpoint("balance.allowances_and_balances")
     def allowances_and_balances(
         self, chain: int | str, spender: str, wallet: str
     ) -> dict[str, dict[str, str]]:
         """GET allowancesAndBalances/{spender}/{wallet}: ``{token: {balance, allowance}}``."""
-        return self._payload(ep.allowances_and_balances(chain, spender, wallet))
+        return self._send("balance.allowances_and_balances", chain, spender, wallet)
 
+    @_endpoint("balance.allowances_and_balances_of_tokens")
     def allowances_and_balances_of_tokens(
         self, chain: int | str, spender: str, wallet: str, tokens: str | Iterable[str]
     ) -> dict[str, dict[str, str]]:
         """POST allowancesAndBalances/{spender}/{wallet} for the given tokens."""
-        return self._payload(ep.allowances_and_balances_of_tokens(chain, spender, wallet, tokens))
+        return self._send(
+            "balance.allowances_and_balances_of_tokens", chain, spender, wallet, tokens
+        )
 
+    @_endpoint("balance.allowances")
     def allowances(self, chain: int | str, spender: str, wallet: str) -> dict[str, str]:
         """GET allowances/{spender}/{wallet}: ``{token: allowance}``."""
-        return self._payload(ep.allowances(chain, spender, wallet))
+        return self._send("balance.allowances", chain, spender, wallet)
 
+    @_endpoint("balance.allowances_of_tokens")
     def allowances_of_tokens(
         self, chain: int | str, spender: str, wallet: str, tokens: str | Iterable[str]
     ) -> dict[str, str]:
         """POST allowances/{spender}/{wallet} for the given tokens."""
-        return self._payload(ep.allowances_of_tokens(chain, spender, wallet, tokens))
+        return self._send("balance.allowances_of_tokens", chain, spender, wallet, tokens)
 
     # -- Portfolio API v4 (12 endpoints) -----------------------------------------------------------
 
+    @_endpoint("v4.is_available")
     def v4_is_available(self) -> Any:
-        return self._payload(ep.v4_is_available())
+        return self._send("v4.is_available")
 
+    @_endpoint("v4.supported_chains")
     def v4_supported_chains(self) -> Any:
-        return self._payload(ep.v4_supported_chains())
+        return self._send("v4.supported_chains")
 
+    @_endpoint("v4.supported_protocols")
     def v4_supported_protocols(self) -> Any:
-        return self._payload(ep.v4_supported_protocols())
+        return self._send("v4.supported_protocols")
 
+    @_endpoint("v4.current_value")
     def v4_current_value(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v4_current_value(addresses, chain, **options))
+        return self._send("v4.current_value", addresses, chain, **options)
 
+    @_endpoint("v4.profit_and_loss")
     def v4_profit_and_loss(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v4_profit_and_loss(addresses, chain, **options))
+        return self._send("v4.profit_and_loss", addresses, chain, **options)
 
+    @_endpoint("v4.value_chart")
     def v4_value_chart(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v4_value_chart(addresses, chain, **options))
+        return self._send("v4.value_chart", addresses, chain, **options)
 
+    @_endpoint("v4.protocols_current_value")
     def v4_protocols_current_value(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v4_protocols_current_value(addresses, chain, **options))
+        return self._send("v4.protocols_current_value", addresses, chain, **options)
 
+    @_endpoint("v4.protocols_profit_and_loss")
     def v4_protocols_profit_and_loss(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v4_protocols_profit_and_loss(addresses, chain, **options))
+        return self._send("v4.protocols_profit_and_loss", addresses, chain, **options)
 
+    @_endpoint("v4.protocols_details")
     def v4_protocols_details(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v4_protocols_details(addresses, chain, **options))
+        return self._send("v4.protocols_details", addresses, chain, **options)
 
+    @_endpoint("v4.tokens_current_value")
     def v4_tokens_current_value(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v4_tokens_current_value(addresses, chain, **options))
+        return self._send("v4.tokens_current_value", addresses, chain, **options)
 
+    @_endpoint("v4.tokens_profit_and_loss")
     def v4_tokens_profit_and_loss(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v4_tokens_profit_and_loss(addresses, chain, **options))
+        return self._send("v4.tokens_profit_and_loss", addresses, chain, **options)
 
+    @_endpoint("v4.tokens_details")
     def v4_tokens_details(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v4_tokens_details(addresses, chain, **options))
+        return self._send("v4.tokens_details", addresses, chain, **options)
 
     # -- Portfolio API v5.0 (11 endpoints) ---------------------------------------------------------
 
+    @_endpoint("v5.status")
     def v5_status(self) -> Any:
-        return self._payload(ep.v5_status())
+        return self._send("v5.status")
 
+    @_endpoint("v5.address_check")
     def v5_address_check(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v5_address_check(addresses, chain, **options))
+        return self._send("v5.address_check", addresses, chain, **options)
 
+    @_endpoint("v5.supported_chains")
     def v5_supported_chains(self) -> Any:
-        return self._payload(ep.v5_supported_chains())
+        return self._send("v5.supported_chains")
 
+    @_endpoint("v5.supported_protocols")
     def v5_supported_protocols(self) -> Any:
-        return self._payload(ep.v5_supported_protocols())
+        return self._send("v5.supported_protocols")
 
+    @_endpoint("v5.current_value")
     def v5_current_value(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v5_current_value(addresses, chain, **options))
+        return self._send("v5.current_value", addresses, chain, **options)
 
+    @_endpoint("v5.chart")
     def v5_chart(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v5_chart(addresses, chain, **options))
+        return self._send("v5.chart", addresses, chain, **options)
 
+    @_endpoint("v5.report")
     def v5_report(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> str:
         """GET general/report: the CSV text."""
-        return self._payload(ep.v5_report(addresses, chain, **options))
+        return self._send("v5.report", addresses, chain, **options)
 
+    @_endpoint("v5.protocols_snapshot")
     def v5_protocols_snapshot(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v5_protocols_snapshot(addresses, chain, **options))
+        return self._send("v5.protocols_snapshot", addresses, chain, **options)
 
+    @_endpoint("v5.protocols_metrics")
     def v5_protocols_metrics(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v5_protocols_metrics(addresses, chain, **options))
+        return self._send("v5.protocols_metrics", addresses, chain, **options)
 
+    @_endpoint("v5.tokens_snapshot")
     def v5_tokens_snapshot(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v5_tokens_snapshot(addresses, chain, **options))
+        return self._send("v5.tokens_snapshot", addresses, chain, **options)
 
+    @_endpoint("v5.tokens_metrics")
     def v5_tokens_metrics(
         self, addresses: str | Iterable[str], chain: int | str | None = None, **options: Any
     ) -> Any:
-        return self._payload(ep.v5_tokens_metrics(addresses, chain, **options))
+        return self._send("v5.tokens_metrics", addresses, chain, **options)
 
 
 # -- helpers ----------------------------------------------------------------------------------

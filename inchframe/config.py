@@ -47,7 +47,6 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://api.1inch.dev"
-ALTERNATE_BASE_URL = "https://api.1inch.com"
 DEFAULT_RATE = 1.0  #: requests per second on the free (Dev) plan
 #: Default rate against the embedded sandbox, which has no quota to respect.
 SANDBOX_RATE = 50.0

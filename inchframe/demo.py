@@ -12,12 +12,11 @@ from typing import Any
 
 import pandas as pd
 
+from .addresses import ROUTER_V6
 from .client import Client
 from .errors import InchframeError, OfflineCacheMiss
 
 __all__ = ["Demo"]
-
-ROUTER_V6 = "0x111111125421ca6dc452d289314280a0f8842a65"
 
 
 def _usd(value: float) -> str:

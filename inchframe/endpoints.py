@@ -1,8 +1,15 @@
-"""The 31 endpoints as request descriptions: path, parameters, body, and input validation.
+"""The 31 endpoints: one table (:data:`ENDPOINTS`) and the request builders that read it.
 
-Each builder checks its arguments and returns a :class:`Call`; nothing here touches the network.
-The :class:`~inchframe.client.Client` sends calls, and the loaders build many calls (chunks of
-wallets x chains) and send them as one batch. Invalid input raises
+Each row (:class:`Endpoint`) holds everything inchframe knows about one endpoint: name, API
+family and version, method, path template, parameters and their encodings, cache expiry,
+response kind, whether it takes a past timestamp, and the names of its builder, ``Client``
+method, loader and converter. The client's methods, the cache expiry, the cache report's
+reverse routes (:func:`endpoint_of`), the Portfolio loaders and docs/coverage.md read it; the
+sandbox keeps its own routes on purpose and ``tests/test_endpoints_table.py`` compares the two.
+
+Each builder checks its arguments and returns a :class:`Call`; nothing here touches the network
+(or imports pandas). The :class:`~inchframe.client.Client` sends calls, and the loaders build
+many calls (chunks of wallets x chains) and send them as one batch. Invalid input raises
 :class:`~inchframe.errors.InputError` here, before any request exists.
 
 Endpoint names (``Call.endpoint``) are stable: they appear in errors, progress bars, the cache
@@ -13,8 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from .addresses import normalize_address, normalize_addresses
@@ -23,19 +32,25 @@ from .errors import InputError
 
 __all__ = [
     "BALANCE_ENDPOINTS",
+    "BY_NAME",
+    "ENDPOINTS",
+    "HISTORICAL_EXPIRY",
     "PORTFOLIO_V4_ENDPOINTS",
     "PORTFOLIO_V5_ENDPOINTS",
     "TIMERANGES",
+    "VARIANTS",
     "Call",
+    "Endpoint",
+    "Param",
+    "build",
+    "endpoint",
+    "endpoint_of",
+    "expiry_for",
     "normalize_timerange",
     "normalize_timestamp",
 ]
 
 TIMERANGES = ("1day", "1week", "1month", "1year", "3years")
-BOOL_PARAMS = frozenset({"closed", "use_cache"})
-BALANCE_PREFIX = "/balance/v1.2"
-V4_PREFIX = "/portfolio/portfolio/v4"
-V5_PREFIX = "/portfolio/portfolio/v5.0"
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,496 @@ class Call:
         """``METHOD path?query`` for messages (no credentials ever appear in a call)."""
         query = "&".join(f"{k}={v}" for k, v in self.params)
         return f"{self.method} {self.path}" + (f"?{query}" if query else "")
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+#: Snapshots at a given past timestamp do not change.
+HISTORICAL_EXPIRY = 7 * DAY
+
+ParamIn = Literal["path", "query", "body"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One request parameter as the API takes it.
+
+    ``encoding`` says how inchframe writes the value: ``chain`` (a chain id resolved from a name
+    or number), ``address`` (one lowercase 0x address), ``addresses`` (repeated
+    ``addresses=a&addresses=b``), ``csv-addresses`` (``wallets=a,b``), ``address-list`` (a JSON
+    array), ``bool`` (``true``/``false``), ``timerange`` (one of :data:`TIMERANGES`),
+    ``timestamp`` (unix seconds), ``number``, ``integer`` or ``string``.
+    """
+
+    name: str  #: the API's name (``chain_id``, ``filterEmpty``...)
+    where: ParamIn
+    encoding: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One row of :data:`ENDPOINTS`: everything inchframe knows about one endpoint.
+
+    ``builder`` names the request builder in this module, ``client_method`` the
+    :class:`~inchframe.client.Client` method, ``loader`` the public loader reaching it
+    (``module:function``), ``converter`` the function turning replies into a frame
+    (``module:function``), ``frame`` the frame's schema name.
+    """
+
+    name: str  #: inchframe's name, e.g. ``"balance.balances"`` (errors, provenance, cache)
+    api: Literal["balance", "portfolio"]
+    version: Literal["v1.2", "v4", "v5.0"]
+    method: Literal["GET", "POST"]
+    path: str  #: template after the base URL, e.g. ``/balance/v1.2/{chain}/balances/{wallet}``
+    params: tuple[Param, ...]
+    expiry: int  #: seconds an answer stays fresh in the cache
+    summary: str
+    builder: str
+    client_method: str
+    loader: str
+    converter: str
+    frame: str
+    response: Literal["json", "text"] = "json"
+    #: takes a past ``timestamp``: such answers never change (cached :data:`HISTORICAL_EXPIRY`)
+    historical: bool = False
+
+    @property
+    def route(self) -> str:
+        """The path after the API's prefix (``balances/{wallet}``, ``general/chart``)."""
+        return self.path[len(PREFIXES[self.version]) + 1 :].removeprefix("{chain}/")
+
+    def format_path(self, **values: Any) -> str:
+        return self.path.format(**values)
+
+    def query_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params if p.where == "query")
+
+    def build(self, *args: Any, **kwargs: Any) -> Call:
+        """The request builder of this row, called with ``args``."""
+        return self.build_function()(*args, **kwargs)
+
+    def build_function(self) -> Callable[..., Call]:
+        return globals()[self.builder]  # type: ignore[no-any-return]
+
+    def load_function(self) -> Callable[..., Any]:
+        return _resolve(self.loader)
+
+    def converter_function(self) -> Callable[..., Any]:
+        return _resolve(self.converter)
+
+
+def _resolve(target: str) -> Callable[..., Any]:
+    """``"package.module:name"`` -> the object (imported when asked: no cycle, no pandas)."""
+    import importlib
+
+    module, _, name = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj  # type: ignore[no-any-return]
+
+
+BALANCE_PREFIX = "/balance/v1.2"
+V4_PREFIX = "/portfolio/portfolio/v4"
+V5_PREFIX = "/portfolio/portfolio/v5.0"
+PREFIXES = {"v1.2": BALANCE_PREFIX, "v4": V4_PREFIX, "v5.0": V5_PREFIX}
+
+_CHAIN = Param("chain", "path", "chain", required=True)
+_WALLET = Param("wallet", "path", "address", required=True)
+_SPENDER = Param("spender", "path", "address", required=True)
+_TOKENS = Param("tokens", "body", "address-list", required=True)
+_ADDRESSES = Param("addresses", "query", "addresses", required=True)
+_CHAIN_ID = Param("chain_id", "query", "chain")
+_TIMERANGE = Param("timerange", "query", "timerange")
+_USE_CACHE = Param("use_cache", "query", "bool")
+_CLOSED = Param("closed", "query", "bool")
+_CLOSED_THRESHOLD = Param("closed_threshold", "query", "number")
+_DATA = (_ADDRESSES, _CHAIN_ID, _USE_CACHE)
+_RANGED = (_ADDRESSES, _CHAIN_ID, _TIMERANGE, _USE_CACHE)
+_SNAPSHOT = (_ADDRESSES, _CHAIN_ID, Param("timestamp", "query", "timestamp"), _USE_CACHE)
+
+_BAL = "inchframe.frames.balance"
+_P4 = "inchframe.frames.portfolio_v4"
+_P5 = "inchframe.frames.portfolio_v5"
+
+
+def _balance(
+    name: str,
+    method: Literal["GET", "POST"],
+    route: str,
+    params: tuple[Param, ...],
+    summary: str,
+    builder: str,
+    loader: str,
+    converter: str,
+    frame: str,
+) -> Endpoint:
+    return Endpoint(
+        name=f"balance.{name}",
+        api="balance",
+        version="v1.2",
+        method=method,
+        path=f"{BALANCE_PREFIX}/{{chain}}/{route}",
+        params=(_CHAIN, *params),
+        expiry=5 * MINUTE,  # balances and allowances move with every block
+        summary=summary,
+        builder=builder,
+        client_method=builder,
+        loader=f"inchframe:{loader}",
+        converter=f"{_BAL}:{converter}",
+        frame=frame,
+    )
+
+
+def _portfolio(
+    version: Literal["v4", "v5.0"],
+    name: str,
+    route: str,
+    params: tuple[Param, ...],
+    expiry: int,
+    summary: str,
+    *,
+    frame: str | None = None,
+    response: Literal["json", "text"] = "json",
+    historical: bool = False,
+) -> Endpoint:
+    short = version[:2]
+    return Endpoint(
+        name=f"{short}.{name}",
+        api="portfolio",
+        version=version,
+        method="GET",
+        path=f"{PREFIXES[version]}/{route}",
+        params=params,
+        expiry=expiry,
+        summary=summary,
+        builder=f"{short}_{name}",
+        client_method=f"{short}_{name}",
+        loader=f"inchframe.portfolio{'.v4' if version == 'v4' else ''}:{name}",
+        converter=f"{_P4 if version == 'v4' else _P5}:{name}",
+        frame=name if frame is None else frame,
+        response=response,
+        historical=historical,
+    )
+
+
+#: The 31 endpoints, in the order of docs/api-contract.md: Balance v1.2 (8), Portfolio v4 (12),
+#: Portfolio v5.0 (11). The builders, the client's methods, the cache expiry, the cache
+#: report's names, the loaders and docs/coverage.md read it; the sandbox keeps its own routes
+#: on purpose and a test compares the two.
+ENDPOINTS: tuple[Endpoint, ...] = (
+    # -- Balance API v1.2 (paths after /balance/v1.2/{chain})
+    _balance(
+        "aggregated",
+        "GET",
+        "aggregatedBalancesAndAllowances/{spender}",
+        (
+            _SPENDER,
+            Param("wallets", "query", "csv-addresses", required=True),
+            Param("filterEmpty", "query", "bool"),
+        ),
+        "token metadata plus the balance and allowance of each wallet",
+        "aggregated_balances_and_allowances",
+        "aggregated_balances",
+        "aggregated_frame",
+        "aggregated",
+    ),
+    _balance(
+        "balances",
+        "GET",
+        "balances/{wallet}",
+        (_WALLET,),
+        "balances of every token in the chain's 1inch token list",
+        "balances",
+        "balances",
+        "balances_frame",
+        "balances",
+    ),
+    _balance(
+        "balances_of_tokens",
+        "POST",
+        "balances/{wallet}",
+        (_WALLET, _TOKENS),
+        "balances of the given tokens",
+        "balances_of_tokens",
+        "balances",
+        "balances_frame",
+        "balances",
+    ),
+    _balance(
+        "wallets_and_tokens",
+        "POST",
+        "balances/multiple/walletsAndTokens",
+        (_TOKENS, Param("wallets", "body", "address-list", required=True)),
+        "balances of the given tokens for several wallets",
+        "balances_of_wallets_and_tokens",
+        "balances",
+        "wallets_and_tokens_frame",
+        "balances",
+    ),
+    _balance(
+        "allowances_and_balances",
+        "GET",
+        "allowancesAndBalances/{spender}/{wallet}",
+        (_SPENDER, _WALLET),
+        "balance and allowance of every list token",
+        "allowances_and_balances",
+        "balances_and_allowances",
+        "balances_and_allowances_frame",
+        "balances_and_allowances",
+    ),
+    _balance(
+        "allowances_and_balances_of_tokens",
+        "POST",
+        "allowancesAndBalances/{spender}/{wallet}",
+        (_SPENDER, _WALLET, _TOKENS),
+        "balance and allowance of the given tokens",
+        "allowances_and_balances_of_tokens",
+        "balances_and_allowances",
+        "balances_and_allowances_frame",
+        "balances_and_allowances",
+    ),
+    _balance(
+        "allowances",
+        "GET",
+        "allowances/{spender}/{wallet}",
+        (_SPENDER, _WALLET),
+        "allowance of every list token",
+        "allowances",
+        "allowances",
+        "allowances_frame",
+        "allowances",
+    ),
+    _balance(
+        "allowances_of_tokens",
+        "POST",
+        "allowances/{spender}/{wallet}",
+        (_SPENDER, _WALLET, _TOKENS),
+        "allowances of the given tokens",
+        "allowances_of_tokens",
+        "allowances",
+        "allowances_frame",
+        "allowances",
+    ),
+    # -- Portfolio API v4 (paths after /portfolio/portfolio/v4)
+    _portfolio(
+        "v4",
+        "is_available",
+        "general/is_available",
+        (),
+        MINUTE,
+        "whether the service is up",
+        frame="",
+    ),
+    _portfolio(
+        "v4", "supported_chains", "general/supported_chains", (), DAY, "the supported chains"
+    ),
+    _portfolio(
+        "v4",
+        "supported_protocols",
+        "general/supported_protocols",
+        (),
+        DAY,
+        "the supported protocol groups",
+    ),
+    _portfolio(
+        "v4", "current_value", "general/current_value", _DATA, 5 * MINUTE, "value breakdown"
+    ),
+    _portfolio(
+        "v4",
+        "profit_and_loss",
+        "general/profit_and_loss",
+        _RANGED,
+        HOUR,
+        "profit and ROI over a timerange",
+    ),
+    _portfolio(
+        "v4",
+        "value_chart",
+        "general/value_chart",
+        _RANGED,
+        HOUR,
+        "total value over a timerange",
+        frame="chart",
+    ),
+    _portfolio(
+        "v4",
+        "protocols_current_value",
+        "overview/protocols/current_value",
+        _DATA,
+        5 * MINUTE,
+        "value per protocol",
+        frame="current_value",
+    ),
+    _portfolio(
+        "v4",
+        "protocols_profit_and_loss",
+        "overview/protocols/profit_and_loss",
+        _RANGED,
+        HOUR,
+        "profit and ROI per protocol over a timerange",
+        frame="profit_and_loss",
+    ),
+    _portfolio(
+        "v4",
+        "protocols_details",
+        "overview/protocols/details",
+        (_ADDRESSES, _CHAIN_ID, _CLOSED, _CLOSED_THRESHOLD, _USE_CACHE),
+        5 * MINUTE,
+        "DeFi positions in detail",
+    ),
+    _portfolio(
+        "v4",
+        "tokens_current_value",
+        "overview/erc20/current_value",
+        _DATA,
+        5 * MINUTE,
+        "value per token",
+        frame="current_value",
+    ),
+    _portfolio(
+        "v4",
+        "tokens_profit_and_loss",
+        "overview/erc20/profit_and_loss",
+        _RANGED,
+        HOUR,
+        "profit and ROI per token over a timerange",
+        frame="profit_and_loss",
+    ),
+    _portfolio(
+        "v4",
+        "tokens_details",
+        "overview/erc20/details",
+        (_ADDRESSES, _CHAIN_ID, _TIMERANGE, _CLOSED, _CLOSED_THRESHOLD, _USE_CACHE),
+        5 * MINUTE,
+        "token holdings in detail",
+    ),
+    # -- Portfolio API v5.0 (paths after /portfolio/portfolio/v5.0)
+    _portfolio(
+        "v5.0", "status", "general/status", (), MINUTE, "whether the service is up", frame=""
+    ),
+    _portfolio(
+        "v5.0",
+        "address_check",
+        "general/address_check",
+        _DATA,
+        HOUR,
+        "compliance and limit checks per address",
+    ),
+    _portfolio(
+        "v5.0", "supported_chains", "general/supported_chains", (), DAY, "the supported chains"
+    ),
+    _portfolio(
+        "v5.0",
+        "supported_protocols",
+        "general/supported_protocols",
+        (),
+        DAY,
+        "the supported protocol groups",
+    ),
+    _portfolio(
+        "v5.0", "current_value", "general/current_value", _DATA, 5 * MINUTE, "value breakdown"
+    ),
+    _portfolio("v5.0", "chart", "general/chart", _RANGED, HOUR, "total value over a timerange"),
+    _portfolio(
+        "v5.0",
+        "report",
+        "general/report",
+        (_ADDRESSES, _CHAIN_ID, _TIMERANGE, _CLOSED, _CLOSED_THRESHOLD),
+        HOUR,
+        "the CSV report",
+        response="text",
+    ),
+    _portfolio(
+        "v5.0",
+        "protocols_snapshot",
+        "protocols/snapshot",
+        _SNAPSHOT,
+        5 * MINUTE,
+        "DeFi positions now or at a past timestamp",
+        historical=True,
+    ),
+    _portfolio(
+        "v5.0",
+        "protocols_metrics",
+        "protocols/metrics",
+        (
+            _ADDRESSES,
+            _CHAIN_ID,
+            Param("protocol_group_id", "query", "string"),
+            Param("contract_address", "query", "address"),
+            Param("token_id", "query", "integer"),
+            _TIMERANGE,
+            _USE_CACHE,
+        ),
+        HOUR,
+        "profit, ROI, APR, fees and rewards per position",
+    ),
+    _portfolio(
+        "v5.0",
+        "tokens_snapshot",
+        "tokens/snapshot",
+        _SNAPSHOT,
+        5 * MINUTE,
+        "token holdings now or at a past timestamp",
+        historical=True,
+    ),
+    _portfolio(
+        "v5.0",
+        "tokens_metrics",
+        "tokens/metrics",
+        _RANGED,
+        HOUR,
+        "profit and ROI per token position over a timerange",
+    ),
+)
+
+#: Row by endpoint name.
+BY_NAME: Mapping[str, Endpoint] = MappingProxyType({row.name: row for row in ENDPOINTS})
+
+#: Calls sent under another name than their row's, with their own expiry: the per-chain token
+#: list behind symbols and decimals is ``balance.aggregated`` asked for the zero address.
+VARIANTS: Mapping[str, tuple[str, int]] = MappingProxyType(
+    {"balance.token_metadata": ("balance.aggregated", DAY)}
+)
+
+
+def endpoint(name: str) -> Endpoint:
+    """The row named ``name`` (:class:`KeyError` naming the known ones otherwise)."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no endpoint {name!r}; known: {', '.join(BY_NAME)}") from None
+
+
+def expiry_for(name: str, *, historical: bool = False) -> int:
+    """Seconds an answer of endpoint ``name`` stays fresh in the cache (5 minutes if unknown)."""
+    if historical:
+        return HISTORICAL_EXPIRY
+    row = BY_NAME.get(name)
+    if row is not None:
+        return row.expiry
+    variant = VARIANTS.get(name)
+    return variant[1] if variant else 5 * MINUTE
+
+
+def build(name: str, *args: Any, **kwargs: Any) -> Call:
+    """The :class:`Call` for endpoint ``name`` with the builder's arguments."""
+    return endpoint(name).build(*args, **kwargs)
+
+
+def _call(name: str, path_values: Mapping[str, Any], **fields: Any) -> Call:
+    """A :class:`Call` of row ``name``: its method, path (filled in) and response kind."""
+    row = BY_NAME[name]
+    return Call(
+        name,
+        row.method,
+        row.format_path(**path_values),
+        response=row.response,
+        **fields,
+    )
 
 
 # -- argument checks ------------------------------------------------------------------------
@@ -134,19 +639,24 @@ def _portfolio_chain(chain: int | str | None) -> int | None:
 
 
 def _portfolio_params(
+    row: Endpoint,
     addresses: Sequence[str],
     chain_id: int | None,
     use_cache: bool | None,
     **extra: Any,
 ) -> tuple[tuple[str, str], ...]:
-    """Query parameters in the API's encoding: ``addresses`` repeated, lowercase booleans."""
+    """Query parameters in the API's encoding, as the row declares them: ``addresses``
+    repeated, booleans in lowercase, ``use_cache`` last."""
+    encodings = {p.name: p.encoding for p in row.params if p.where == "query"}
     params: list[tuple[str, str]] = [("addresses", a) for a in addresses]
     if chain_id is not None:
         params.append(("chain_id", str(chain_id)))
     for name, value in extra.items():
+        if name not in encodings:  # a builder sending what its row does not declare
+            raise AssertionError(f"{row.name}: parameter {name!r} is not in its row")
         if value is None:
             continue
-        params.append((name, _bool(value, name) if name in BOOL_PARAMS else str(value)))
+        params.append((name, _bool(value, name) if encodings[name] == "bool" else str(value)))
     if use_cache is not None:
         params.append(("use_cache", _bool(use_cache, "use_cache")))
     return tuple(params)
@@ -174,11 +684,10 @@ def aggregated_balances_and_allowances(
     params: list[tuple[str, str]] = [("wallets", ",".join(wallet_list))]
     if filter_empty is not None:
         params.append(("filterEmpty", _bool(filter_empty, "filter_empty")))
-    return Call(
+    return _call(
         "balance.aggregated",
-        "GET",
-        f"{BALANCE_PREFIX}/{chain_id}/aggregatedBalancesAndAllowances/{spender}",
-        tuple(params),
+        {"chain": chain_id, "spender": spender},
+        params=tuple(params),
         context={"chain_id": chain_id, "spender": spender, "wallets": wallet_list},
     )
 
@@ -187,10 +696,9 @@ def balances(chain: int | str, wallet: str) -> Call:
     """GET ``balances/{wallet}``: balances of every token in the chain's 1inch token list."""
     chain_id = resolve_chain(chain, api="balance")
     wallet = normalize_address(wallet, what="wallet address")
-    return Call(
+    return _call(
         "balance.balances",
-        "GET",
-        f"{BALANCE_PREFIX}/{chain_id}/balances/{wallet}",
+        {"chain": chain_id, "wallet": wallet},
         context={"chain_id": chain_id, "wallet": wallet, "wallets": [wallet]},
     )
 
@@ -200,10 +708,9 @@ def balances_of_tokens(chain: int | str, wallet: str, tokens: str | Iterable[str
     chain_id = resolve_chain(chain, api="balance")
     wallet = normalize_address(wallet, what="wallet address")
     token_list = _tokens(tokens)
-    return Call(
+    return _call(
         "balance.balances_of_tokens",
-        "POST",
-        f"{BALANCE_PREFIX}/{chain_id}/balances/{wallet}",
+        {"chain": chain_id, "wallet": wallet},
         body={"tokens": token_list},
         context={"chain_id": chain_id, "wallet": wallet, "wallets": [wallet], "tokens": token_list},
     )
@@ -216,18 +723,16 @@ def balances_of_wallets_and_tokens(
     chain_id = resolve_chain(chain, api="balance")
     wallet_list = _addresses(wallets)
     token_list = _tokens(tokens)
-    return Call(
+    return _call(
         "balance.wallets_and_tokens",
-        "POST",
-        f"{BALANCE_PREFIX}/{chain_id}/balances/multiple/walletsAndTokens",
+        {"chain": chain_id},
         body={"tokens": token_list, "wallets": wallet_list},
         context={"chain_id": chain_id, "wallets": wallet_list, "tokens": token_list},
     )
 
 
 def _spender_call(
-    endpoint: str,
-    route: str,
+    name: str,
     chain: int | str,
     spender: str,
     wallet: str,
@@ -242,86 +747,62 @@ def _spender_call(
         "wallet": wallet,
         "wallets": [wallet],
     }
-    path = f"{BALANCE_PREFIX}/{chain_id}/{route}/{spender}/{wallet}"
+    where = {"chain": chain_id, "spender": spender, "wallet": wallet}
     if tokens is None:
-        return Call(endpoint, "GET", path, context=context)
+        return _call(name, where, context=context)
     context["tokens"] = token_list = _tokens(tokens)
-    return Call(f"{endpoint}_of_tokens", "POST", path, body={"tokens": token_list}, context=context)
+    return _call(f"{name}_of_tokens", where, body={"tokens": token_list}, context=context)
 
 
 def allowances_and_balances(chain: int | str, spender: str, wallet: str) -> Call:
     """GET ``allowancesAndBalances/{spender}/{wallet}``: every list token."""
-    return _spender_call(
-        "balance.allowances_and_balances", "allowancesAndBalances", chain, spender, wallet, None
-    )
+    return _spender_call("balance.allowances_and_balances", chain, spender, wallet, None)
 
 
 def allowances_and_balances_of_tokens(
     chain: int | str, spender: str, wallet: str, tokens: str | Iterable[str]
 ) -> Call:
     """POST ``allowancesAndBalances/{spender}/{wallet}`` with ``{"tokens": [...]}``."""
-    return _spender_call(
-        "balance.allowances_and_balances", "allowancesAndBalances", chain, spender, wallet, tokens
-    )
+    return _spender_call("balance.allowances_and_balances", chain, spender, wallet, tokens)
 
 
 def allowances(chain: int | str, spender: str, wallet: str) -> Call:
     """GET ``allowances/{spender}/{wallet}``: every list token."""
-    return _spender_call("balance.allowances", "allowances", chain, spender, wallet, None)
+    return _spender_call("balance.allowances", chain, spender, wallet, None)
 
 
 def allowances_of_tokens(
     chain: int | str, spender: str, wallet: str, tokens: str | Iterable[str]
 ) -> Call:
     """POST ``allowances/{spender}/{wallet}`` with ``{"tokens": [...]}``."""
-    return _spender_call("balance.allowances", "allowances", chain, spender, wallet, tokens)
-
-
-BALANCE_ENDPOINTS = {
-    "balance.aggregated": aggregated_balances_and_allowances,
-    "balance.balances": balances,
-    "balance.balances_of_tokens": balances_of_tokens,
-    "balance.wallets_and_tokens": balances_of_wallets_and_tokens,
-    "balance.allowances_and_balances": allowances_and_balances,
-    "balance.allowances_and_balances_of_tokens": allowances_and_balances_of_tokens,
-    "balance.allowances": allowances,
-    "balance.allowances_of_tokens": allowances_of_tokens,
-}
+    return _spender_call("balance.allowances", chain, spender, wallet, tokens)
 
 
 # -- Portfolio API (shared shapes) --------------------------------------------------------------
 
 
-def _no_params(endpoint: str, path: str) -> Call:
-    return Call(endpoint, "GET", path)
-
-
 def _data_call(
-    endpoint: str,
-    path: str,
+    name: str,
     addresses: str | Iterable[str],
     chain: int | str | None,
     use_cache: bool | None,
     *,
-    response: Literal["json", "text"] = "json",
     historical: bool = False,
     context: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> Call:
     address_list = _addresses(addresses)
     chain_id = _portfolio_chain(chain)
-    return Call(
-        endpoint,
-        "GET",
-        path,
-        _portfolio_params(address_list, chain_id, use_cache, **extra),
+    return _call(
+        name,
+        {},
+        params=_portfolio_params(BY_NAME[name], address_list, chain_id, use_cache, **extra),
         context={
             "addresses": address_list,
             "wallets": address_list,
             "chain_id": chain_id,
             **(context or {}),
         },
-        response=response,
         historical=historical,
     )
 
@@ -334,36 +815,38 @@ def _closed_threshold(value: float | None) -> float | None:
     return value
 
 
-# -- Portfolio API v4 ---------------------------------------------------------------------------
+def _plain(name: str) -> Callable[[], Call]:
+    """The builder of an endpoint without parameters (status, supported chains...)."""
+
+    def build() -> Call:
+        return _call(name, {})
+
+    row = BY_NAME[name]
+    build.__name__ = build.__qualname__ = row.builder
+    build.__doc__ = f"GET ``{row.route}``: {row.summary}."
+    return build
 
 
-def v4_is_available() -> Call:
-    return _no_params("v4.is_available", f"{V4_PREFIX}/general/is_available")
+def _value(name: str) -> Callable[..., Call]:
+    """The builder of an endpoint taking addresses, a chain and ``use_cache``."""
 
-
-def v4_supported_chains() -> Call:
-    return _no_params("v4.supported_chains", f"{V4_PREFIX}/general/supported_chains")
-
-
-def v4_supported_protocols() -> Call:
-    return _no_params("v4.supported_protocols", f"{V4_PREFIX}/general/supported_protocols")
-
-
-def _v4_value(endpoint: str, route: str):
     def build(
         addresses: str | Iterable[str],
         chain: int | str | None = None,
         *,
         use_cache: bool | None = None,
     ) -> Call:
-        return _data_call(endpoint, f"{V4_PREFIX}/{route}", addresses, chain, use_cache)
+        return _data_call(name, addresses, chain, use_cache)
 
-    build.__name__ = endpoint.split(".", 1)[1]
-    build.__doc__ = f"GET ``{route}``."
+    row = BY_NAME[name]
+    build.__name__ = build.__qualname__ = row.builder
+    build.__doc__ = f"GET ``{row.route}``: {row.summary}."
     return build
 
 
-def _v4_timerange(endpoint: str, route: str):
+def _ranged(name: str) -> Callable[..., Call]:
+    """The builder of an endpoint taking addresses, a chain, a ``timerange`` and ``use_cache``."""
+
     def build(
         addresses: str | Iterable[str],
         chain: int | str | None = None,
@@ -372,8 +855,7 @@ def _v4_timerange(endpoint: str, route: str):
         use_cache: bool | None = None,
     ) -> Call:
         return _data_call(
-            endpoint,
-            f"{V4_PREFIX}/{route}",
+            name,
             addresses,
             chain,
             use_cache,
@@ -381,24 +863,51 @@ def _v4_timerange(endpoint: str, route: str):
             timerange=timerange,
         )
 
-    build.__name__ = endpoint.split(".", 1)[1]
-    build.__doc__ = f"GET ``{route}`` over a ``timerange``."
+    row = BY_NAME[name]
+    build.__name__ = build.__qualname__ = row.builder
+    build.__doc__ = f"GET ``{row.route}`` over a ``timerange``: {row.summary}."
     return build
 
 
-v4_current_value = _v4_value("v4.current_value", "general/current_value")
-v4_protocols_current_value = _v4_value(
-    "v4.protocols_current_value", "overview/protocols/current_value"
-)
-v4_tokens_current_value = _v4_value("v4.tokens_current_value", "overview/erc20/current_value")
-v4_profit_and_loss = _v4_timerange("v4.profit_and_loss", "general/profit_and_loss")
-v4_value_chart = _v4_timerange("v4.value_chart", "general/value_chart")
-v4_protocols_profit_and_loss = _v4_timerange(
-    "v4.protocols_profit_and_loss", "overview/protocols/profit_and_loss"
-)
-v4_tokens_profit_and_loss = _v4_timerange(
-    "v4.tokens_profit_and_loss", "overview/erc20/profit_and_loss"
-)
+def _snapshot(name: str) -> Callable[..., Call]:
+    """The builder of a snapshot: now, or at a past ``timestamp`` (an answer that never changes)."""
+
+    def build(
+        addresses: str | Iterable[str],
+        chain: int | str | None = None,
+        *,
+        timestamp: Any = None,
+        use_cache: bool | None = None,
+    ) -> Call:
+        ts = normalize_timestamp(timestamp)
+        return _data_call(
+            name,
+            addresses,
+            chain,
+            use_cache,
+            historical=ts is not None,
+            context={"timestamp": ts},
+            timestamp=ts,
+        )
+
+    row = BY_NAME[name]
+    build.__name__ = build.__qualname__ = row.builder
+    build.__doc__ = f"GET ``{row.route}``, now or at a past ``timestamp``: {row.summary}."
+    return build
+
+
+# -- Portfolio API v4 ---------------------------------------------------------------------------
+
+v4_is_available = _plain("v4.is_available")
+v4_supported_chains = _plain("v4.supported_chains")
+v4_supported_protocols = _plain("v4.supported_protocols")
+v4_current_value = _value("v4.current_value")
+v4_protocols_current_value = _value("v4.protocols_current_value")
+v4_tokens_current_value = _value("v4.tokens_current_value")
+v4_profit_and_loss = _ranged("v4.profit_and_loss")
+v4_value_chart = _ranged("v4.value_chart")
+v4_protocols_profit_and_loss = _ranged("v4.protocols_profit_and_loss")
+v4_tokens_profit_and_loss = _ranged("v4.tokens_profit_and_loss")
 
 
 def v4_protocols_details(
@@ -412,7 +921,6 @@ def v4_protocols_details(
     """GET ``overview/protocols/details`` (no timerange in any swagger)."""
     return _data_call(
         "v4.protocols_details",
-        f"{V4_PREFIX}/overview/protocols/details",
         addresses,
         chain,
         use_cache,
@@ -433,7 +941,6 @@ def v4_tokens_details(
     """GET ``overview/erc20/details``."""
     return _data_call(
         "v4.tokens_details",
-        f"{V4_PREFIX}/overview/erc20/details",
         addresses,
         chain,
         use_cache,
@@ -444,69 +951,17 @@ def v4_tokens_details(
     )
 
 
-PORTFOLIO_V4_ENDPOINTS = {
-    "v4.is_available": v4_is_available,
-    "v4.supported_chains": v4_supported_chains,
-    "v4.supported_protocols": v4_supported_protocols,
-    "v4.current_value": v4_current_value,
-    "v4.profit_and_loss": v4_profit_and_loss,
-    "v4.value_chart": v4_value_chart,
-    "v4.protocols_current_value": v4_protocols_current_value,
-    "v4.protocols_profit_and_loss": v4_protocols_profit_and_loss,
-    "v4.protocols_details": v4_protocols_details,
-    "v4.tokens_current_value": v4_tokens_current_value,
-    "v4.tokens_profit_and_loss": v4_tokens_profit_and_loss,
-    "v4.tokens_details": v4_tokens_details,
-}
-
-
 # -- Portfolio API v5.0 -------------------------------------------------------------------------
 
-
-def v5_status() -> Call:
-    return _no_params("v5.status", f"{V5_PREFIX}/general/status")
-
-
-def v5_supported_chains() -> Call:
-    return _no_params("v5.supported_chains", f"{V5_PREFIX}/general/supported_chains")
-
-
-def v5_supported_protocols() -> Call:
-    return _no_params("v5.supported_protocols", f"{V5_PREFIX}/general/supported_protocols")
-
-
-def v5_address_check(
-    addresses: str | Iterable[str], chain: int | str | None = None, *, use_cache: bool | None = None
-) -> Call:
-    return _data_call(
-        "v5.address_check", f"{V5_PREFIX}/general/address_check", addresses, chain, use_cache
-    )
-
-
-def v5_current_value(
-    addresses: str | Iterable[str], chain: int | str | None = None, *, use_cache: bool | None = None
-) -> Call:
-    return _data_call(
-        "v5.current_value", f"{V5_PREFIX}/general/current_value", addresses, chain, use_cache
-    )
-
-
-def v5_chart(
-    addresses: str | Iterable[str],
-    chain: int | str | None = None,
-    *,
-    timerange: str = "1year",
-    use_cache: bool | None = None,
-) -> Call:
-    return _data_call(
-        "v5.chart",
-        f"{V5_PREFIX}/general/chart",
-        addresses,
-        chain,
-        use_cache,
-        context={"timerange": normalize_timerange(timerange)},
-        timerange=timerange,
-    )
+v5_status = _plain("v5.status")
+v5_supported_chains = _plain("v5.supported_chains")
+v5_supported_protocols = _plain("v5.supported_protocols")
+v5_address_check = _value("v5.address_check")
+v5_current_value = _value("v5.current_value")
+v5_chart = _ranged("v5.chart")
+v5_tokens_metrics = _ranged("v5.tokens_metrics")
+v5_tokens_snapshot = _snapshot("v5.tokens_snapshot")
+v5_protocols_snapshot = _snapshot("v5.protocols_snapshot")
 
 
 def v5_report(
@@ -520,62 +975,13 @@ def v5_report(
     """GET ``general/report``: a CSV text (no ``use_cache`` parameter)."""
     return _data_call(
         "v5.report",
-        f"{V5_PREFIX}/general/report",
         addresses,
         chain,
         None,
-        response="text",
         context={"timerange": normalize_timerange(timerange)},
         timerange=timerange,
         closed=closed,
         closed_threshold=_closed_threshold(closed_threshold),
-    )
-
-
-def _snapshot(endpoint: str, route: str):
-    def build(
-        addresses: str | Iterable[str],
-        chain: int | str | None = None,
-        *,
-        timestamp: Any = None,
-        use_cache: bool | None = None,
-    ) -> Call:
-        ts = normalize_timestamp(timestamp)
-        return _data_call(
-            endpoint,
-            f"{V5_PREFIX}/{route}",
-            addresses,
-            chain,
-            use_cache,
-            historical=ts is not None,
-            context={"timestamp": ts},
-            timestamp=ts,
-        )
-
-    build.__name__ = endpoint.split(".", 1)[1]
-    build.__doc__ = f"GET ``{route}``, now or at a past ``timestamp``."
-    return build
-
-
-v5_tokens_snapshot = _snapshot("v5.tokens_snapshot", "tokens/snapshot")
-v5_protocols_snapshot = _snapshot("v5.protocols_snapshot", "protocols/snapshot")
-
-
-def v5_tokens_metrics(
-    addresses: str | Iterable[str],
-    chain: int | str | None = None,
-    *,
-    timerange: str = "1year",
-    use_cache: bool | None = None,
-) -> Call:
-    return _data_call(
-        "v5.tokens_metrics",
-        f"{V5_PREFIX}/tokens/metrics",
-        addresses,
-        chain,
-        use_cache,
-        context={"timerange": normalize_timerange(timerange)},
-        timerange=timerange,
     )
 
 
@@ -607,7 +1013,6 @@ def v5_protocols_metrics(
         normalize_timerange(timerange)
     return _data_call(
         "v5.protocols_metrics",
-        f"{V5_PREFIX}/protocols/metrics",
         addresses,
         chain,
         use_cache,
@@ -619,66 +1024,37 @@ def v5_protocols_metrics(
     )
 
 
-PORTFOLIO_V5_ENDPOINTS = {
-    "v5.status": v5_status,
-    "v5.address_check": v5_address_check,
-    "v5.supported_chains": v5_supported_chains,
-    "v5.supported_protocols": v5_supported_protocols,
-    "v5.current_value": v5_current_value,
-    "v5.chart": v5_chart,
-    "v5.report": v5_report,
-    "v5.protocols_snapshot": v5_protocols_snapshot,
-    "v5.protocols_metrics": v5_protocols_metrics,
-    "v5.tokens_snapshot": v5_tokens_snapshot,
-    "v5.tokens_metrics": v5_tokens_metrics,
-}
+# -- the builders by family (read from the table) -----------------------------------------------
+
+
+def _builders(version: str) -> dict[str, Callable[..., Call]]:
+    return {row.name: row.build_function() for row in ENDPOINTS if row.version == version}
+
+
+BALANCE_ENDPOINTS = _builders("v1.2")
+PORTFOLIO_V4_ENDPOINTS = _builders("v4")
+PORTFOLIO_V5_ENDPOINTS = _builders("v5.0")
 
 
 # -- naming a recorded URL (cache reports) ------------------------------------------------------
 
-_ROUTES: tuple[tuple[str, str, str], ...] = (
-    ("GET", "/aggregatedBalancesAndAllowances/", "balance.aggregated"),
-    ("POST", "/balances/multiple/walletsAndTokens", "balance.wallets_and_tokens"),
-    ("GET", "/balances/", "balance.balances"),
-    ("POST", "/balances/", "balance.balances_of_tokens"),
-    ("GET", "/allowancesAndBalances/", "balance.allowances_and_balances"),
-    ("POST", "/allowancesAndBalances/", "balance.allowances_and_balances_of_tokens"),
-    ("GET", "/allowances/", "balance.allowances"),
-    ("POST", "/allowances/", "balance.allowances_of_tokens"),
+
+def _route_pattern(row: Endpoint) -> re.Pattern[str]:
+    parts = re.split(r"(\{[a-z_]+\})", row.path)
+    return re.compile(
+        "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts if p) + "/?"
+    )
+
+
+_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (row.method, _route_pattern(row), row.name) for row in ENDPOINTS
 )
-_PORTFOLIO_ROUTES = {
-    "general/is_available": "is_available",
-    "general/status": "status",
-    "general/address_check": "address_check",
-    "general/supported_chains": "supported_chains",
-    "general/supported_protocols": "supported_protocols",
-    "general/current_value": "current_value",
-    "general/profit_and_loss": "profit_and_loss",
-    "general/value_chart": "value_chart",
-    "general/chart": "chart",
-    "general/report": "report",
-    "overview/protocols/current_value": "protocols_current_value",
-    "overview/protocols/profit_and_loss": "protocols_profit_and_loss",
-    "overview/protocols/details": "protocols_details",
-    "overview/erc20/current_value": "tokens_current_value",
-    "overview/erc20/profit_and_loss": "tokens_profit_and_loss",
-    "overview/erc20/details": "tokens_details",
-    "protocols/snapshot": "protocols_snapshot",
-    "protocols/metrics": "protocols_metrics",
-    "tokens/snapshot": "tokens_snapshot",
-    "tokens/metrics": "tokens_metrics",
-}
 
 
 def endpoint_of(method: str, path: str) -> str:
     """inchframe's endpoint name for a request path (``"other"`` when it is not one of the 31)."""
-    if path.startswith(BALANCE_PREFIX + "/"):
-        for route_method, fragment, name in _ROUTES:
-            if method.upper() == route_method and fragment in path:
-                return name
-        return "other"
-    for prefix, version in ((V4_PREFIX, "v4"), (V5_PREFIX, "v5")):
-        if path.startswith(prefix + "/"):
-            route = _PORTFOLIO_ROUTES.get(path[len(prefix) + 1 :].rstrip("/"))
-            return f"{version}.{route}" if route else "other"
+    method = method.upper()
+    for route_method, pattern, name in _ROUTES:
+        if route_method == method and pattern.fullmatch(path):
+            return name
     return "other"

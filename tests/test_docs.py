@@ -303,13 +303,9 @@ def _quiet_plots() -> Iterator[None]:
 
 def _close_default_clients() -> None:
     """Stop the sandboxes the page's loaders started (one default client per environment)."""
-    from inchframe import _loading
+    import inchframe
 
-    with _loading._default_lock:
-        clients = list(_loading._default_clients.values())
-        _loading._default_clients.clear()
-    for client in clients:
-        client.close()
+    inchframe.close()
 
 
 def _run(code: str, namespace: dict[str, Any], where: str) -> None:
@@ -534,15 +530,17 @@ def _duration(seconds: int) -> str:
 
 
 def test_caching_page_matches_the_expiry_table() -> None:
-    from inchframe._http import EXPIRY, HISTORICAL_EXPIRY
+    from inchframe.endpoints import ENDPOINTS, HISTORICAL_EXPIRY, VARIANTS
 
     text = _page("caching.md")
+    expiry = {row.name: row.expiry for row in ENDPOINTS}
+    expiry.update({name: seconds for name, (_, seconds) in VARIANTS.items()})
     wrong = [
-        f"{prefix}: {_duration(seconds)}"
-        for prefix, seconds in EXPIRY
-        if not re.search(rf"^\| `{re.escape(prefix)}` \| {_duration(seconds)} \|", text, re.M)
+        f"{name}: {_duration(seconds)}"
+        for name, seconds in expiry.items()
+        if not re.search(rf"^\| `{re.escape(name)}` \| {_duration(seconds)} \|", text, re.M)
     ]
-    assert not wrong, f"docs/caching.md's expiry table differs from _http.EXPIRY: {wrong}"
+    assert not wrong, f"docs/caching.md's expiry table differs from ENDPOINTS: {wrong}"
     assert f"kept for {_duration(HISTORICAL_EXPIRY)}" in text
 
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 import inchframe as ifr
+from inchframe import endpoints as ep
 from inchframe import portfolio as pf
 from inchframe.client import Client, Plan
 from inchframe.errors import BatchError, InputError
@@ -18,35 +19,28 @@ from inchframe.portfolio import v4
 from inchframe.sandbox import Sandbox, Universe
 
 from .conftest import BINANCE, FAKE_KEY, VITALIK, Reply, api_requests
+from .loaders import takes_addresses
 
 WALLETS = [VITALIK.lower(), BINANCE.lower()]
 MANY = [f"0x{i:040x}" for i in range(1, 46)]
 
-#: every data loader with the arguments it needs; expected at least one row for WALLETS
+#: options some data loaders need to return rows for WALLETS
+_OPTIONS: dict[str, dict[str, Any]] = {
+    "v5.chart": {"timerange": "1week"},
+    "v4.value_chart": {"timerange": "1month"},
+}
+#: every data loader (from the endpoint table) with the arguments it needs; expected at least
+#: one row for WALLETS
 DATA_LOADERS: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
-    ("v5.address_check", pf.address_check, {}),
-    ("v5.current_value", pf.current_value, {}),
-    ("v5.chart", pf.chart, {"timerange": "1week"}),
-    ("v5.report", pf.report, {}),
-    ("v5.protocols_snapshot", pf.protocols_snapshot, {}),
-    ("v5.protocols_metrics", pf.protocols_metrics, {}),
-    ("v5.tokens_snapshot", pf.tokens_snapshot, {}),
-    ("v5.tokens_metrics", pf.tokens_metrics, {}),
-    ("v4.current_value", v4.current_value, {}),
-    ("v4.profit_and_loss", v4.profit_and_loss, {}),
-    ("v4.value_chart", v4.value_chart, {"timerange": "1month"}),
-    ("v4.protocols_current_value", v4.protocols_current_value, {}),
-    ("v4.protocols_profit_and_loss", v4.protocols_profit_and_loss, {}),
-    ("v4.protocols_details", v4.protocols_details, {}),
-    ("v4.tokens_current_value", v4.tokens_current_value, {}),
-    ("v4.tokens_profit_and_loss", v4.tokens_profit_and_loss, {}),
-    ("v4.tokens_details", v4.tokens_details, {}),
+    (row.name, row.load_function(), _OPTIONS.get(row.name, {}))
+    for row in ep.ENDPOINTS
+    if row.api == "portfolio" and takes_addresses(row)
 ]
+#: the loaders without parameters that return a frame (status and is_available: a bool)
 PLAIN_LOADERS = [
-    pf.supported_chains,
-    pf.supported_protocols,
-    v4.supported_chains,
-    v4.supported_protocols,
+    row.load_function()
+    for row in ep.ENDPOINTS
+    if row.api == "portfolio" and not takes_addresses(row) and row.frame
 ]
 
 

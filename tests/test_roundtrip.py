@@ -11,17 +11,12 @@ import pandas as pd
 import pytest
 
 import inchframe as ifr
-from inchframe import portfolio as pf
-from inchframe.portfolio import v4
+from inchframe import endpoints as ep
 
 from .conftest import BINANCE, FAKE_KEY, ROUTER_V6, VITALIK
+from .loaders import PORTFOLIO_LOADERS
 
 WALLETS = [VITALIK, BINANCE]
-
-
-def _for_wallets(module: Any, name: str) -> Callable[[Any], pd.DataFrame]:
-    loader = getattr(module, name)
-    return lambda client: loader(WALLETS, client=client)
 
 
 LOADERS: dict[str, Callable[[Any], pd.DataFrame]] = {
@@ -32,37 +27,8 @@ LOADERS: dict[str, Callable[[Any], pd.DataFrame]] = {
         VITALIK, ROUTER_V6, 1, client=c
     ),
     "aggregated_balances": lambda c: ifr.aggregated_balances(WALLETS, ROUTER_V6, 1, client=c),
-    **{
-        f"v5.{name}": _for_wallets(pf, name)
-        for name in (
-            "address_check",
-            "current_value",
-            "chart",
-            "report",
-            "protocols_snapshot",
-            "protocols_metrics",
-            "tokens_snapshot",
-            "tokens_metrics",
-        )
-    },
-    "v5.supported_chains": lambda c: pf.supported_chains(client=c),
-    "v5.supported_protocols": lambda c: pf.supported_protocols(client=c),
-    **{
-        f"v4.{name}": _for_wallets(v4, name)
-        for name in (
-            "current_value",
-            "profit_and_loss",
-            "value_chart",
-            "protocols_current_value",
-            "protocols_profit_and_loss",
-            "protocols_details",
-            "tokens_current_value",
-            "tokens_profit_and_loss",
-            "tokens_details",
-        )
-    },
-    "v4.supported_chains": lambda c: v4.supported_chains(client=c),
-    "v4.supported_protocols": lambda c: v4.supported_protocols(client=c),
+    # every Portfolio loader that returns a frame (status and is_available return a bool)
+    **{name: load for name, load in PORTFOLIO_LOADERS.items() if ep.BY_NAME[name].frame},
 }
 
 

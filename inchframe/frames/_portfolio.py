@@ -37,7 +37,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,6 @@ __all__ = [
     "ZERO_ADDRESS",
     "Batch",
     "Ctx",
-    "PortfolioContext",
     "RowBuilder",
     "single",
 ]
@@ -59,15 +58,6 @@ __all__ = [
 #: The zero address, observed live as the ``address`` of v5 token snapshot items (OBS-ROS).
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _INT64_MAX = 2**63 - 1
-
-
-class PortfolioContext(TypedDict, total=False):
-    """What a converter needs to know about the request behind one payload (all optional)."""
-
-    addresses: list[str]
-    chain_id: int | None
-    timerange: str | None
-    timestamp: int | None
 
 
 #: A batch: ``(context, payload)`` pairs, one per response.

@@ -10,15 +10,13 @@ one call; see docs/frames-portfolio.md for the columns and the v4-to-v5 mapping.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, overload
 
 import pandas as pd
 
-from .. import endpoints as ep
 from .._loading import ErrorPolicy
 from ..client import Client, Plan
-from ..frames import portfolio_v5 as p5
-from ._common import ADDRESSES_PER_CALL, Spec, load, load_plain, sum_chunks
+from ._common import ADDRESSES_PER_CALL, Spec, sum_chunks
 
 __all__ = [
     "address_check",
@@ -35,54 +33,61 @@ __all__ = [
     "v4",
 ]
 
-V = "v5.0"
 Addresses = str | Iterable[str]
 Chain = int | str | Iterable[int | str] | None
 
-_STATUS = Spec(ep.v5_status, p5.status, "", V)
-_SUPPORTED_CHAINS = Spec(ep.v5_supported_chains, p5.supported_chains, "supported_chains", V)
-_SUPPORTED_PROTOCOLS = Spec(
-    ep.v5_supported_protocols, p5.supported_protocols, "supported_protocols", V
-)
-_ADDRESS_CHECK = Spec(ep.v5_address_check, p5.address_check, "address_check", V)
-_CURRENT_VALUE = Spec(
-    ep.v5_current_value, p5.current_value, "current_value", V, merge=sum_chunks("value_usd")
-)
-_CHART = Spec(ep.v5_chart, p5.chart, "chart", V, merge=sum_chunks("value_usd"))
-_REPORT = Spec(ep.v5_report, p5.report, "report", V)
-_PROTOCOLS_SNAPSHOT = Spec(
-    ep.v5_protocols_snapshot,
-    p5.protocols_snapshot,
-    "protocols_snapshot",
-    V,
-    rows_carry_chain=True,
-    reads_bytes=True,
-)
-_PROTOCOLS_METRICS = Spec(ep.v5_protocols_metrics, p5.protocols_metrics, "protocols_metrics", V)
-_TOKENS_SNAPSHOT = Spec(
-    ep.v5_tokens_snapshot,
-    p5.tokens_snapshot,
-    "tokens_snapshot",
-    V,
-    rows_carry_chain=True,
-    reads_bytes=True,
-)
-_TOKENS_METRICS = Spec(ep.v5_tokens_metrics, p5.tokens_metrics, "tokens_metrics", V)
+_STATUS = Spec.of("v5.status")
+_SUPPORTED_CHAINS = Spec.of("v5.supported_chains")
+_SUPPORTED_PROTOCOLS = Spec.of("v5.supported_protocols")
+_ADDRESS_CHECK = Spec.of("v5.address_check")
+_CURRENT_VALUE = Spec.of("v5.current_value", merge=sum_chunks("value_usd"))
+_CHART = Spec.of("v5.chart", merge=sum_chunks("value_usd"))
+_REPORT = Spec.of("v5.report")
+_PROTOCOLS_SNAPSHOT = Spec.of("v5.protocols_snapshot", rows_carry_chain=True, reads_bytes=True)
+_PROTOCOLS_METRICS = Spec.of("v5.protocols_metrics")
+_TOKENS_SNAPSHOT = Spec.of("v5.tokens_snapshot", rows_carry_chain=True, reads_bytes=True)
+_TOKENS_METRICS = Spec.of("v5.tokens_metrics")
 
 
 def status(*, client: Client | None = None) -> bool:
     """GET general/status: is the Portfolio service available?"""
-    return load_plain(_STATUS, client=client, name="status")
+    return _STATUS.load_plain(client)
 
 
 def supported_chains(*, client: Client | None = None) -> pd.DataFrame:
     """GET general/supported_chains: chain id, name, icon and native token."""
-    return load_plain(_SUPPORTED_CHAINS, client=client, name="supported_chains")
+    return _SUPPORTED_CHAINS.load_plain(client)
 
 
 def supported_protocols(*, client: Client | None = None) -> pd.DataFrame:
     """GET general/supported_protocols: protocol groups per chain."""
-    return load_plain(_SUPPORTED_PROTOCOLS, client=client, name="supported_protocols")
+    return _SUPPORTED_PROTOCOLS.load_plain(client)
+
+
+@overload
+def address_check(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def address_check(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def address_check(
@@ -98,18 +103,33 @@ def address_check(
 ) -> pd.DataFrame | Plan:
     """GET general/address_check: compliance and limit checks per address (shape
     undocumented; unknown forms are kept in a ``raw`` column)."""
-    return load(
-        _ADDRESS_CHECK,
-        addresses,
-        chain,
-        {"use_cache": use_cache},
-        client=client,
-        progress=progress,
-        errors=errors,
-        plan=plan,
-        chunk_size=chunk_size,
-        name="address_check",
-    )
+    return _ADDRESS_CHECK.load(locals())
+
+
+@overload
+def current_value(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def current_value(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def current_value(
@@ -128,18 +148,35 @@ def current_value(
     One row per ``dimension`` (total, address, category, protocol, chain) and ``key``, with
     ``value_usd``. Several chains are asked one by one (``chain_id`` on the rows).
     """
-    return load(
-        _CURRENT_VALUE,
-        addresses,
-        chain,
-        {"use_cache": use_cache},
-        client=client,
-        progress=progress,
-        errors=errors,
-        plan=plan,
-        chunk_size=chunk_size,
-        name="current_value",
-    )
+    return _CURRENT_VALUE.load(locals())
+
+
+@overload
+def chart(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def chart(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def chart(
@@ -158,18 +195,37 @@ def chart(
 
     ``timerange``: 1day, 1week, 1month, 1year or 3years.
     """
-    return load(
-        _CHART,
-        addresses,
-        chain,
-        {"timerange": timerange, "use_cache": use_cache},
-        client=client,
-        progress=progress,
-        errors=errors,
-        plan=plan,
-        chunk_size=chunk_size,
-        name="chart",
-    )
+    return _CHART.load(locals())
+
+
+@overload
+def report(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    closed: bool | None = ...,
+    closed_threshold: float | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def report(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    closed: bool | None = ...,
+    closed_threshold: float | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def report(
@@ -186,18 +242,35 @@ def report(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET general/report: the CSV report as a frame (columns as the API sends them)."""
-    return load(
-        _REPORT,
-        addresses,
-        chain,
-        {"timerange": timerange, "closed": closed, "closed_threshold": closed_threshold},
-        client=client,
-        progress=progress,
-        errors=errors,
-        plan=plan,
-        chunk_size=chunk_size,
-        name="report",
-    )
+    return _REPORT.load(locals())
+
+
+@overload
+def protocols_snapshot(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timestamp: Any = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def protocols_snapshot(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timestamp: Any = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def protocols_snapshot(
@@ -217,18 +290,41 @@ def protocols_snapshot(
     One row per chain x wallet x position x underlying (or reward) token; ``position_index``
     re-assembles positions and joins :func:`protocols_metrics`.
     """
-    return load(
-        _PROTOCOLS_SNAPSHOT,
-        addresses,
-        chain,
-        {"timestamp": timestamp, "use_cache": use_cache},
-        client=client,
-        progress=progress,
-        errors=errors,
-        plan=plan,
-        chunk_size=chunk_size,
-        name="protocols_snapshot",
-    )
+    return _PROTOCOLS_SNAPSHOT.load(locals())
+
+
+@overload
+def protocols_metrics(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    protocol_group_id: str | None = ...,
+    contract_address: str | None = ...,
+    token_id: int | None = ...,
+    timerange: str | None = ...,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def protocols_metrics(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    protocol_group_id: str | None = ...,
+    contract_address: str | None = ...,
+    token_id: int | None = ...,
+    timerange: str | None = ...,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def protocols_metrics(
@@ -247,24 +343,35 @@ def protocols_metrics(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET protocols/metrics: profit, ROI, APR, fees and rewards per position."""
-    return load(
-        _PROTOCOLS_METRICS,
-        addresses,
-        chain,
-        {
-            "protocol_group_id": protocol_group_id,
-            "contract_address": contract_address,
-            "token_id": token_id,
-            "timerange": timerange,
-            "use_cache": use_cache,
-        },
-        client=client,
-        progress=progress,
-        errors=errors,
-        plan=plan,
-        chunk_size=chunk_size,
-        name="protocols_metrics",
-    )
+    return _PROTOCOLS_METRICS.load(locals())
+
+
+@overload
+def tokens_snapshot(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timestamp: Any = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def tokens_snapshot(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timestamp: Any = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def tokens_snapshot(
@@ -283,18 +390,35 @@ def tokens_snapshot(
 
     One row per chain x wallet x token with ``amount``, ``price_usd`` and ``value_usd``.
     """
-    return load(
-        _TOKENS_SNAPSHOT,
-        addresses,
-        chain,
-        {"timestamp": timestamp, "use_cache": use_cache},
-        client=client,
-        progress=progress,
-        errors=errors,
-        plan=plan,
-        chunk_size=chunk_size,
-        name="tokens_snapshot",
-    )
+    return _TOKENS_SNAPSHOT.load(locals())
+
+
+@overload
+def tokens_metrics(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def tokens_metrics(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def tokens_metrics(
@@ -310,18 +434,7 @@ def tokens_metrics(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET tokens/metrics: profit and ROI per token position over ``timerange``."""
-    return load(
-        _TOKENS_METRICS,
-        addresses,
-        chain,
-        {"timerange": timerange, "use_cache": use_cache},
-        client=client,
-        progress=progress,
-        errors=errors,
-        plan=plan,
-        chunk_size=chunk_size,
-        name="tokens_metrics",
-    )
+    return _TOKENS_METRICS.load(locals())
 
 
 def __getattr__(name: str) -> Any:

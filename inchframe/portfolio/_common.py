@@ -12,7 +12,7 @@ total profit / total invested.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from .._loading import (
 from ..addresses import normalize_addresses
 from ..chains import resolve_chains
 from ..client import BatchResult, Client, Plan, Reply
-from ..endpoints import Call
+from ..endpoints import Call, endpoint
 from ..errors import InputError
 
 __all__ = ["ADDRESSES_PER_CALL", "Spec", "load", "load_plain", "sum_chunks"]
@@ -38,6 +38,8 @@ __all__ = ["ADDRESSES_PER_CALL", "Spec", "load", "load_plain", "sum_chunks"]
 ADDRESSES_PER_CALL = 20
 
 Converter = Callable[[list[tuple[Any, Any]]], Any]
+#: Query parameters that are not a loader's own options (every loader takes them positionally).
+_NOT_OPTIONS = frozenset({"addresses", "chain_id"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,57 @@ class Spec:
     merge: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     #: the converter has a fast path reading response bodies as bytes
     reads_bytes: bool = False
+    #: the loader's name in provenance and messages (``"chart"``, ``"v4.value_chart"``)
+    name: str = ""
+    #: the loader's own keyword options, passed on to the request builder
+    options: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        *,
+        rows_carry_chain: bool = False,
+        merge: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+        reads_bytes: bool = False,
+    ) -> Spec:
+        """The spec of endpoint ``name``: builder, converter, frame and version from its row in
+        :data:`inchframe.endpoints.ENDPOINTS`, plus how to load it."""
+        row = endpoint(name)
+        return cls(
+            row.build_function(),
+            row.converter_function(),
+            row.frame,
+            row.version,
+            rows_carry_chain=rows_carry_chain,
+            merge=merge,
+            reads_bytes=reads_bytes,
+            # v5.0 loaders are named without their version in provenance (as they always were)
+            name=row.name if row.version == "v4" else row.name.split(".", 1)[1],
+            options=tuple(
+                p.name for p in row.params if p.where == "query" and p.name not in _NOT_OPTIONS
+            ),
+        )
+
+    def load(self, arguments: Mapping[str, Any]) -> pd.DataFrame | Plan:
+        """Run :func:`load` with a loader's arguments (its ``locals()``): addresses, chain, the
+        row's options, and ``client``, ``progress``, ``errors``, ``plan``, ``chunk_size``."""
+        return load(
+            self,
+            arguments["addresses"],
+            arguments["chain"],
+            {option: arguments[option] for option in self.options},
+            client=arguments["client"],
+            progress=arguments["progress"],
+            errors=arguments["errors"],
+            plan=arguments["plan"],
+            chunk_size=arguments["chunk_size"],
+            name=self.name,
+        )
+
+    def load_plain(self, client: Client | None) -> Any:
+        """Run :func:`load_plain` (endpoints without parameters)."""
+        return load_plain(self, client=client, name=self.name)
 
     def pairs(self, replies: Iterable[Reply]) -> list[tuple[Any, Any]]:
         """``(context, payload)`` pairs for the converter (bodies as received if it reads bytes)."""

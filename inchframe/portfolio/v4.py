@@ -1,6 +1,6 @@
 """Portfolio API v4 loaders (legacy; v5.0 is :mod:`inchframe.portfolio`).
 
-The 1inch portal now documents v5.0 only and v4 may be retired (REFERENCE section 4); a retired
+The 1inch portal now documents v5.0 only and v4 may be retired (docs/api-contract.md); a retired
 route answers 404, raised as :class:`~inchframe.errors.NotFoundError`. Column names match the
 v5.0 frames (``chain_id``, ``wallet``, ``token``, ``amount``, ``value_usd``, ``profit_usd``,
 ``roi``...), so switching versions changes one call.
@@ -9,15 +9,13 @@ v5.0 frames (``chain_id``, ``wallet``, ``token``, ``amount``, ``value_usd``, ``p
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Literal, overload
 
 import pandas as pd
 
-from .. import endpoints as ep
 from .._loading import ErrorPolicy
 from ..client import Client, Plan
-from ..frames import portfolio_v4 as p4
-from ._common import ADDRESSES_PER_CALL, Spec, load, load_plain, sum_chunks
+from ._common import ADDRESSES_PER_CALL, Spec, sum_chunks
 
 __all__ = [
     "current_value",
@@ -34,97 +32,62 @@ __all__ = [
     "value_chart",
 ]
 
-V = "v4"
 Addresses = str | Iterable[str]
 Chain = int | str | Iterable[int | str] | None
 
-_IS_AVAILABLE = Spec(ep.v4_is_available, p4.is_available, "", V)
-_SUPPORTED_CHAINS = Spec(ep.v4_supported_chains, p4.supported_chains, "supported_chains", V)
-_SUPPORTED_PROTOCOLS = Spec(
-    ep.v4_supported_protocols, p4.supported_protocols, "supported_protocols", V
-)
-_CURRENT_VALUE = Spec(
-    ep.v4_current_value, p4.current_value, "current_value", V, merge=sum_chunks("value_usd")
-)
-_PROFIT_AND_LOSS = Spec(
-    ep.v4_profit_and_loss, p4.profit_and_loss, "profit_and_loss", V, merge=sum_chunks("profit_usd")
-)
-_VALUE_CHART = Spec(ep.v4_value_chart, p4.value_chart, "chart", V, merge=sum_chunks("value_usd"))
-_PROTOCOLS_CURRENT_VALUE = Spec(
-    ep.v4_protocols_current_value,
-    p4.protocols_current_value,
-    "current_value",
-    V,
-    merge=sum_chunks("value_usd"),
-)
-_PROTOCOLS_PROFIT_AND_LOSS = Spec(
-    ep.v4_protocols_profit_and_loss,
-    p4.protocols_profit_and_loss,
-    "profit_and_loss",
-    V,
-    merge=sum_chunks("profit_usd"),
-)
-_PROTOCOLS_DETAILS = Spec(
-    ep.v4_protocols_details, p4.protocols_details, "protocols_details", V, rows_carry_chain=True
-)
-_TOKENS_CURRENT_VALUE = Spec(
-    ep.v4_tokens_current_value,
-    p4.tokens_current_value,
-    "current_value",
-    V,
-    merge=sum_chunks("value_usd"),
-)
-_TOKENS_PROFIT_AND_LOSS = Spec(
-    ep.v4_tokens_profit_and_loss,
-    p4.tokens_profit_and_loss,
-    "profit_and_loss",
-    V,
-    merge=sum_chunks("profit_usd"),
-)
-_TOKENS_DETAILS = Spec(
-    ep.v4_tokens_details, p4.tokens_details, "tokens_details", V, rows_carry_chain=True
-)
+_IS_AVAILABLE = Spec.of("v4.is_available")
+_SUPPORTED_CHAINS = Spec.of("v4.supported_chains")
+_SUPPORTED_PROTOCOLS = Spec.of("v4.supported_protocols")
+_CURRENT_VALUE = Spec.of("v4.current_value", merge=sum_chunks("value_usd"))
+_PROFIT_AND_LOSS = Spec.of("v4.profit_and_loss", merge=sum_chunks("profit_usd"))
+_VALUE_CHART = Spec.of("v4.value_chart", merge=sum_chunks("value_usd"))
+_PROTOCOLS_CURRENT_VALUE = Spec.of("v4.protocols_current_value", merge=sum_chunks("value_usd"))
+_PROTOCOLS_PROFIT_AND_LOSS = Spec.of("v4.protocols_profit_and_loss", merge=sum_chunks("profit_usd"))
+_PROTOCOLS_DETAILS = Spec.of("v4.protocols_details", rows_carry_chain=True)
+_TOKENS_CURRENT_VALUE = Spec.of("v4.tokens_current_value", merge=sum_chunks("value_usd"))
+_TOKENS_PROFIT_AND_LOSS = Spec.of("v4.tokens_profit_and_loss", merge=sum_chunks("profit_usd"))
+_TOKENS_DETAILS = Spec.of("v4.tokens_details", rows_carry_chain=True)
 
 
 def is_available(*, client: Client | None = None) -> bool:
     """GET general/is_available: is the v4 service up?"""
-    return load_plain(_IS_AVAILABLE, client=client, name="v4.is_available")
+    return _IS_AVAILABLE.load_plain(client)
 
 
 def supported_chains(*, client: Client | None = None) -> pd.DataFrame:
     """GET general/supported_chains (v4: a list of ids or of chain objects)."""
-    return load_plain(_SUPPORTED_CHAINS, client=client, name="v4.supported_chains")
+    return _SUPPORTED_CHAINS.load_plain(client)
 
 
 def supported_protocols(*, client: Client | None = None) -> pd.DataFrame:
     """GET general/supported_protocols."""
-    return load_plain(_SUPPORTED_PROTOCOLS, client=client, name="v4.supported_protocols")
+    return _SUPPORTED_PROTOCOLS.load_plain(client)
 
 
-def _batch(
-    spec: Spec,
-    name: str,
+@overload
+def current_value(
     addresses: Addresses,
-    chain: Chain,
-    options: dict[str, Any],
-    client: Client | None,
-    progress: bool | None,
-    errors: ErrorPolicy,
-    plan: bool,
-    chunk_size: int,
-) -> pd.DataFrame | Plan:
-    return load(
-        spec,
-        addresses,
-        chain,
-        options,
-        client=client,
-        progress=progress,
-        errors=errors,
-        plan=plan,
-        chunk_size=chunk_size,
-        name=f"v4.{name}",
-    )
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def current_value(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def current_value(
@@ -139,18 +102,35 @@ def current_value(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET general/current_value: value per address (long frame, dimension ``address``)."""
-    return _batch(
-        _CURRENT_VALUE,
-        "current_value",
-        addresses,
-        chain,
-        {"use_cache": use_cache},
-        client,
-        progress,
-        errors,
-        plan,
-        chunk_size,
-    )
+    return _CURRENT_VALUE.load(locals())
+
+
+@overload
+def profit_and_loss(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def profit_and_loss(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def profit_and_loss(
@@ -166,18 +146,35 @@ def profit_and_loss(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET general/profit_and_loss: profit and ROI per chain plus the all-chains total."""
-    return _batch(
-        _PROFIT_AND_LOSS,
-        "profit_and_loss",
-        addresses,
-        chain,
-        {"timerange": timerange, "use_cache": use_cache},
-        client,
-        progress,
-        errors,
-        plan,
-        chunk_size,
-    )
+    return _PROFIT_AND_LOSS.load(locals())
+
+
+@overload
+def value_chart(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def value_chart(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def value_chart(
@@ -193,18 +190,33 @@ def value_chart(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET general/value_chart: total value over time (v5.0: :func:`~inchframe.portfolio.chart`)."""
-    return _batch(
-        _VALUE_CHART,
-        "value_chart",
-        addresses,
-        chain,
-        {"timerange": timerange, "use_cache": use_cache},
-        client,
-        progress,
-        errors,
-        plan,
-        chunk_size,
-    )
+    return _VALUE_CHART.load(locals())
+
+
+@overload
+def protocols_current_value(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def protocols_current_value(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def protocols_current_value(
@@ -219,18 +231,35 @@ def protocols_current_value(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET overview/protocols/current_value: value per protocol (and per chain)."""
-    return _batch(
-        _PROTOCOLS_CURRENT_VALUE,
-        "protocols_current_value",
-        addresses,
-        chain,
-        {"use_cache": use_cache},
-        client,
-        progress,
-        errors,
-        plan,
-        chunk_size,
-    )
+    return _PROTOCOLS_CURRENT_VALUE.load(locals())
+
+
+@overload
+def protocols_profit_and_loss(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def protocols_profit_and_loss(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def protocols_profit_and_loss(
@@ -246,18 +275,37 @@ def protocols_profit_and_loss(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET overview/protocols/profit_and_loss: protocol profit and ROI per chain."""
-    return _batch(
-        _PROTOCOLS_PROFIT_AND_LOSS,
-        "protocols_profit_and_loss",
-        addresses,
-        chain,
-        {"timerange": timerange, "use_cache": use_cache},
-        client,
-        progress,
-        errors,
-        plan,
-        chunk_size,
-    )
+    return _PROTOCOLS_PROFIT_AND_LOSS.load(locals())
+
+
+@overload
+def protocols_details(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    closed: bool | None = ...,
+    closed_threshold: float | None = ...,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def protocols_details(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    closed: bool | None = ...,
+    closed_threshold: float | None = ...,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def protocols_details(
@@ -274,18 +322,33 @@ def protocols_details(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET overview/protocols/details: positions with underlying tokens, profit, ROI, APR."""
-    return _batch(
-        _PROTOCOLS_DETAILS,
-        "protocols_details",
-        addresses,
-        chain,
-        {"closed": closed, "closed_threshold": closed_threshold, "use_cache": use_cache},
-        client,
-        progress,
-        errors,
-        plan,
-        chunk_size,
-    )
+    return _PROTOCOLS_DETAILS.load(locals())
+
+
+@overload
+def tokens_current_value(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def tokens_current_value(
+    addresses: Addresses,
+    chain: Chain = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def tokens_current_value(
@@ -300,18 +363,35 @@ def tokens_current_value(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET overview/erc20/current_value: value per token category (native, stable, token)."""
-    return _batch(
-        _TOKENS_CURRENT_VALUE,
-        "tokens_current_value",
-        addresses,
-        chain,
-        {"use_cache": use_cache},
-        client,
-        progress,
-        errors,
-        plan,
-        chunk_size,
-    )
+    return _TOKENS_CURRENT_VALUE.load(locals())
+
+
+@overload
+def tokens_profit_and_loss(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def tokens_profit_and_loss(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def tokens_profit_and_loss(
@@ -327,18 +407,39 @@ def tokens_profit_and_loss(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET overview/erc20/profit_and_loss: token profit and ROI per chain."""
-    return _batch(
-        _TOKENS_PROFIT_AND_LOSS,
-        "tokens_profit_and_loss",
-        addresses,
-        chain,
-        {"timerange": timerange, "use_cache": use_cache},
-        client,
-        progress,
-        errors,
-        plan,
-        chunk_size,
-    )
+    return _TOKENS_PROFIT_AND_LOSS.load(locals())
+
+
+@overload
+def tokens_details(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    closed: bool | None = ...,
+    closed_threshold: float | None = ...,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[False] = ...,
+    chunk_size: int = ...,
+) -> pd.DataFrame: ...
+@overload
+def tokens_details(
+    addresses: Addresses,
+    chain: Chain = ...,
+    timerange: str = ...,
+    *,
+    closed: bool | None = ...,
+    closed_threshold: float | None = ...,
+    use_cache: bool | None = ...,
+    client: Client | None = ...,
+    progress: bool | None = ...,
+    errors: ErrorPolicy = ...,
+    plan: Literal[True],
+    chunk_size: int = ...,
+) -> Plan: ...
 
 
 def tokens_details(
@@ -356,20 +457,4 @@ def tokens_details(
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
     """GET overview/erc20/details: per token amount, price, value, profit and ROI."""
-    return _batch(
-        _TOKENS_DETAILS,
-        "tokens_details",
-        addresses,
-        chain,
-        {
-            "timerange": timerange,
-            "closed": closed,
-            "closed_threshold": closed_threshold,
-            "use_cache": use_cache,
-        },
-        client,
-        progress,
-        errors,
-        plan,
-        chunk_size,
-    )
+    return _TOKENS_DETAILS.load(locals())

@@ -990,5 +990,5 @@ def test_docs_tables_match_the_schemas() -> None:
             if isinstance(schema, FrameSchema):
                 assert P.schema_markdown(schema) in text, (
                     f"{schema.name}: docs/frames-portfolio.md is stale; regenerate it with "
-                    "python -m inchframe.frames._portfolio_docs"
+                    "python docs/make_portfolio_frames.py"
                 )

@@ -28,6 +28,8 @@ from inchframe.chains import CHAINS
 from inchframe.client import Client, Plan
 from inchframe.errors import InputError
 
+from ..loaders import loader_options, takes_addresses
+
 FUZZ = settings(
     max_examples=200,
     deadline=None,
@@ -233,54 +235,37 @@ def test_balance_loaders_accept_or_raise_input_error(
     _accepted_or_input_error(actions[which])
 
 
-#: Portfolio loaders with addresses: name -> (function, extra keyword strategies)
+#: A strategy for each Portfolio loader option (by the row's query parameter name).
+LOADER_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
+    "use_cache": flags,
+    "timerange": timeranges,
+    "timestamp": timestamps,
+    "closed": flags,
+    "closed_threshold": numbers,
+    "protocol_group_id": st.one_of(st.none(), st.text(max_size=10), st.integers()),
+    "contract_address": st.one_of(st.none(), address_like),
+    "token_id": st.one_of(
+        st.none(),
+        st.integers(min_value=-5, max_value=2**300),
+        st.floats(),
+        st.text(max_size=4),
+    ),
+}
+#: where one endpoint accepts more than the others (protocols/metrics: no timerange at all)
+_OPTION_OVERRIDES = {"v5.protocols_metrics": {"timerange": st.one_of(st.none(), timeranges)}}
+
+#: Portfolio loaders with addresses: name -> (function, extra keyword strategies), from the
+#: endpoint table (the tests' one loader registry)
 PORTFOLIO_LOADERS: dict[str, tuple[Callable[..., Any], dict[str, st.SearchStrategy[Any]]]] = {
-    "v5.address_check": (p5.address_check, {"use_cache": flags}),
-    "v5.current_value": (p5.current_value, {"use_cache": flags}),
-    "v5.chart": (p5.chart, {"timerange": timeranges, "use_cache": flags}),
-    "v5.report": (
-        p5.report,
-        {"timerange": timeranges, "closed": flags, "closed_threshold": numbers},
-    ),
-    "v5.protocols_snapshot": (p5.protocols_snapshot, {"timestamp": timestamps, "use_cache": flags}),
-    "v5.protocols_metrics": (
-        p5.protocols_metrics,
+    row.name: (
+        row.load_function(),
         {
-            "protocol_group_id": st.one_of(st.none(), st.text(max_size=10), st.integers()),
-            "contract_address": st.one_of(st.none(), address_like),
-            "token_id": st.one_of(
-                st.none(),
-                st.integers(min_value=-5, max_value=2**300),
-                st.floats(),
-                st.text(max_size=4),
-            ),
-            "timerange": st.one_of(st.none(), timeranges),
-            "use_cache": flags,
+            option: _OPTION_OVERRIDES.get(row.name, {}).get(option, LOADER_OPTIONS[option])
+            for option in loader_options(row)
         },
-    ),
-    "v5.tokens_snapshot": (p5.tokens_snapshot, {"timestamp": timestamps, "use_cache": flags}),
-    "v5.tokens_metrics": (p5.tokens_metrics, {"timerange": timeranges, "use_cache": flags}),
-    "v4.current_value": (p4.current_value, {"use_cache": flags}),
-    "v4.profit_and_loss": (p4.profit_and_loss, {"timerange": timeranges, "use_cache": flags}),
-    "v4.value_chart": (p4.value_chart, {"timerange": timeranges, "use_cache": flags}),
-    "v4.protocols_current_value": (p4.protocols_current_value, {"use_cache": flags}),
-    "v4.protocols_profit_and_loss": (
-        p4.protocols_profit_and_loss,
-        {"timerange": timeranges, "use_cache": flags},
-    ),
-    "v4.protocols_details": (
-        p4.protocols_details,
-        {"closed": flags, "closed_threshold": numbers, "use_cache": flags},
-    ),
-    "v4.tokens_current_value": (p4.tokens_current_value, {"use_cache": flags}),
-    "v4.tokens_profit_and_loss": (
-        p4.tokens_profit_and_loss,
-        {"timerange": timeranges, "use_cache": flags},
-    ),
-    "v4.tokens_details": (
-        p4.tokens_details,
-        {"timerange": timeranges, "closed": flags, "closed_threshold": numbers, "use_cache": flags},
-    ),
+    )
+    for row in ep.ENDPOINTS
+    if row.api == "portfolio" and takes_addresses(row)
 }
 
 
@@ -296,6 +281,9 @@ def test_every_portfolio_loader_with_addresses_is_fuzzed() -> None:
         "v4.supported_protocols",
     }
     assert set(PORTFOLIO_LOADERS) == names - plain
+    for name, (loader, options) in PORTFOLIO_LOADERS.items():
+        accepted = set(inspect.signature(loader).parameters)
+        assert set(options) <= accepted, name
 
 
 @FUZZ
