@@ -152,8 +152,8 @@ def _portfolio_params(
     return tuple(params)
 
 
-def _addresses(addresses: str | Iterable[str]) -> list[str]:
-    return normalize_addresses(addresses, what="wallet address")
+def _addresses(addresses: str | Iterable[str], *, allow_base58: bool = False) -> list[str]:
+    return normalize_addresses(addresses, what="wallet address", allow_base58=allow_base58)
 
 
 # -- Balance API v1.2 ---------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def _data_call(
     context: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> Call:
-    address_list = _addresses(addresses)
+    address_list = _addresses(addresses, allow_base58=True)  # Portfolio: Solana wallets too
     chain_id = _portfolio_chain(chain)
     return Call(
         endpoint,

@@ -81,7 +81,7 @@ def load(
 ) -> pd.DataFrame | Plan:
     """Validate, plan the requests, send them, convert, merge and attach provenance."""
     errors = check_errors_policy(errors)
-    address_list = normalize_addresses(addresses, what="wallet address")
+    address_list = normalize_addresses(addresses, what="wallet address", allow_base58=True)
     chains = None if chain is None else resolve_chains(chain, api="portfolio")
     size = _check_chunk_size(chunk_size)
     chunks = [address_list[i : i + size] for i in range(0, len(address_list), size)]

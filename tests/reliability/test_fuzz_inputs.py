@@ -369,7 +369,7 @@ def _well_formed(call: ep.Call) -> None:
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in call.params)
     assert " " not in call.path
     chain = call.context.get("chain_id")
-    assert chain is None or chain in CHAINS
+    assert chain is None or (isinstance(chain, int) and chain > 0)
     call.describe()
 
 
