@@ -9,10 +9,12 @@ parameters (never the key), fetch times, cache hits, request and retry counts, f
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
@@ -23,6 +25,7 @@ from .config import ENV
 from .endpoints import Call
 from .errors import (
     ApiError,
+    AttributionWarning,
     BatchError,
     InputError,
     OfflineCacheMiss,
@@ -33,6 +36,7 @@ from .errors import (
 
 __all__ = [
     "ATTRS_KEY",
+    "Attribution",
     "ErrorPolicy",
     "PartialResultWarning",
     "check_errors_policy",
@@ -42,6 +46,8 @@ __all__ = [
     "provenance",
     "run_batch",
 ]
+
+log = logging.getLogger("inchframe")
 
 ATTRS_KEY = "inchframe"
 ErrorPolicy = Literal["raise", "warn", "ignore"]
@@ -183,6 +189,139 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+# -- attribution: whose rows are these? -----------------------------------------------------
+
+#: The zero address: what the one live v5 snapshot item on record carries as its ``address``.
+ZERO_WALLET = "0x" + "0" * 40
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """How a loader checks that the rows of a multi-wallet answer name wallets it asked for.
+
+    ``endpoints``: the endpoints whose answers say per row which wallet it belongs to (the
+    others describe the asked wallets as a whole, or carry the wallet in the request); None:
+    every request of the loader.
+    ``rows``: the rows of some replies, with a ``wallet`` column. ``split``: the same request,
+    once per wallet of ``call``.
+    """
+
+    endpoints: frozenset[str] | None
+    rows: Callable[[list[Reply]], pd.DataFrame]
+    split: Callable[[Call], list[Call]]
+
+
+def _asked(call: Call) -> list[str]:
+    return list(call.context.get("wallets") or ())
+
+
+def _why_unattributed(reply: Reply, attribution: Attribution) -> str | None:
+    """Why the rows of a multi-wallet ``reply`` cannot be given to the wallets asked (or None).
+
+    A row is attributed when its wallet is one of the request's (addresses are compared as
+    normalised: hex lowercase). Zero, absent or foreign wallets are not; an answer that cannot
+    be read at all is left to the converter (it becomes a ``PayloadError`` failure).
+    """
+    asked = {w.lower() for w in _asked(reply.call)}
+    try:
+        with warnings.catch_warnings():  # the real conversion warns; this check stays quiet
+            warnings.simplefilter("ignore")
+            frame = attribution.rows([reply])
+    except PayloadError:
+        return None  # the conversion proper reports it (a failure of this request)
+    if "wallet" not in frame.columns or frame.empty:
+        return None
+    wallets = frame["wallet"]
+    if wallets.isna().any():
+        return "rows without an address"
+    named = {str(w).lower() for w in wallets.unique()}
+    if ZERO_WALLET in named:
+        return "rows with the zero address"
+    foreign = named - asked
+    if foreign:
+        return f"rows for {len(foreign)} wallet(s) not asked for"
+    return None
+
+
+def reask_unattributed(
+    client: Client,
+    batch: BatchResult,
+    attribution: Attribution,
+    *,
+    endpoint: str,
+    progress: bool | None,
+) -> list[Call]:
+    """Replace every multi-wallet reply whose rows cannot be attributed by one request per
+    wallet (sent as one more batch); returns the calls it sent.
+
+    Warns (:class:`~inchframe.errors.AttributionWarning`) and logs what it re-asked.
+    """
+    redo: list[tuple[Reply, str]] = []
+    for reply in batch.replies:
+        checked = attribution.endpoints is None or reply.call.endpoint in attribution.endpoints
+        if checked and len(_asked(reply.call)) > 1:
+            why = _why_unattributed(reply, attribution)
+            if why is not None:
+                redo.append((reply, why))
+    if not redo:
+        return []
+    calls = [c for reply, _ in redo for c in attribution.split(reply.call)]
+    reasons = sorted({why for _, why in redo})
+    message = (
+        f"{endpoint}: {len(redo)} multi-wallet answer(s) could not be attributed "
+        f"({'; '.join(reasons)}); asked again once per wallet ({len(calls)} request(s))"
+    )
+    log.warning(message)
+    warnings.warn(message, AttributionWarning, stacklevel=user_stacklevel())
+    dropped = {id(reply) for reply, _ in redo}
+    batch.replies[:] = [r for r in batch.replies if id(r) not in dropped]
+    extra = client.fetch_many(
+        calls, progress=progress, description=f"{endpoint} (per wallet)", raw=True
+    )
+    batch.replies.extend(extra.replies)
+    batch.failures.extend(extra.failures)
+    batch.retries += extra.retries
+    batch.rate_waits += extra.rate_waits
+    batch.elapsed += extra.elapsed
+    return calls
+
+
+def attributed_rows(
+    rows: Callable[[list[Reply]], pd.DataFrame], replies: list[Reply]
+) -> pd.DataFrame:
+    """``rows(replies)``, with the rows of every single-wallet answer given to the asked wallet.
+
+    The common case costs one check: when every row names an asked wallet nothing changes.
+    Otherwise the replies are converted one by one; a single-wallet answer's rows get its
+    wallet, a multi-wallet answer's rows that name no asked wallet are dropped (the loaders
+    re-ask those answers per wallet first, see :func:`reask_unattributed`).
+    """
+    frame = rows(replies)
+    if "wallet" not in frame.columns or frame.empty:
+        return frame
+    asked = {w.lower() for r in replies for w in _asked(r.call)}
+    if frame["wallet"].str.lower().isin(asked).all():
+        return frame
+    parts = []
+    for reply in replies:
+        with warnings.catch_warnings():  # warned once already, by the conversion above
+            warnings.simplefilter("ignore")
+            part = rows([reply])
+        wallets = _asked(reply.call)
+        if len(wallets) == 1:
+            part = part.assign(wallet=wallets[0]).astype({"wallet": frame["wallet"].dtype})
+        elif len(part):
+            mine = {w.lower() for w in wallets}
+            part = part[part["wallet"].str.lower().isin(mine).fillna(False)]
+        if len(part):
+            parts.append(part)
+    if not parts:
+        return frame.iloc[0:0]
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
 # -- running a loader -----------------------------------------------------------------------
 
 
@@ -224,17 +363,24 @@ def run_batch(
     frame: str,
     params: Mapping[str, Any],
     description: str | None = None,
+    attribution: Attribution | None = None,
 ) -> pd.DataFrame:
     """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
 
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
-    files can restore it.
+    files can restore it. ``attribution``: multi-wallet answers whose rows do not name asked
+    wallets are re-asked per wallet (:func:`reask_unattributed`).
     """
     # raw: replies hold the bodies only (converters with fast paths read them; others parse)
     check_flag("progress", progress, optional=True)
     batch = client.fetch_many(
         calls, progress=progress, description=description or endpoint, raw=True
     )
+    if attribution is not None:
+        reasked = reask_unattributed(
+            client, batch, attribution, endpoint=endpoint, progress=progress
+        )
+        calls = [*calls, *reasked]
     result = _convert_keeping_good(client, batch, convert)
     result.attrs[ATTRS_KEY] = provenance(
         client,

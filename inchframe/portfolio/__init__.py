@@ -44,7 +44,7 @@ _SUPPORTED_CHAINS = Spec(ep.v5_supported_chains, p5.supported_chains, "supported
 _SUPPORTED_PROTOCOLS = Spec(
     ep.v5_supported_protocols, p5.supported_protocols, "supported_protocols", V
 )
-_ADDRESS_CHECK = Spec(ep.v5_address_check, p5.address_check, "address_check", V)
+_ADDRESS_CHECK = Spec(ep.v5_address_check, p5.address_check, "address_check", V, wallet_rows=True)
 _CURRENT_VALUE = Spec(
     ep.v5_current_value, p5.current_value, "current_value", V, merge=sum_chunks("value_usd")
 )
@@ -57,6 +57,7 @@ _PROTOCOLS_SNAPSHOT = Spec(
     V,
     rows_carry_chain=True,
     reads_bytes=True,
+    wallet_rows=True,
 )
 _PROTOCOLS_METRICS = Spec(ep.v5_protocols_metrics, p5.protocols_metrics, "protocols_metrics", V)
 _TOKENS_SNAPSHOT = Spec(
@@ -66,6 +67,7 @@ _TOKENS_SNAPSHOT = Spec(
     V,
     rows_carry_chain=True,
     reads_bytes=True,
+    wallet_rows=True,
 )
 _TOKENS_METRICS = Spec(ep.v5_tokens_metrics, p5.tokens_metrics, "tokens_metrics", V)
 

@@ -20,7 +20,9 @@ import pandas as pd
 
 from .._loading import (
     ATTRS_KEY,
+    Attribution,
     ErrorPolicy,
+    attributed_rows,
     check_errors_policy,
     get_client,
     provenance,
@@ -54,6 +56,9 @@ class Spec:
     merge: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     #: the converter has a fast path reading response bodies as bytes
     reads_bytes: bool = False
+    #: rows name their wallet from the answer (``address`` of each item): multi-wallet answers
+    #: that do not name asked wallets are re-asked per wallet (see :func:`attribution`)
+    wallet_rows: bool = False
 
     def pairs(self, replies: Iterable[Reply]) -> list[tuple[Any, Any]]:
         """``(context, payload)`` pairs for the converter (bodies as received if it reads bytes)."""
@@ -64,6 +69,26 @@ def _check_chunk_size(chunk_size: int) -> int:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InputError(f"chunk_size={chunk_size!r}: expected a whole number >= 1")
     return chunk_size
+
+
+def attribution(spec: Spec, options: dict[str, Any]) -> Attribution | None:
+    """The attribution check of ``spec``'s loader (None when its rows do not name wallets).
+
+    A multi-wallet request whose answer gives rows the zero address, no address or a wallet
+    that was not asked is sent again once per wallet (``options``: the loader's other query
+    options, kept); single-wallet answers belong to the wallet asked.
+    """
+    if not spec.wallet_rows:
+        return None
+
+    def rows(replies: list[Reply]) -> pd.DataFrame:
+        return spec.convert(spec.pairs(replies))
+
+    def split(call: Call) -> list[Call]:
+        chain = call.context.get("chain_id")
+        return [spec.build([w], chain, **options) for w in call.context["addresses"]]
+
+    return Attribution(None, rows, split)  # every request of the loader: one endpoint
 
 
 def load(
@@ -99,8 +124,13 @@ def load(
     if plan:
         return client.plan(calls)
 
+    attribute = attribution(spec, options)
+
     def convert(replies: list[Reply]) -> pd.DataFrame:
-        frame = spec.convert(spec.pairs(replies))
+        if attribute is not None:
+            frame = attributed_rows(attribute.rows, replies)
+        else:
+            frame = spec.convert(spec.pairs(replies))
         if keep_chains is not None:
             frame = frame[frame["chain_id"].isin(keep_chains)].reset_index(drop=True)
         if spec.merge is not None and len(chunks) > 1:
@@ -118,6 +148,7 @@ def load(
         endpoint=name,
         frame=spec.frame,
         params={"addresses": address_list, "chains": chains, **options, "chunk_size": size},
+        attribution=attribute,
     )
 
 

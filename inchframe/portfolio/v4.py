@@ -44,7 +44,12 @@ _SUPPORTED_PROTOCOLS = Spec(
     ep.v4_supported_protocols, p4.supported_protocols, "supported_protocols", V
 )
 _CURRENT_VALUE = Spec(
-    ep.v4_current_value, p4.current_value, "current_value", V, merge=sum_chunks("value_usd")
+    ep.v4_current_value,
+    p4.current_value,
+    "current_value",
+    V,
+    merge=sum_chunks("value_usd"),
+    wallet_rows=True,
 )
 _PROFIT_AND_LOSS = Spec(
     ep.v4_profit_and_loss, p4.profit_and_loss, "profit_and_loss", V, merge=sum_chunks("profit_usd")
