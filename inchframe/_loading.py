@@ -364,12 +364,14 @@ def run_batch(
     params: Mapping[str, Any],
     description: str | None = None,
     attribution: Attribution | None = None,
+    failure_note: Callable[[Sequence[Failure]], str | None] | None = None,
 ) -> pd.DataFrame:
     """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
 
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
     files can restore it. ``attribution``: multi-wallet answers whose rows do not name asked
-    wallets are re-asked per wallet (:func:`reask_unattributed`).
+    wallets are re-asked per wallet (:func:`reask_unattributed`). ``failure_note``: what the
+    failures mean for the frame beyond missing rows (added to the warning and the error).
     """
     # raw: replies hold the bodies only (converters with fast paths read them; others parse)
     check_flag("progress", progress, optional=True)
@@ -394,17 +396,21 @@ def run_batch(
     )
     if not batch.failures:
         return result
+    note = failure_note(batch.failures) if failure_note is not None else None
     if errors == "raise":
         misses = [f for f in batch.failures if isinstance(f.error, OfflineCacheMiss)]
         if len(misses) == len(batch.failures):
             raise OfflineCacheMiss([url for f in misses for url in f.error.missing], frame=result)
-        raise BatchError(result, failures_frame(batch.failures), total=len(calls))
+        error = BatchError(result, failures_frame(batch.failures), total=len(calls))
+        if note:
+            error.args = (f"{error.args[0]}; {note}",)
+        raise error
     if errors == "warn":
         kinds = sorted({type(f.error).__name__ for f in batch.failures})
         warnings.warn(
             f"{endpoint}: {len(batch.failures)} of {len(calls)} request(s) failed "
             f"({', '.join(kinds)}); the frame holds the {len(result)} row(s) that arrived and "
-            f'df.attrs["inchframe"]["failures"] lists the rest',
+            f'df.attrs["inchframe"]["failures"] lists the rest' + (f"; {note}" if note else ""),
             PartialResultWarning,
             stacklevel=user_stacklevel(),
         )

@@ -180,3 +180,121 @@ def test_stub_mixed_answer_keeps_attributed_wallets_only(
             again = ifr.portfolio.tokens_snapshot(WALLETS, 1, use_cache=True, client=client)
         assert scripted.count() == 1
         assert set(again["wallet"]) == set(WALLETS)
+
+
+# -- Balance: the multi-wallet endpoints name wallets by their keys --------------------------
+
+
+def _proxy(sb: Sandbox, rewrite: Callable[[str, list[str], Any], Any] | None = None):
+    """A stub answer function passing requests to ``sb``; ``rewrite(path, wallets, body)``
+    changes the JSON answer."""
+
+    def answer(method: str, path: str, body: bytes) -> Reply:
+        reply = requests.request(
+            method,
+            sb.url + path,
+            data=body or None,
+            headers={"Authorization": f"Bearer {FAKE_KEY}", "Content-Type": "application/json"},
+            timeout=10,
+        )
+        if rewrite is None or reply.status_code != 200:
+            return Reply(reply.status_code, raw=reply.content)
+        query = parse_qs(urlsplit(path).query)
+        wallets = [w for raw in query.get("wallets", []) for w in raw.split(",")]
+        if body:
+            wallets = json.loads(body).get("wallets", wallets)
+        return Reply(200, rewrite(path, wallets, reply.json()))
+
+    return answer
+
+
+def _foreign_keys(path: str, wallets: list[str], body: Any) -> Any:
+    """Every wallet key of an aggregated / walletsAndTokens answer becomes a foreign one."""
+    if "aggregatedBalancesAndAllowances" in path and ZERO not in wallets:
+        for item in body:
+            item["wallets"] = {
+                f"0x{k + 1:040x}" if len(wallets) > 1 else FOREIGN: value
+                for k, value in enumerate(item["wallets"].values())
+            }
+    if "walletsAndTokens" in path:
+        body = {f"0x{k + 1:040x}": v for k, v in enumerate(body.values())}
+    return body
+
+
+@pytest.mark.parametrize("method", ["auto", "per_wallet"])
+def test_balance_multi_wallet_answers_naming_other_wallets_are_reasked(
+    scripted: ScriptedServer, tmp_path: Path, method: str
+) -> None:
+    tokens = None if method == "auto" else ["0xdac17f958d2ee523a2206206994597c13d831ec7"]
+    with Sandbox() as sb:
+        with _client(sb.url, tmp_path, "truth") as c:
+            expected = ifr.balances(WALLETS, 1, tokens=tokens, keep_zero=True, client=c)
+        scripted.default = _proxy(sb, _foreign_keys)
+        with (
+            _client(scripted.url, tmp_path, "c") as client,
+            pytest.warns(AttributionWarning, match="not asked for"),
+        ):
+            frame = ifr.balances(WALLETS, 1, tokens=tokens, keep_zero=True, client=client)
+    endpoint = "aggregatedBalancesAndAllowances" if tokens is None else "walletsAndTokens"
+    sent = [h for h in scripted.hits if endpoint in h.path]
+    assert len(sent) == 3  # the two-wallet request, then one per wallet
+    assert set(frame["wallet"]) == set(WALLETS)
+    cols = ["chain_id", "wallet", "token", "balance_raw"]
+    assert sorted(frame[cols].itertuples(index=False)) == sorted(
+        expected[cols].itertuples(index=False)
+    )
+
+
+def test_failed_token_list_keeps_balances_and_names_chain_and_wallets(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    with Sandbox() as sb:
+        passthrough = _proxy(sb)
+
+        def answer(method: str, path: str, body: bytes) -> Reply:
+            if "/10/aggregatedBalancesAndAllowances" in path and f"wallets={ZERO}" in path:
+                return Reply(503, {"error": "token list down"})
+            return passthrough(method, path, body)
+
+        scripted.default = answer
+        with (
+            Client(
+                FAKE_KEY,
+                base_url=scripted.url,
+                cache_dir=tmp_path / "c",
+                rate=500,
+                progress=False,
+                max_retries=0,
+            ) as client,
+            pytest.warns(Warning, match=r"metadata .* missing for chain\(s\) 10 \(Optimism\)"),
+        ):
+            frame = ifr.balances(
+                WALLETS, [1, 10], method="per_wallet", client=client, errors="warn"
+            )
+        with _client(sb.url, tmp_path, "truth") as c:
+            expected = ifr.balances(WALLETS, [1, 10], method="per_wallet", client=c)
+        with (
+            Client(
+                FAKE_KEY,
+                base_url=scripted.url,
+                cache_dir=tmp_path / "c2",
+                rate=500,
+                progress=False,
+                max_retries=0,
+            ) as client,
+            pytest.raises(ifr.BatchError, match="missing for chain") as info,
+        ):
+            ifr.balances(WALLETS, [1, 10], method="per_wallet", client=client)
+        assert set(info.value.frame["chain_id"]) == {1, 10}
+    cols = ["chain_id", "wallet", "token", "balance_raw"]
+    assert sorted(frame[cols].itertuples(index=False)) == sorted(
+        expected[cols].itertuples(index=False)
+    )  # every balance kept, on both chains
+    optimism = frame[frame["chain_id"] == 10]
+    erc20 = optimism[optimism["token"] != "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"]
+    assert len(erc20) and erc20["symbol"].isna().all() and erc20["balance"].isna().all()
+    assert frame[frame["chain_id"] == 1]["symbol"].notna().all()
+    failures = frame.attrs["inchframe"]["failures"]
+    assert [(f["endpoint"], f["chain_id"]) for f in failures] == [("balance.token_metadata", 10)]
+    assert failures[0]["wallets"].split(",") == WALLETS
+    assert ZERO not in failures[0]["wallets"]
