@@ -39,12 +39,16 @@ __all__ = [
     "Attribution",
     "ErrorPolicy",
     "PartialResultWarning",
+    "check_choice",
     "check_errors_policy",
     "check_flag",
+    "check_loader_options",
     "failures_frame",
     "get_client",
     "provenance",
     "run_batch",
+    "shortened",
+    "shown",
 ]
 
 log = logging.getLogger("inchframe")
@@ -87,18 +91,73 @@ def get_client(client: Client | None) -> Client:
 # -- policy and failures --------------------------------------------------------------------
 
 
+_SHOWN_CHARS = 80
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` for an error message, cut to a readable length."""
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not hide the real problem
+        text = f"<{type(value).__name__} object>"
+    text = " ".join(text.split())  # arrays and frames print on several lines
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def shortened(error: InputError, values: Iterable[Any]) -> InputError:
+    """``error`` with the full repr of any of ``values`` in its message cut short (a 5 kB
+    string passed as an option is named, not copied out)."""
+    message = str(error)
+    for value in values:
+        try:
+            full = repr(value)
+        except Exception:
+            continue
+        if len(full) > _SHOWN_CHARS and full in message:
+            message = message.replace(full, shown(value))
+    return error if message == str(error) else InputError(message)
+
+
 def check_flag(name: str, value: Any, *, optional: bool = False) -> None:
-    """Raise :class:`InputError` unless ``value`` is True or False (or None if ``optional``)."""
+    """Raise :class:`InputError` unless ``value`` is True or False (or None if ``optional``).
+
+    numpy booleans, 0/1, ``pd.NA`` and strings such as ``"yes"`` are refused: an option must
+    say exactly what it means.
+    """
     if isinstance(value, bool) or (optional and value is None):
         return
     accepted = "True, False or None" if optional else "True or False"
-    raise InputError(f"{name}={value!r}: expected {accepted}")
+    raise InputError(f"{name}={shown(value)}: expected {accepted}")
 
 
-def check_errors_policy(errors: str) -> ErrorPolicy:
-    if errors not in _POLICIES:
-        raise InputError(f"errors={errors!r}: accepted values are {', '.join(_POLICIES)}")
-    return errors  # type: ignore[return-value]
+def check_choice(
+    name: str, value: Any, accepted: Sequence[str], *, optional: bool = False
+) -> str | None:
+    """``value`` when it is one of the ``accepted`` strings (or None if ``optional``).
+
+    Anything else (another string, ``pd.NA``, a number, an array or Series...) raises
+    :class:`InputError` naming the parameter, the value and what is accepted; the check never
+    compares a non-string, so odd objects cannot raise their own ``TypeError``/``ValueError``.
+    """
+    if optional and value is None:
+        return None
+    if isinstance(value, str) and value in accepted:
+        return value
+    listed = ", ".join(repr(a) for a in accepted) + (" or None" if optional else "")
+    raise InputError(f"{name}={shown(value)}: accepted values are {listed}")
+
+
+def check_errors_policy(errors: Any) -> ErrorPolicy:
+    """``errors`` when it is ``"raise"``, ``"warn"`` or ``"ignore"``; else :class:`InputError`."""
+    return check_choice("errors", errors, _POLICIES)  # type: ignore[return-value]
+
+
+def check_loader_options(*, errors: Any, progress: Any, plan: Any) -> ErrorPolicy:
+    """The options every batch loader takes, checked before anything else is done."""
+    policy = check_errors_policy(errors)
+    check_flag("progress", progress, optional=True)
+    check_flag("plan", plan)
+    return policy
 
 
 FAILURE_COLUMNS = [

@@ -27,6 +27,12 @@ _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _BASE58_ADDRESS = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$")
 
 
+def _shown(value: object) -> str:
+    """``repr(value)`` cut to 80 characters, for messages."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def is_base58_address(address: object) -> bool:
     """True for a base58 account address (e.g. Solana): its case is significant, never changed."""
     return isinstance(address, str) and _BASE58_ADDRESS.match(address) is not None
@@ -84,7 +90,7 @@ def normalize_address(
     if problem is not None:
         where = f" at position {position}" if position is not None else ""
         raise InputError(
-            f"invalid {what}{where}: {address!r} {problem}. Accepted: 0x followed by 40 hex "
+            f"invalid {what}{where}: {_shown(address)} {problem}. Accepted: 0x followed by 40 hex "
             "digits, all lowercase, all uppercase, or EIP-55 checksummed"
             + (" (or a base58 account address, 32 to 44 characters)" if allow_base58 else "")
         )
@@ -106,7 +112,7 @@ def normalize_addresses(
         items = list(addresses)
     else:
         raise InputError(
-            f"invalid {what} list {addresses!r}: pass one address string or a list of them"
+            f"invalid {what} list {_shown(addresses)}: pass one address string or a list of them"
         )
     if not items and not allow_empty:
         raise InputError(f"no {what} given: pass one address or a non-empty list of addresses")

@@ -21,8 +21,9 @@ from ._loading import (
     Attribution,
     ErrorPolicy,
     attributed_rows,
-    check_errors_policy,
+    check_choice,
     check_flag,
+    check_loader_options,
     get_client,
     run_batch,
 )
@@ -62,10 +63,8 @@ def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def _check_method(method: str) -> Method:
-    if method not in _METHODS:
-        raise InputError(f"method={method!r}: accepted values are {', '.join(_METHODS)}")
-    return method  # type: ignore[return-value]
+def _check_method(method: Any) -> Method:
+    return check_choice("method", method, _METHODS)  # type: ignore[return-value]
 
 
 def _use_aggregated(method: Method, n_wallets: int, tokens: list[str] | None) -> bool:
@@ -333,7 +332,7 @@ def balances(
     failures in ``df.attrs["inchframe"]["failures"]``. ``plan=True`` returns the
     :class:`~inchframe.client.Plan` (requests, cache hits, time at the rate) without sending.
     """
-    errors = check_errors_policy(errors)
+    errors = check_loader_options(errors=errors, progress=progress, plan=plan)
     calls = plan_balances(wallets, chain, tokens=tokens, keep_zero=keep_zero, method=method)
     client = get_client(client)
     if plan:
@@ -485,7 +484,7 @@ def _load_spender(
     errors: ErrorPolicy,
     plan: bool,
 ) -> pd.DataFrame | Plan:
-    errors = check_errors_policy(errors)
+    errors = check_loader_options(errors=errors, progress=progress, plan=plan)
     spender = _spender(spender)
     calls = _spender_calls(
         wallets,
@@ -609,7 +608,7 @@ def aggregated_balances(
     ``filter_empty`` asks the API to leave out tokens no wallet holds or approved; rows where
     balance and allowance are both zero are dropped unless ``keep_zero``.
     """
-    errors = check_errors_policy(errors)
+    errors = check_loader_options(errors=errors, progress=progress, plan=plan)
     check_flag("filter_empty", filter_empty)
     check_flag("keep_zero", keep_zero)
     spender = _spender(spender)

@@ -62,7 +62,7 @@ class Call:
 
 def normalize_timerange(timerange: str) -> str:
     """Check a Portfolio ``timerange``; the API is case-sensitive, so only exact values pass."""
-    if timerange not in TIMERANGES:
+    if not isinstance(timerange, str) or timerange not in TIMERANGES:  # pd.NA, arrays: refused
         raise InputError(f"invalid timerange {timerange!r}; accepted: {', '.join(TIMERANGES)}")
     return timerange
 

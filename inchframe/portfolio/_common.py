@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import pandas as pd
@@ -23,15 +24,19 @@ from .._loading import (
     Attribution,
     ErrorPolicy,
     attributed_rows,
-    check_errors_policy,
+    check_choice,
+    check_flag,
+    check_loader_options,
     get_client,
     provenance,
     run_batch,
+    shortened,
+    shown,
 )
 from ..addresses import normalize_addresses
 from ..chains import resolve_chains
 from ..client import BatchResult, Client, Plan, Reply
-from ..endpoints import Call
+from ..endpoints import TIMERANGES, Call
 from ..errors import InputError
 
 __all__ = ["ADDRESSES_PER_CALL", "Spec", "load", "load_plain", "sum_chunks"]
@@ -65,10 +70,28 @@ class Spec:
         return [(r.call.context, r.content if self.reads_bytes else r.payload) for r in replies]
 
 
-def _check_chunk_size(chunk_size: int) -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InputError(f"chunk_size={chunk_size!r}: expected a whole number >= 1")
-    return chunk_size
+def _check_chunk_size(chunk_size: Any) -> int:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, Integral) or chunk_size < 1:
+        raise InputError(f"chunk_size={shown(chunk_size)}: expected a whole number >= 1")
+    return int(chunk_size)
+
+
+#: Portfolio options whose values are flags (sent as ``true``/``false``; None = not sent).
+_FLAG_OPTIONS = ("use_cache", "closed")
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Check a Portfolio loader's query options before any request is planned.
+
+    ``timerange`` must be one of :data:`~inchframe.endpoints.TIMERANGES` (exact strings: the
+    API is case-sensitive) and the flags True, False or None; the endpoint builders check the
+    rest (timestamps, thresholds, ids) with the same :class:`InputError` messages.
+    """
+    if "timerange" in options:
+        check_choice("timerange", options["timerange"], TIMERANGES, optional=True)
+    for name in _FLAG_OPTIONS:
+        if name in options:
+            check_flag(name, options[name], optional=True)
 
 
 def attribution(spec: Spec, options: dict[str, Any]) -> Attribution | None:
@@ -105,7 +128,8 @@ def load(
     name: str,
 ) -> pd.DataFrame | Plan:
     """Validate, plan the requests, send them, convert, merge and attach provenance."""
-    errors = check_errors_policy(errors)
+    errors = check_loader_options(errors=errors, progress=progress, plan=plan)
+    check_options(options)
     address_list = normalize_addresses(addresses, what="wallet address", allow_base58=True)
     chains = None if chain is None else resolve_chains(chain, api="portfolio")
     size = _check_chunk_size(chunk_size)
@@ -119,7 +143,10 @@ def load(
         request_chains, keep_chains = [None], chains
     else:
         request_chains = chains
-    calls = [spec.build(chunk, c, **options) for c in request_chains for chunk in chunks]
+    try:
+        calls = [spec.build(chunk, c, **options) for c in request_chains for chunk in chunks]
+    except InputError as error:
+        raise shortened(error, options.values()) from None
     client = get_client(client)
     if plan:
         return client.plan(calls)
