@@ -268,6 +268,9 @@ class Attribution:
     endpoints: frozenset[str] | None
     rows: Callable[[list[Reply]], pd.DataFrame]
     split: Callable[[Call], list[Call]]
+    #: rows without a wallet are fine (they describe the asked wallets together, e.g. the
+    #: positions of v5 protocols/metrics); only zero and foreign wallets are re-asked
+    missing_ok: bool = False
 
 
 def _asked(call: Call) -> list[str]:
@@ -291,9 +294,9 @@ def _why_unattributed(reply: Reply, attribution: Attribution) -> str | None:
     if "wallet" not in frame.columns or frame.empty:
         return None
     wallets = frame["wallet"]
-    if wallets.isna().any():
+    if wallets.isna().any() and not attribution.missing_ok:
         return "rows without an address"
-    named = {str(w).lower() for w in wallets.unique()}
+    named = {str(w).lower() for w in wallets.dropna().unique()}
     if ZERO_WALLET in named:
         return "rows with the zero address"
     foreign = named - asked
@@ -345,8 +348,18 @@ def reask_unattributed(
     return calls
 
 
+def _owned(wallets: pd.Series, asked: set[str], missing_ok: bool) -> pd.Series:
+    """Which rows name one of the ``asked`` wallets (or none, when ``missing_ok``)."""
+    text = wallets.astype("string")
+    owned = text.str.lower().isin(asked).fillna(False).astype(bool)
+    return owned | text.isna() if missing_ok else owned
+
+
 def attributed_rows(
-    rows: Callable[[list[Reply]], pd.DataFrame], replies: list[Reply]
+    rows: Callable[[list[Reply]], pd.DataFrame],
+    replies: list[Reply],
+    *,
+    missing_ok: bool = False,
 ) -> pd.DataFrame:
     """``rows(replies)``, with the rows of every single-wallet answer given to the asked wallet.
 
@@ -359,7 +372,7 @@ def attributed_rows(
     if "wallet" not in frame.columns or frame.empty:
         return frame
     asked = {w.lower() for r in replies for w in _asked(r.call)}
-    if frame["wallet"].str.lower().isin(asked).all():
+    if _owned(frame["wallet"], asked, missing_ok).all():
         return frame
     parts = []
     for reply in replies:
@@ -371,7 +384,7 @@ def attributed_rows(
             part = part.assign(wallet=wallets[0]).astype({"wallet": frame["wallet"].dtype})
         elif len(part):
             mine = {w.lower() for w in wallets}
-            part = part[part["wallet"].str.lower().isin(mine).fillna(False)]
+            part = part[_owned(part["wallet"], mine, missing_ok)]
         if len(part):
             parts.append(part)
     if not parts:

@@ -298,3 +298,52 @@ def test_failed_token_list_keeps_balances_and_names_chain_and_wallets(
     assert [(f["endpoint"], f["chain_id"]) for f in failures] == [("balance.token_metadata", 10)]
     assert failures[0]["wallets"].split(",") == WALLETS
     assert ZERO not in failures[0]["wallets"]
+
+
+def _owners_become(owner: Callable[[int], str]) -> Callable[[str, list[str], Any], Any]:
+    """A rewrite giving the owner fields of every Portfolio answer ``owner(n)`` (n: row)."""
+
+    def rewrite(path: str, wallets: list[str], body: Any) -> Any:
+        result = body["result"] if isinstance(body, dict) else body
+        if isinstance(result, dict):  # address_check: keyed by wallet
+            body["result"] = {owner(n): v for n, v in enumerate(result.values())}
+            return body
+        for n, item in enumerate(result):
+            if "addresses" in item:
+                item["addresses"] = [owner(n)]
+            elif "address" in item:
+                item["address"] = owner(n)
+        return body
+
+    return rewrite
+
+
+PORTFOLIO_OWNERS: dict[str, tuple[Callable[..., pd.DataFrame], str]] = {
+    "v5.tokens_snapshot": (ifr.portfolio.tokens_snapshot, "tokens/snapshot"),
+    "v5.protocols_snapshot": (ifr.portfolio.protocols_snapshot, "protocols/snapshot"),
+    "v5.address_check": (ifr.portfolio.address_check, "general/address_check"),
+    "v4.current_value": (ifr.portfolio.v4.current_value, "v4/general/current_value"),
+    "v4.protocols_details": (ifr.portfolio.v4.protocols_details, "protocols/details"),
+}
+
+
+@pytest.mark.parametrize("owner", ["foreign", "zero"])
+@pytest.mark.parametrize("name", sorted(PORTFOLIO_OWNERS))
+def test_stub_portfolio_owners_not_asked_for_are_reasked(
+    scripted: ScriptedServer, tmp_path: Path, name: str, owner: str
+) -> None:
+    load, route = PORTFOLIO_OWNERS[name]
+    with Sandbox() as sb:
+        with _client(sb.url, tmp_path, "truth") as c:
+            expected = load(WALLETS, client=c)
+        assert set(expected["wallet"]) == set(WALLETS)
+        names = {"foreign": lambda n: f"0x{n + 7:040x}", "zero": lambda n: ZERO}
+        scripted.default = _proxy(sb, _owners_become(names[owner]))
+        with (
+            _client(scripted.url, tmp_path, "c") as client,
+            pytest.warns(AttributionWarning, match="asked again once per wallet"),
+        ):
+            frame = load(WALLETS, client=client)
+    assert len([h for h in scripted.hits if route in h.path]) == 3
+    assert set(frame["wallet"]) == set(WALLETS)
+    assert frame["wallet"].value_counts().to_dict() == expected["wallet"].value_counts().to_dict()

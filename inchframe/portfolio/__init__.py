@@ -59,7 +59,14 @@ _PROTOCOLS_SNAPSHOT = Spec(
     reads_bytes=True,
     wallet_rows=True,
 )
-_PROTOCOLS_METRICS = Spec(ep.v5_protocols_metrics, p5.protocols_metrics, "protocols_metrics", V)
+_PROTOCOLS_METRICS = Spec(
+    ep.v5_protocols_metrics,
+    p5.protocols_metrics,
+    "protocols_metrics",
+    V,
+    wallet_rows=True,  # aggregate positions name their owner in the index
+    wallet_optional=True,
+)
 _TOKENS_SNAPSHOT = Spec(
     ep.v5_tokens_snapshot,
     p5.tokens_snapshot,

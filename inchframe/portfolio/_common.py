@@ -64,6 +64,8 @@ class Spec:
     #: rows name their wallet from the answer (``address`` of each item): multi-wallet answers
     #: that do not name asked wallets are re-asked per wallet (see :func:`attribution`)
     wallet_rows: bool = False
+    #: with ``wallet_rows``: rows may name no wallet (they describe the asked ones together)
+    wallet_optional: bool = False
 
     def pairs(self, replies: Iterable[Reply]) -> list[tuple[Any, Any]]:
         """``(context, payload)`` pairs for the converter (bodies as received if it reads bytes)."""
@@ -111,7 +113,8 @@ def attribution(spec: Spec, options: dict[str, Any]) -> Attribution | None:
         chain = call.context.get("chain_id")
         return [spec.build([w], chain, **options) for w in call.context["addresses"]]
 
-    return Attribution(None, rows, split)  # every request of the loader: one endpoint
+    # None: every request of the loader (one endpoint)
+    return Attribution(None, rows, split, missing_ok=spec.wallet_optional)
 
 
 def load(
@@ -155,7 +158,7 @@ def load(
 
     def convert(replies: list[Reply]) -> pd.DataFrame:
         if attribute is not None:
-            frame = attributed_rows(attribute.rows, replies)
+            frame = attributed_rows(attribute.rows, replies, missing_ok=attribute.missing_ok)
         else:
             frame = spec.convert(spec.pairs(replies))
         if keep_chains is not None:

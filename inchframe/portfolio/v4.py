@@ -70,7 +70,12 @@ _PROTOCOLS_PROFIT_AND_LOSS = Spec(
     merge=sum_chunks("profit_usd"),
 )
 _PROTOCOLS_DETAILS = Spec(
-    ep.v4_protocols_details, p4.protocols_details, "protocols_details", V, rows_carry_chain=True
+    ep.v4_protocols_details,
+    p4.protocols_details,
+    "protocols_details",
+    V,
+    rows_carry_chain=True,
+    wallet_rows=True,  # each position lists its owners in ``addresses``
 )
 _TOKENS_CURRENT_VALUE = Spec(
     ep.v4_tokens_current_value,
