@@ -109,3 +109,25 @@ def test_sandbox_accepts_any_integer_chain_id(sandbox: Any) -> None:
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["type"] == "int_parsing"
     assert 4663 not in CHAINS
+
+
+def test_base58_wallets_keep_their_case_in_frames(scripted: Any, tmp_path: Path) -> None:
+    """A stub answers a Solana wallet's tokens/snapshot (the sandbox, like the documented
+    schema, takes 42-character addresses only): rows carry the wallet as asked."""
+    from .conftest import Reply
+    from .test_attribution import _per_wallet_bodies
+
+    body = _per_wallet_bodies()[VITALIK.lower()]
+    for item in body["result"]:
+        item["address"] = SOLANA
+    scripted.default = lambda method, path, raw: Reply(200, body)
+    with (
+        Client(
+            FAKE_KEY, base_url=scripted.url, cache_dir=tmp_path / "c", rate=500, progress=False
+        ) as client,
+        pytest.warns(UnknownChainWarning),
+    ):
+        frame = ifr.portfolio.tokens_snapshot([SOLANA], 501, client=client)
+    assert len(frame) == len(body["result"]) > 0
+    assert set(frame["wallet"]) == {SOLANA}
+    assert f"addresses={SOLANA}" in scripted.hits[0].path

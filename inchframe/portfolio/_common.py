@@ -33,7 +33,7 @@ from .._loading import (
     shortened,
     shown,
 )
-from ..addresses import normalize_addresses
+from ..addresses import is_base58_address, normalize_addresses
 from ..chains import resolve_chains
 from ..client import BatchResult, Client, Plan, Reply
 from ..endpoints import TIMERANGES, Call
@@ -117,6 +117,31 @@ def attribution(spec: Spec, options: dict[str, Any]) -> Attribution | None:
     return Attribution(None, rows, split, missing_ok=spec.wallet_optional)
 
 
+def _base58_case(frame: pd.DataFrame, addresses: Sequence[str]) -> pd.DataFrame:
+    """Give base58 wallets (Solana) back the case they were asked in: the converters lowercase
+    addresses, which is right for hex addresses only."""
+    cased = {a.lower(): a for a in addresses if is_base58_address(a)}
+    if not cased or frame.empty:
+        return frame
+    frame = frame.copy()
+    if "wallet" in frame.columns:
+        frame["wallet"] = (
+            frame["wallet"]
+            .map(lambda w: cased.get(str(w).lower(), w), na_action="ignore")
+            .astype(frame["wallet"].dtype)
+        )
+    if "wallets" in frame.columns:
+        frame["wallets"] = (
+            frame["wallets"]
+            .map(
+                lambda text: ",".join(cased.get(w.lower(), w) for w in str(text).split(",")),
+                na_action="ignore",
+            )
+            .astype(frame["wallets"].dtype)
+        )
+    return frame
+
+
 def load(
     spec: Spec,
     addresses: str | Iterable[str],
@@ -161,6 +186,7 @@ def load(
             frame = attributed_rows(attribute.rows, replies, missing_ok=attribute.missing_ok)
         else:
             frame = spec.convert(spec.pairs(replies))
+        frame = _base58_case(frame, address_list)
         if keep_chains is not None:
             frame = frame[frame["chain_id"].isin(keep_chains)].reset_index(drop=True)
         if spec.merge is not None and len(chunks) > 1:
