@@ -363,8 +363,9 @@ def attributed_rows(
 ) -> pd.DataFrame:
     """``rows(replies)``, with the rows of every single-wallet answer given to the asked wallet.
 
-    The common case costs one check: when every row names an asked wallet nothing changes.
-    Otherwise the replies are converted one by one; a single-wallet answer's rows get its
+    The common case costs one check: when every row names a wallet its request asked for,
+    nothing changes. Otherwise (or when single-wallet answers for different wallets are mixed,
+    as after a re-ask) the replies are converted one by one; a single-wallet answer's rows get its
     wallet, a multi-wallet answer's rows that name no asked wallet are dropped (the loaders
     re-ask those answers per wallet first, see :func:`reask_unattributed`).
     """
@@ -372,7 +373,10 @@ def attributed_rows(
     if "wallet" not in frame.columns or frame.empty:
         return frame
     asked = {w.lower() for r in replies for w in _asked(r.call)}
-    if _owned(frame["wallet"], asked, missing_ok).all():
+    # a single-wallet answer naming another wallet of the batch passes the union check: with
+    # such answers among several wallets, look at each answer on its own
+    singles = any(len(_asked(r.call)) == 1 for r in replies)
+    if _owned(frame["wallet"], asked, missing_ok).all() and (not singles or len(asked) == 1):
         return frame
     parts = []
     for reply in replies:

@@ -347,3 +347,33 @@ def test_stub_portfolio_owners_not_asked_for_are_reasked(
     assert len([h for h in scripted.hits if route in h.path]) == 3
     assert set(frame["wallet"]) == set(WALLETS)
     assert frame["wallet"].value_counts().to_dict() == expected["wallet"].value_counts().to_dict()
+
+
+def test_single_wallet_answers_naming_another_asked_wallet_keep_their_own(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    """Per-chain single-wallet answers (v4 current_value asks once per chain) that name the
+    other wallet of the batch: every row stays with the wallet its request asked about."""
+    with Sandbox() as sb:
+        swap = {WALLETS[0]: WALLETS[1], WALLETS[1]: WALLETS[0]}
+
+        def rewrite(path: str, wallets: list[str], body: Any) -> Any:
+            for item in body["result"]:
+                item["address"] = swap[item["address"]]
+            return body
+
+        scripted.default = _proxy(sb, rewrite)
+        load = ifr.portfolio.v4.current_value
+        with _client(sb.url, tmp_path, "truth") as c:
+            expected = load(WALLETS, [1, 10], chunk_size=1, client=c)
+        with _client(scripted.url, tmp_path, "c") as client:
+            frame = load(WALLETS, [1, 10], chunk_size=1, client=client)
+    assert scripted.count() == 4  # 2 wallets x 2 chains, one wallet per request
+
+    def values(f: pd.DataFrame) -> dict[tuple[str, int], float]:
+        return {
+            (w, c): v for w, c, v in zip(f["wallet"], f["chain_id"], f["value_usd"], strict=True)
+        }
+
+    assert values(frame) == values(expected)
+    assert len(set(values(expected).values())) == 4  # the swap would be visible
