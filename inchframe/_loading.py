@@ -14,6 +14,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -273,6 +274,14 @@ class Attribution:
     missing_ok: bool = False
 
 
+#: Set by :func:`run_batch` while it converts: :func:`attributed_rows` notes there that some
+#: rows did not name a wallet of the batch, so the answers are checked one by one (and
+#: re-asked) only then; the common, attributed case costs no second conversion.
+_unattributed_seen: ContextVar[list[bool] | None] = ContextVar(
+    "inchframe_unattributed_seen", default=None
+)
+
+
 def _asked(call: Call) -> list[str]:
     return list(call.context.get("wallets") or ())
 
@@ -376,7 +385,10 @@ def attributed_rows(
     # a single-wallet answer naming another wallet of the batch passes the union check: with
     # such answers among several wallets, look at each answer on its own
     singles = any(len(_asked(r.call)) == 1 for r in replies)
-    if _owned(frame["wallet"], asked, missing_ok).all() and (not singles or len(asked) == 1):
+    owned = bool(_owned(frame["wallet"], asked, missing_ok).all())
+    if not owned and (seen := _unattributed_seen.get()) is not None:
+        seen.append(True)
+    if owned and (not singles or len(asked) == 1):
         return frame
     parts = []
     for reply in replies:
@@ -445,21 +457,31 @@ def run_batch(
     """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
 
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
-    files can restore it. ``attribution``: multi-wallet answers whose rows do not name asked
-    wallets are re-asked per wallet (:func:`reask_unattributed`). ``failure_note``: what the
-    failures mean for the frame beyond missing rows (added to the warning and the error).
+    files can restore it. ``attribution``: when the converted rows name wallets the batch did
+    not ask for (zero, none, foreign), the multi-wallet answers are checked one by one and
+    those at fault re-asked per wallet (:func:`reask_unattributed`), then converted again.
+    ``failure_note``: what the failures mean for the frame beyond missing rows (added to the
+    warning and the error).
     """
     # raw: replies hold the bodies only (converters with fast paths read them; others parse)
     check_flag("progress", progress, optional=True)
     batch = client.fetch_many(
         calls, progress=progress, description=description or endpoint, raw=True
     )
-    if attribution is not None:
-        reasked = reask_unattributed(
-            client, batch, attribution, endpoint=endpoint, progress=progress
-        )
-        calls = [*calls, *reasked]
-    result = _convert_keeping_good(client, batch, convert)
+    seen: list[bool] = []
+    token = _unattributed_seen.set(seen)
+    try:
+        result = _convert_keeping_good(client, batch, convert)
+        if attribution is not None and seen:
+            # some rows named no wallet of the batch: find the answers, ask them per wallet
+            reasked = reask_unattributed(
+                client, batch, attribution, endpoint=endpoint, progress=progress
+            )
+            if reasked:
+                calls = [*calls, *reasked]
+                result = _convert_keeping_good(client, batch, convert)
+    finally:
+        _unattributed_seen.reset(token)
     result.attrs[ATTRS_KEY] = provenance(
         client,
         calls,
