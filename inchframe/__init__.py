@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ApiError",
+    "AttributionWarning",
     "AuthError",
     "BadRequestError",
     "BatchError",
@@ -34,6 +35,7 @@ __all__ = [
     "SandboxWarning",
     "ServerError",
     "TransportError",
+    "UnknownChainWarning",
     "UnknownFieldsWarning",
     "__version__",
     "aggregated_balances",
@@ -67,6 +69,7 @@ _SUBMODULES = {"portfolio", "sandbox"}
 from . import accessor as _accessor  # noqa: E402, F401 - registers df.inch (imports only pandas)
 from .errors import (  # noqa: E402 - the light, dependency-free part of the API
     ApiError,
+    AttributionWarning,
     AuthError,
     BadRequestError,
     BatchError,
@@ -83,6 +86,7 @@ from .errors import (  # noqa: E402 - the light, dependency-free part of the API
     SandboxWarning,
     ServerError,
     TransportError,
+    UnknownChainWarning,
     UnknownFieldsWarning,
 )
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import logging
 import os
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
@@ -24,6 +27,7 @@ from .config import ENV
 from .endpoints import Call
 from .errors import (
     ApiError,
+    AttributionWarning,
     BatchError,
     InputError,
     OfflineCacheMiss,
@@ -34,17 +38,24 @@ from .errors import (
 
 __all__ = [
     "ATTRS_KEY",
+    "Attribution",
     "ErrorPolicy",
     "PartialResultWarning",
+    "check_choice",
     "check_errors_policy",
     "check_flag",
+    "check_loader_options",
     "close",
     "default_client",
     "failures_frame",
     "get_client",
     "provenance",
     "run_batch",
+    "shortened",
+    "shown",
 ]
+
+log = logging.getLogger("inchframe")
 
 ATTRS_KEY = "inchframe"
 ErrorPolicy = Literal["raise", "warn", "ignore"]
@@ -106,18 +117,73 @@ def get_client(client: Client | None) -> Client:
 # -- policy and failures --------------------------------------------------------------------
 
 
+_SHOWN_CHARS = 80
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` for an error message, cut to a readable length."""
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not hide the real problem
+        text = f"<{type(value).__name__} object>"
+    text = " ".join(text.split())  # arrays and frames print on several lines
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def shortened(error: InputError, values: Iterable[Any]) -> InputError:
+    """``error`` with the full repr of any of ``values`` in its message cut short (a 5 kB
+    string passed as an option is named, not copied out)."""
+    message = str(error)
+    for value in values:
+        try:
+            full = repr(value)
+        except Exception:
+            continue
+        if len(full) > _SHOWN_CHARS and full in message:
+            message = message.replace(full, shown(value))
+    return error if message == str(error) else InputError(message)
+
+
 def check_flag(name: str, value: Any, *, optional: bool = False) -> None:
-    """Raise :class:`InputError` unless ``value`` is True or False (or None if ``optional``)."""
+    """Raise :class:`InputError` unless ``value`` is True or False (or None if ``optional``).
+
+    numpy booleans, 0/1, ``pd.NA`` and strings such as ``"yes"`` are refused: an option must
+    say exactly what it means.
+    """
     if isinstance(value, bool) or (optional and value is None):
         return
     accepted = "True, False or None" if optional else "True or False"
-    raise InputError(f"{name}={value!r}: expected {accepted}")
+    raise InputError(f"{name}={shown(value)}: expected {accepted}")
 
 
-def check_errors_policy(errors: str) -> ErrorPolicy:
-    if errors not in _POLICIES:
-        raise InputError(f"errors={errors!r}: accepted values are {', '.join(_POLICIES)}")
-    return errors  # type: ignore[return-value]
+def check_choice(
+    name: str, value: Any, accepted: Sequence[str], *, optional: bool = False
+) -> str | None:
+    """``value`` when it is one of the ``accepted`` strings (or None if ``optional``).
+
+    Anything else (another string, ``pd.NA``, a number, an array or Series...) raises
+    :class:`InputError` naming the parameter, the value and what is accepted; the check never
+    compares a non-string, so odd objects cannot raise their own ``TypeError``/``ValueError``.
+    """
+    if optional and value is None:
+        return None
+    if isinstance(value, str) and value in accepted:
+        return value
+    listed = ", ".join(repr(a) for a in accepted) + (" or None" if optional else "")
+    raise InputError(f"{name}={shown(value)}: accepted values are {listed}")
+
+
+def check_errors_policy(errors: Any) -> ErrorPolicy:
+    """``errors`` when it is ``"raise"``, ``"warn"`` or ``"ignore"``; else :class:`InputError`."""
+    return check_choice("errors", errors, _POLICIES)  # type: ignore[return-value]
+
+
+def check_loader_options(*, errors: Any, progress: Any, plan: Any) -> ErrorPolicy:
+    """The options every batch loader takes, checked before anything else is done."""
+    policy = check_errors_policy(errors)
+    check_flag("progress", progress, optional=True)
+    check_flag("plan", plan)
+    return policy
 
 
 FAILURE_COLUMNS = [
@@ -208,6 +274,167 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+# -- attribution: whose rows are these? -----------------------------------------------------
+
+#: The zero address: what the one live v5 snapshot item on record carries as its ``address``.
+ZERO_WALLET = "0x" + "0" * 40
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """How a loader checks that the rows of a multi-wallet answer name wallets it asked for.
+
+    ``endpoints``: the endpoints whose answers say per row which wallet it belongs to (the
+    others describe the asked wallets as a whole, or carry the wallet in the request); None:
+    every request of the loader.
+    ``rows``: the rows of some replies, with a ``wallet`` column. ``split``: the same request,
+    once per wallet of ``call``.
+    """
+
+    endpoints: frozenset[str] | None
+    rows: Callable[[list[Reply]], pd.DataFrame]
+    split: Callable[[Call], list[Call]]
+    #: rows without a wallet are fine (they describe the asked wallets together, e.g. the
+    #: positions of v5 protocols/metrics); only zero and foreign wallets are re-asked
+    missing_ok: bool = False
+
+
+#: Set by :func:`run_batch` while it converts: :func:`attributed_rows` notes there that some
+#: rows did not name a wallet of the batch, so the answers are checked one by one (and
+#: re-asked) only then; the common, attributed case costs no second conversion.
+_unattributed_seen: ContextVar[list[bool] | None] = ContextVar(
+    "inchframe_unattributed_seen", default=None
+)
+
+
+def _asked(call: Call) -> list[str]:
+    return list(call.context.get("wallets") or ())
+
+
+def _why_unattributed(reply: Reply, attribution: Attribution) -> str | None:
+    """Why the rows of a multi-wallet ``reply`` cannot be given to the wallets asked (or None).
+
+    A row is attributed when its wallet is one of the request's (addresses are compared as
+    normalised: hex lowercase). Zero, absent or foreign wallets are not; an answer that cannot
+    be read at all is left to the converter (it becomes a ``PayloadError`` failure).
+    """
+    asked = {w.lower() for w in _asked(reply.call)}
+    try:
+        with warnings.catch_warnings():  # the real conversion warns; this check stays quiet
+            warnings.simplefilter("ignore")
+            frame = attribution.rows([reply])
+    except PayloadError:
+        return None  # the conversion proper reports it (a failure of this request)
+    if "wallet" not in frame.columns or frame.empty:
+        return None
+    wallets = frame["wallet"]
+    if wallets.isna().any() and not attribution.missing_ok:
+        return "rows without an address"
+    named = {str(w).lower() for w in wallets.dropna().unique()}
+    if ZERO_WALLET in named:
+        return "rows with the zero address"
+    foreign = named - asked
+    if foreign:
+        return f"rows for {len(foreign)} wallet(s) not asked for"
+    return None
+
+
+def reask_unattributed(
+    client: Client,
+    batch: BatchResult,
+    attribution: Attribution,
+    *,
+    endpoint: str,
+    progress: bool | None,
+) -> list[Call]:
+    """Replace every multi-wallet reply whose rows cannot be attributed by one request per
+    wallet (sent as one more batch); returns the calls it sent.
+
+    Warns (:class:`~inchframe.errors.AttributionWarning`) and logs what it re-asked.
+    """
+    redo: list[tuple[Reply, str]] = []
+    for reply in batch.replies:
+        checked = attribution.endpoints is None or reply.call.endpoint in attribution.endpoints
+        if checked and len(_asked(reply.call)) > 1:
+            why = _why_unattributed(reply, attribution)
+            if why is not None:
+                redo.append((reply, why))
+    if not redo:
+        return []
+    calls = [c for reply, _ in redo for c in attribution.split(reply.call)]
+    reasons = sorted({why for _, why in redo})
+    message = (
+        f"{endpoint}: {len(redo)} multi-wallet answer(s) could not be attributed "
+        f"({'; '.join(reasons)}); asked again once per wallet ({len(calls)} request(s))"
+    )
+    log.warning(message)
+    warnings.warn(message, AttributionWarning, stacklevel=user_stacklevel())
+    dropped = {id(reply) for reply, _ in redo}
+    batch.replies[:] = [r for r in batch.replies if id(r) not in dropped]
+    extra = client.fetch_many(
+        calls, progress=progress, description=f"{endpoint} (per wallet)", raw=True
+    )
+    batch.replies.extend(extra.replies)
+    batch.failures.extend(extra.failures)
+    batch.retries += extra.retries
+    batch.rate_waits += extra.rate_waits
+    batch.elapsed += extra.elapsed
+    return calls
+
+
+def _owned(wallets: pd.Series, asked: set[str], missing_ok: bool) -> pd.Series:
+    """Which rows name one of the ``asked`` wallets (or none, when ``missing_ok``)."""
+    text = wallets.astype("string")
+    owned = text.str.lower().isin(asked).fillna(False).astype(bool)
+    return owned | text.isna() if missing_ok else owned
+
+
+def attributed_rows(
+    rows: Callable[[list[Reply]], pd.DataFrame],
+    replies: list[Reply],
+    *,
+    missing_ok: bool = False,
+) -> pd.DataFrame:
+    """``rows(replies)``, with the rows of every single-wallet answer given to the asked wallet.
+
+    The common case costs one check: when every row names a wallet its request asked for,
+    nothing changes. Otherwise (or when single-wallet answers for different wallets are mixed,
+    as after a re-ask) the replies are converted one by one; a single-wallet answer's rows get its
+    wallet, a multi-wallet answer's rows that name no asked wallet are dropped (the loaders
+    re-ask those answers per wallet first, see :func:`reask_unattributed`).
+    """
+    frame = rows(replies)
+    if "wallet" not in frame.columns or frame.empty:
+        return frame
+    asked = {w.lower() for r in replies for w in _asked(r.call)}
+    # a single-wallet answer naming another wallet of the batch passes the union check: with
+    # such answers among several wallets, look at each answer on its own
+    singles = any(len(_asked(r.call)) == 1 for r in replies)
+    owned = bool(_owned(frame["wallet"], asked, missing_ok).all())
+    if not owned and (seen := _unattributed_seen.get()) is not None:
+        seen.append(True)
+    if owned and (not singles or len(asked) == 1):
+        return frame
+    parts = []
+    for reply in replies:
+        with warnings.catch_warnings():  # warned once already, by the conversion above
+            warnings.simplefilter("ignore")
+            part = rows([reply])
+        wallets = _asked(reply.call)
+        if len(wallets) == 1:
+            part = part.assign(wallet=wallets[0]).astype({"wallet": frame["wallet"].dtype})
+        elif len(part):
+            mine = {w.lower() for w in wallets}
+            part = part[_owned(part["wallet"], mine, missing_ok)]
+        if len(part):
+            parts.append(part)
+    if not parts:
+        return frame.iloc[0:0]
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
 # -- running a loader -----------------------------------------------------------------------
 
 
@@ -249,18 +476,37 @@ def run_batch(
     frame: str,
     params: Mapping[str, Any],
     description: str | None = None,
+    attribution: Attribution | None = None,
+    failure_note: Callable[[Sequence[Failure]], str | None] | None = None,
 ) -> pd.DataFrame:
     """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
 
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
-    files can restore it.
+    files can restore it. ``attribution``: when the converted rows name wallets the batch did
+    not ask for (zero, none, foreign), the multi-wallet answers are checked one by one and
+    those at fault re-asked per wallet (:func:`reask_unattributed`), then converted again.
+    ``failure_note``: what the failures mean for the frame beyond missing rows (added to the
+    warning and the error).
     """
     # raw: replies hold the bodies only (converters with fast paths read them; others parse)
     check_flag("progress", progress, optional=True)
     batch = client.fetch_many(
         calls, progress=progress, description=description or endpoint, raw=True
     )
-    result = _convert_keeping_good(client, batch, convert)
+    seen: list[bool] = []
+    token = _unattributed_seen.set(seen)
+    try:
+        result = _convert_keeping_good(client, batch, convert)
+        if attribution is not None and seen:
+            # some rows named no wallet of the batch: find the answers, ask them per wallet
+            reasked = reask_unattributed(
+                client, batch, attribution, endpoint=endpoint, progress=progress
+            )
+            if reasked:
+                calls = [*calls, *reasked]
+                result = _convert_keeping_good(client, batch, convert)
+    finally:
+        _unattributed_seen.reset(token)
     result.attrs[ATTRS_KEY] = provenance(
         client,
         calls,
@@ -273,17 +519,21 @@ def run_batch(
     )
     if not batch.failures:
         return result
+    note = failure_note(batch.failures) if failure_note is not None else None
     if errors == "raise":
         misses = [f for f in batch.failures if isinstance(f.error, OfflineCacheMiss)]
         if len(misses) == len(batch.failures):
             raise OfflineCacheMiss([url for f in misses for url in f.error.missing], frame=result)
-        raise BatchError(result, failures_frame(batch.failures), total=len(calls))
+        error = BatchError(result, failures_frame(batch.failures), total=len(calls))
+        if note:
+            error.args = (f"{error.args[0]}; {note}",)
+        raise error
     if errors == "warn":
         kinds = sorted({type(f.error).__name__ for f in batch.failures})
         warnings.warn(
             f"{endpoint}: {len(batch.failures)} of {len(calls)} request(s) failed "
             f"({', '.join(kinds)}); the frame holds the {len(result)} row(s) that arrived and "
-            f'df.attrs["inchframe"]["failures"] lists the rest',
+            f'df.attrs["inchframe"]["failures"] lists the rest' + (f"; {note}" if note else ""),
             PartialResultWarning,
             stacklevel=user_stacklevel(),
         )

@@ -17,6 +17,7 @@ from .errors import InputError
 __all__ = [
     "ROUTER_V6",
     "is_address",
+    "is_base58_address",
     "normalize_address",
     "normalize_addresses",
     "to_checksum_address",
@@ -26,6 +27,19 @@ __all__ = [
 ROUTER_V6 = "0x111111125421ca6dc452d289314280a0f8842a65"
 
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+#: A base58 account address (Solana: 32 bytes, 32 to 44 characters); case is significant.
+_BASE58_ADDRESS = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$")
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` cut to 80 characters, for messages."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def is_base58_address(address: object) -> bool:
+    """True for a base58 account address (e.g. Solana): its case is significant, never changed."""
+    return isinstance(address, str) and _BASE58_ADDRESS.match(address) is not None
 
 
 @lru_cache(maxsize=65536)
@@ -61,37 +75,55 @@ def is_address(address: object) -> bool:
     return _problem(address) is None
 
 
-def normalize_address(address: str, *, what: str = "address", position: int | None = None) -> str:
-    """Validate one address and return it lowercase.
+def normalize_address(
+    address: str,
+    *,
+    what: str = "address",
+    position: int | None = None,
+    allow_base58: bool = False,
+) -> str:
+    """Validate one address and return it lowercase (hex addresses only).
 
-    Raises :class:`~inchframe.errors.InputError` naming the value, its ``position`` in a list
-    when given, and what is accepted.
+    ``allow_base58`` also accepts base58 account addresses (Solana), returned unchanged: their
+    case is part of the address. Raises :class:`~inchframe.errors.InputError` naming the value,
+    its ``position`` in a list when given, and what is accepted.
     """
+    if allow_base58 and is_base58_address(address):
+        return address
     problem = _problem(address)
     if problem is not None:
         where = f" at position {position}" if position is not None else ""
         raise InputError(
-            f"invalid {what}{where}: {address!r} {problem}. Accepted: 0x followed by 40 hex "
+            f"invalid {what}{where}: {_shown(address)} {problem}. Accepted: 0x followed by 40 hex "
             "digits, all lowercase, all uppercase, or EIP-55 checksummed"
+            + (" (or a base58 account address, 32 to 44 characters)" if allow_base58 else "")
         )
     return "0x" + address[2:].lower()
 
 
 def normalize_addresses(
-    addresses: str | Iterable[str], *, what: str = "address", allow_empty: bool = False
+    addresses: str | Iterable[str],
+    *,
+    what: str = "address",
+    allow_empty: bool = False,
+    allow_base58: bool = False,
 ) -> list[str]:
-    """Validate one or many addresses; return them lowercase, de-duplicated, in the order given."""
+    """Validate one or many addresses; return them normalised (hex lowercase, base58 as given
+    when ``allow_base58``), de-duplicated, in the order given."""
     if isinstance(addresses, str):
         items = [addresses]
     elif isinstance(addresses, Iterable) and not isinstance(addresses, (bytes, Mapping)):
         items = list(addresses)
     else:
         raise InputError(
-            f"invalid {what} list {addresses!r}: pass one address string or a list of them"
+            f"invalid {what} list {_shown(addresses)}: pass one address string or a list of them"
         )
     if not items and not allow_empty:
         raise InputError(f"no {what} given: pass one address or a non-empty list of addresses")
     seen: dict[str, None] = {}
     for i, item in enumerate(items):
-        seen.setdefault(normalize_address(item, what=what, position=i if len(items) > 1 else None))
+        position = i if len(items) > 1 else None
+        seen.setdefault(
+            normalize_address(item, what=what, position=position, allow_base58=allow_base58)
+        )
     return list(seen)

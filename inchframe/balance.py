@@ -17,10 +17,19 @@ from typing import Any, Literal, overload
 import pandas as pd
 
 from . import endpoints as ep
-from ._loading import ErrorPolicy, check_errors_policy, check_flag, get_client, run_batch
+from ._loading import (
+    Attribution,
+    ErrorPolicy,
+    attributed_rows,
+    check_choice,
+    check_flag,
+    check_loader_options,
+    get_client,
+    run_batch,
+)
 from .addresses import ROUTER_V6, normalize_address, normalize_addresses
-from .chains import resolve_chains
-from .client import Client, Plan, Reply
+from .chains import chain_name, resolve_chains
+from .client import Client, Failure, Plan, Reply
 from .errors import InputError
 from .frames import balance as fb
 from .frames.schema import FrameSchema, empty_frame
@@ -53,10 +62,8 @@ def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def _check_method(method: str) -> Method:
-    if method not in _METHODS:
-        raise InputError(f"method={method!r}: accepted values are {', '.join(_METHODS)}")
-    return method  # type: ignore[return-value]
+def _check_method(method: Any) -> Method:
+    return check_choice("method", method, _METHODS)  # type: ignore[return-value]
 
 
 def _use_aggregated(method: Method, n_wallets: int, tokens: list[str] | None) -> bool:
@@ -69,12 +76,79 @@ def _use_aggregated(method: Method, n_wallets: int, tokens: list[str] | None) ->
     return method == "auto" and tokens is None and n_wallets > 1
 
 
-def metadata_call(chain_id: int) -> ep.Call:
-    """The per-chain token-list request behind symbols, names and decimals (cached a day)."""
+def metadata_call(chain_id: int, wallets: Sequence[str] = ()) -> ep.Call:
+    """The per-chain token-list request behind symbols, names and decimals (cached a day).
+
+    ``wallets``: the wallets whose rows on this chain need the metadata; a failure of this
+    request names them (the request itself asks about :data:`METADATA_WALLET` only).
+    """
     call = ep.aggregated_balances_and_allowances(
         chain_id, ROUTER_V6, [METADATA_WALLET], filter_empty=False
     )
-    return dataclasses.replace(call, endpoint="balance.token_metadata")
+    context = {**call.context, "wallets": list(wallets), "metadata": True}
+    return dataclasses.replace(call, endpoint="balance.token_metadata", context=context)
+
+
+def _metadata_note(failures: Sequence[Failure]) -> str | None:
+    """What a failed token-list request means for the frame (None when none failed)."""
+    chains = sorted(
+        {
+            f.call.context["chain_id"]
+            for f in failures
+            if f.call.endpoint == "balance.token_metadata"
+        }
+    )
+    if not chains:
+        return None
+    named = ", ".join(f"{c} ({chain_name(c)})" for c in chains)
+    return (
+        f"token metadata (symbol, name, decimals, balance in units) is missing for chain(s) "
+        f"{named}: their rows keep balance_raw; the failures table lists the wallets affected"
+    )
+
+
+#: Balance endpoints whose answers name the wallet of each row (keys of the answer).
+_MULTI_WALLET = frozenset({"balance.aggregated", "balance.wallets_and_tokens"})
+
+
+def _wallet_rows(replies: list[Reply]) -> pd.DataFrame:
+    """Rows of multi-wallet Balance answers, each with the wallet the answer names."""
+    parts = [
+        fb.aggregated_frame(
+            _pairs(replies, "balance.aggregated", "chain_id", "spender", raw=True), keep_zero=True
+        ),
+        fb.wallets_and_tokens_frame(
+            _pairs(replies, "balance.wallets_and_tokens", "chain_id", raw=True),
+            token_info=None,
+            keep_zero=True,
+        ),
+    ]
+    parts = [p[["chain_id", "wallet", "token"]] for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({"chain_id": [], "wallet": pd.array([], dtype="string")})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _split_call(call: ep.Call) -> list[ep.Call]:
+    """The same Balance request once per wallet of ``call``."""
+    ctx = call.context
+    if call.endpoint == "balance.wallets_and_tokens":
+        return [
+            ep.balances_of_wallets_and_tokens(ctx["chain_id"], [w], ctx["tokens"])
+            for w in ctx["wallets"]
+        ]
+    flag = dict(call.params).get("filterEmpty")
+    filter_empty = None if flag is None else flag == "true"
+    return [
+        ep.aggregated_balances_and_allowances(
+            ctx["chain_id"], ctx["spender"], [w], filter_empty=filter_empty
+        )
+        for w in ctx["wallets"]
+    ]
+
+
+#: Multi-wallet answers that do not name asked wallets are asked again per wallet.
+ATTRIBUTION = Attribution(_MULTI_WALLET, _wallet_rows, _split_call)
 
 
 def _aggregated_calls(
@@ -109,12 +183,20 @@ def _from_aggregated(
     replies: list[Reply], schema: FrameSchema, keep: Callable[[pd.DataFrame], pd.Series] | None
 ) -> pd.DataFrame:
     """Rows of the aggregated endpoint reshaped to ``schema`` (e.g. balances only)."""
-    frame = fb.aggregated_frame(
-        _pairs(replies, "balance.aggregated", "chain_id", "spender", raw=True), keep_zero=True
-    )
+    frame = _aggregated_rows([r for r in replies if r.call.endpoint == "balance.aggregated"])
     if keep is not None:
         frame = frame[keep(frame)]
     return schema.conform(frame[list(schema.names)].reset_index(drop=True))
+
+
+def _aggregated_rows(replies: list[Reply], keep_zero: bool = True) -> pd.DataFrame:
+    """The aggregated frame of ``replies``, single-wallet answers given to the wallet asked."""
+
+    def rows(some: list[Reply]) -> pd.DataFrame:
+        pairs = _pairs(some, "balance.aggregated", "chain_id", "spender", raw=True)
+        return fb.aggregated_frame(pairs, keep_zero=keep_zero)
+
+    return attributed_rows(rows, replies)
 
 
 def _nonzero(column: str) -> Callable[[pd.DataFrame], pd.Series]:
@@ -139,7 +221,7 @@ def plan_balances(
     token_list = None if tokens is None else normalize_addresses(tokens, what="token address")
     if _use_aggregated(_check_method(method), len(wallet_list), token_list):
         return _aggregated_calls(chains, ROUTER_V6, wallet_list, filter_empty=not keep_zero)
-    calls = [metadata_call(c) for c in chains]
+    calls = [metadata_call(c, wallet_list) for c in chains]
     for chain_id in chains:
         if token_list is None:
             calls += [ep.balances(chain_id, w) for w in wallet_list]
@@ -177,10 +259,13 @@ def _convert_balances(keep_zero: bool) -> Callable[[list[Reply]], pd.DataFrame]:
                 token_info=info,
                 keep_zero=keep_zero,
             ),
-            fb.wallets_and_tokens_frame(
-                _pairs(replies, "balance.wallets_and_tokens", "chain_id", raw=True),
-                token_info=info,
-                keep_zero=keep_zero,
+            attributed_rows(
+                lambda some: fb.wallets_and_tokens_frame(
+                    _pairs(some, "balance.wallets_and_tokens", "chain_id", raw=True),
+                    token_info=info,
+                    keep_zero=keep_zero,
+                ),
+                [r for r in replies if r.call.endpoint == "balance.wallets_and_tokens"],
             ),
         ]
         return _concat(fb.BALANCES, parts)
@@ -246,7 +331,7 @@ def balances(
     failures in ``df.attrs["inchframe"]["failures"]``. ``plan=True`` returns the
     :class:`~inchframe.client.Plan` (requests, cache hits, time at the rate) without sending.
     """
-    errors = check_errors_policy(errors)
+    errors = check_loader_options(errors=errors, progress=progress, plan=plan)
     calls = plan_balances(wallets, chain, tokens=tokens, keep_zero=keep_zero, method=method)
     client = get_client(client)
     if plan:
@@ -266,6 +351,8 @@ def balances(
             "keep_zero": keep_zero,
             "method": method,
         },
+        attribution=ATTRIBUTION,
+        failure_note=_metadata_note,
         **API,
     )
 
@@ -316,7 +403,7 @@ def _spender_calls(
     token_list = None if tokens is None else normalize_addresses(tokens, what="token address")
     if _use_aggregated(_check_method(method), len(wallet_list), token_list):
         return _aggregated_calls(chains, spender, wallet_list, filter_empty=not keep_zero)
-    calls = [metadata_call(c) for c in chains]
+    calls = [metadata_call(c, wallet_list) for c in chains]
     for chain_id in chains:
         for wallet in wallet_list:
             if token_list is None:
@@ -396,7 +483,7 @@ def _load_spender(
     errors: ErrorPolicy,
     plan: bool,
 ) -> pd.DataFrame | Plan:
-    errors = check_errors_policy(errors)
+    errors = check_loader_options(errors=errors, progress=progress, plan=plan)
     spender = _spender(spender)
     calls = _spender_calls(
         wallets,
@@ -429,6 +516,8 @@ def _load_spender(
         endpoint=kind.name,
         frame=kind.name,
         params=params,
+        attribution=ATTRIBUTION,
+        failure_note=_metadata_note,
         **API,
     )
 
@@ -606,7 +695,7 @@ def aggregated_balances(
     ``filter_empty`` asks the API to leave out tokens no wallet holds or approved; rows where
     balance and allowance are both zero are dropped unless ``keep_zero``.
     """
-    errors = check_errors_policy(errors)
+    errors = check_loader_options(errors=errors, progress=progress, plan=plan)
     check_flag("filter_empty", filter_empty)
     check_flag("keep_zero", keep_zero)
     spender = _spender(spender)
@@ -619,10 +708,7 @@ def aggregated_balances(
         return client.plan(calls)
 
     def convert(replies: list[Reply]) -> pd.DataFrame:
-        return fb.aggregated_frame(
-            _pairs(replies, "balance.aggregated", "chain_id", "spender", raw=True),
-            keep_zero=keep_zero,
-        )
+        return _aggregated_rows(replies, keep_zero=keep_zero)
 
     return run_batch(
         client,
@@ -639,5 +725,7 @@ def aggregated_balances(
             "filter_empty": filter_empty,
             "keep_zero": keep_zero,
         },
+        attribution=ATTRIBUTION,
+        failure_note=_metadata_note,
         **API,
     )

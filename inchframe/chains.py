@@ -1,18 +1,33 @@
 """The chains the Balance and Portfolio APIs serve, and how users may name them.
 
 One table (:data:`CHAINS`) is the single source for chain ids, names, aliases and native coins;
-the client, the frames and the sandbox all read it. See REFERENCE section 2.7.
+the client, the frames and the sandbox all read it (see docs/api-contract.md).
+
+Chain ids the table does not list are accepted too (the APIs add chains faster than inchframe
+releases): any positive whole number, as an int, a numpy int or a digit string. The first use
+of such an id in a process emits :class:`~inchframe.errors.UnknownChainWarning`; its label is
+``"chain <id>"``. Unknown *names* are still refused, since a name cannot be sent.
 """
 
 from __future__ import annotations
 
+import threading
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from numbers import Integral
 
-from .errors import InputError
+from .errors import InputError, UnknownChainWarning, user_stacklevel
 
-__all__ = ["CHAINS", "NATIVE_TOKEN", "Chain", "chain_name", "resolve_chain", "resolve_chains"]
+__all__ = [
+    "CHAINS",
+    "MAX_CHAIN_ID",
+    "NATIVE_TOKEN",
+    "Chain",
+    "chain_name",
+    "resolve_chain",
+    "resolve_chains",
+]
 
 #: The native coin's pseudo-address in Balance and Portfolio responses (lowercase on the wire).
 NATIVE_TOKEN = "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
@@ -214,30 +229,70 @@ for _chain in CHAINS.values():
         _BY_NAME[_alias] = _chain.id
 
 
+#: Largest chain id accepted (ids are stored as 64-bit integers in frames and Parquet files).
+MAX_CHAIN_ID = 2**63 - 1
+
+_warned_lock = threading.Lock()
+_warned: set[int] = set()
+
+
 def _accepted() -> str:
-    return ", ".join(f"{c.id} ({c.aliases[0]})" for c in CHAINS.values() if not c.legacy)
+    known = ", ".join(f"{c.id} ({c.aliases[0]})" for c in CHAINS.values() if not c.legacy)
+    return f"any positive whole-number chain id, or a name of the known chains: {known}"
+
+
+def _warn_unknown(chain_id: int) -> None:
+    """Warn once per id per process that inchframe has no name for ``chain_id``."""
+    with _warned_lock:
+        if chain_id in _warned:
+            return
+        _warned.add(chain_id)
+    warnings.warn(
+        f"chain id {chain_id} is not in inchframe's chain table: it is sent as given and "
+        f'labelled "chain {chain_id}" (no name, native coin or wrapped token known)',
+        UnknownChainWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def _chain_id(chain: object) -> int | None:
+    """The id ``chain`` names, or None when it names none."""
+    if isinstance(chain, bool):
+        return None
+    number: int | None = None
+    if isinstance(chain, Integral):  # int, numpy.int64...
+        number = int(chain)
+    elif isinstance(chain, str):
+        text = chain.strip().lower()
+        if text.isascii() and text.isdigit():
+            number = int(text)
+        else:
+            return _BY_NAME.get(text)
+    if number is None or not 0 < number <= MAX_CHAIN_ID:
+        return None
+    return number
 
 
 def resolve_chain(chain: int | str, *, api: str | None = None) -> int:
     """Return the chain id for an id or a name such as ``"ethereum"``, ``"base"`` or ``"bsc"``.
 
-    ``api`` (``"balance"`` or ``"portfolio"``) additionally checks that the API serves the chain.
-    Raises :class:`~inchframe.errors.InputError` listing the known chains otherwise.
+    Any positive whole number is accepted as an id (an int, a numpy int or a digit string); an
+    id inchframe does not list emits :class:`~inchframe.errors.UnknownChainWarning` once per
+    process. ``api`` (``"balance"`` or ``"portfolio"``) additionally checks that the API serves
+    a *listed* chain (an unlisted id is left to the API to judge). Raises
+    :class:`~inchframe.errors.InputError` for anything else (bools, 0, negatives, floats,
+    unknown names), naming the value and what is accepted.
     """
-    chain_id: int | None
-    if isinstance(chain, bool):
-        chain_id = None
-    elif isinstance(chain, Integral):  # int, numpy.int64...
-        chain_id = int(chain) if int(chain) in CHAINS else None
-    elif isinstance(chain, str):
-        text = chain.strip().lower()
-        digits = text.isascii() and text.isdigit()
-        chain_id = int(text) if digits and int(text) in CHAINS else _BY_NAME.get(text)
-    else:
-        chain_id = None
+    chain_id = _chain_id(chain)
     if chain_id is None:
-        raise InputError(f"unknown chain {chain!r}; known chains: {_accepted()}")
-    if api == "balance" and not CHAINS[chain_id].balance_api:
+        shown = repr(chain)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        raise InputError(f"unknown chain {shown}; accepted: {_accepted()}")
+    known = CHAINS.get(chain_id)
+    if known is None:
+        _warn_unknown(chain_id)
+    elif api == "balance" and not known.balance_api:
         served = ", ".join(str(c.id) for c in CHAINS.values() if c.balance_api)
         raise InputError(f"chain {chain!r} is not served by the Balance API; it serves {served}")
     return chain_id
@@ -250,7 +305,7 @@ def resolve_chains(chains: int | str | Iterable[int | str], *, api: str | None =
     else:
         items = list(chains)
     if not items:
-        raise InputError(f"no chain given; known chains: {_accepted()}")
+        raise InputError(f"no chain given; accepted: {_accepted()}")
     ids: list[int] = []
     for item in items:
         chain_id = resolve_chain(item, api=api)
@@ -260,6 +315,6 @@ def resolve_chains(chains: int | str | Iterable[int | str], *, api: str | None =
 
 
 def chain_name(chain_id: int) -> str:
-    """Human name of a chain id (``"Ethereum"``), or the id as text when unknown."""
+    """Human name of a chain id (``"Ethereum"``), or ``"chain <id>"`` when inchframe has none."""
     chain = CHAINS.get(chain_id)
-    return chain.display_name if chain else str(chain_id)
+    return chain.display_name if chain else f"chain {chain_id}"

@@ -567,7 +567,7 @@ def _call(name: str, path_values: Mapping[str, Any], **fields: Any) -> Call:
 
 def normalize_timerange(timerange: str) -> str:
     """Check a Portfolio ``timerange``; the API is case-sensitive, so only exact values pass."""
-    if timerange not in TIMERANGES:
+    if not isinstance(timerange, str) or timerange not in TIMERANGES:  # pd.NA, arrays: refused
         raise InputError(f"invalid timerange {timerange!r}; accepted: {', '.join(TIMERANGES)}")
     return timerange
 
@@ -662,8 +662,8 @@ def _portfolio_params(
     return tuple(params)
 
 
-def _addresses(addresses: str | Iterable[str]) -> list[str]:
-    return normalize_addresses(addresses, what="wallet address")
+def _addresses(addresses: str | Iterable[str], *, allow_base58: bool = False) -> list[str]:
+    return normalize_addresses(addresses, what="wallet address", allow_base58=allow_base58)
 
 
 # -- Balance API v1.2 ---------------------------------------------------------------------------
@@ -791,7 +791,7 @@ def _data_call(
     context: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> Call:
-    address_list = _addresses(addresses)
+    address_list = _addresses(addresses, allow_base58=True)  # Portfolio: Solana wallets too
     chain_id = _portfolio_chain(chain)
     return _call(
         name,

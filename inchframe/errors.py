@@ -23,7 +23,9 @@ Warnings (``UserWarning`` subclasses; filter them with :mod:`warnings` as usual)
     InchframeWarning
     ├── SandboxWarning          no API key: the embedded sandbox answers (synthetic data)
     ├── PartialResultWarning    errors="warn": some requests failed, the frame holds the rest
-    └── UnknownFieldsWarning    a response has fields inchframe does not know yet (kept)
+    ├── UnknownFieldsWarning    a response has fields inchframe does not know yet (kept)
+    ├── UnknownChainWarning     a chain id inchframe has no name for (sent as given)
+    └── AttributionWarning      a multi-wallet answer did not say whose rows; re-asked per wallet
 
 Messages never contain the API key: URLs are passed through :func:`redact_url` and request
 headers are never quoted.
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApiError",
+    "AttributionWarning",
     "AuthError",
     "BadRequestError",
     "BatchError",
@@ -58,6 +61,7 @@ __all__ = [
     "SandboxWarning",
     "ServerError",
     "TransportError",
+    "UnknownChainWarning",
     "UnknownFieldsWarning",
     "api_error_for_status",
     "redact_url",
@@ -318,6 +322,19 @@ class PartialResultWarning(InchframeWarning):
 
 class UnknownFieldsWarning(InchframeWarning):
     """A response carried fields inchframe does not know yet (they are kept, not dropped)."""
+
+
+class UnknownChainWarning(InchframeWarning):
+    """A chain id inchframe does not list: sent as given, labelled ``"chain <id>"``.
+
+    Emitted once per id per process.
+    """
+
+
+class AttributionWarning(InchframeWarning):
+    """A multi-wallet answer named no wallet, the zero address or a wallet not asked for on some
+    rows, so inchframe asked again once per wallet (single-wallet answers belong to the wallet
+    asked)."""
 
 
 _PACKAGE = str(Path(__file__).resolve().parent)

@@ -91,7 +91,7 @@ def test_chain_names_and_ids(name: int | str, chain_id: int) -> None:
     assert resolve_chain(name) == chain_id
 
 
-@pytest.mark.parametrize("bad", ["ethereun", 2, 0, True, None, 1.0, "solana"])
+@pytest.mark.parametrize("bad", ["ethereun", -2, 0, True, None, 1.0, "solana"])
 def test_unknown_chain_lists_the_known_ones(bad: object) -> None:
     with pytest.raises(InputError, match="known chains: 1 \\(ethereum\\)") as info:
         resolve_chain(bad)  # type: ignore[arg-type]

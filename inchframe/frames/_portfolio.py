@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..chains import CHAINS, resolve_chain
+from ..chains import chain_name, resolve_chain
 from ..errors import InchframeError, PayloadError
 from ._parse import warn_unknown_fields
 from .schema import STRING, UTC_TIMESTAMP, Column, FrameSchema
@@ -356,8 +356,8 @@ def first_of(item: Mapping[str, Any], names: Sequence[str]) -> tuple[str, Any]:
 
 
 def chain_label(chain_id: int | None) -> str | None:
-    chain = CHAINS.get(chain_id) if chain_id is not None else None
-    return chain.display_name if chain else None
+    """The chain's name; ``"chain 4663"`` for an id inchframe does not list; None for no id."""
+    return None if chain_id is None else chain_name(chain_id)
 
 
 def synthetic_index(

@@ -365,9 +365,9 @@ def _position(
     index = P.to_str(
         P.require_key(item, ("index",), endpoint, where), endpoint, f"{where}.index", required=True
     )
-    address = P.to_address(
-        P.require_key(item, ("address",), endpoint, where), endpoint, f"{where}.address"
-    )
+    # the owner: absent or zero means "the asked wallet" (single-wallet requests); the loaders
+    # re-ask a multi-wallet request per wallet when its items do not name one
+    address = P.to_address(item.get("address"), endpoint, f"{where}.address", required=False)
     # required by the contract and needed for correct totals: which contract, which protocol,
     # debt or asset, how much (absent = PayloadError; present null = NA / NaN)
     contract = P.to_address(

@@ -39,13 +39,17 @@ Chain = int | str | Iterable[int | str] | None
 _STATUS = Spec.of("v5.status")
 _SUPPORTED_CHAINS = Spec.of("v5.supported_chains")
 _SUPPORTED_PROTOCOLS = Spec.of("v5.supported_protocols")
-_ADDRESS_CHECK = Spec.of("v5.address_check")
+_ADDRESS_CHECK = Spec.of("v5.address_check", wallet_rows=True)
 _CURRENT_VALUE = Spec.of("v5.current_value", merge=sum_chunks("value_usd"))
 _CHART = Spec.of("v5.chart", merge=sum_chunks("value_usd"))
 _REPORT = Spec.of("v5.report")
-_PROTOCOLS_SNAPSHOT = Spec.of("v5.protocols_snapshot", rows_carry_chain=True, reads_bytes=True)
-_PROTOCOLS_METRICS = Spec.of("v5.protocols_metrics")
-_TOKENS_SNAPSHOT = Spec.of("v5.tokens_snapshot", rows_carry_chain=True, reads_bytes=True)
+_PROTOCOLS_SNAPSHOT = Spec.of(
+    "v5.protocols_snapshot", rows_carry_chain=True, reads_bytes=True, wallet_rows=True
+)
+_PROTOCOLS_METRICS = Spec.of("v5.protocols_metrics", wallet_rows=True, wallet_optional=True)
+_TOKENS_SNAPSHOT = Spec.of(
+    "v5.tokens_snapshot", rows_carry_chain=True, reads_bytes=True, wallet_rows=True
+)
 _TOKENS_METRICS = Spec.of("v5.tokens_metrics")
 
 

@@ -14,22 +14,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import pandas as pd
 
 from .._loading import (
     ATTRS_KEY,
+    Attribution,
     ErrorPolicy,
-    check_errors_policy,
+    attributed_rows,
+    check_choice,
+    check_flag,
+    check_loader_options,
     get_client,
     provenance,
     run_batch,
+    shortened,
+    shown,
 )
-from ..addresses import normalize_addresses
+from ..addresses import is_base58_address, normalize_addresses
 from ..chains import resolve_chains
 from ..client import BatchResult, Client, Plan, Reply
-from ..endpoints import Call, endpoint
+from ..endpoints import TIMERANGES, Call, endpoint
 from ..errors import InputError
 
 __all__ = ["ADDRESSES_PER_CALL", "Spec", "load", "load_plain", "sum_chunks"]
@@ -56,6 +63,11 @@ class Spec:
     merge: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     #: the converter has a fast path reading response bodies as bytes
     reads_bytes: bool = False
+    #: rows name their wallet from the answer (``address`` of each item): multi-wallet answers
+    #: that do not name asked wallets are re-asked per wallet (see :func:`attribution`)
+    wallet_rows: bool = False
+    #: with ``wallet_rows``: rows may name no wallet (they describe the asked ones together)
+    wallet_optional: bool = False
     #: the loader's name in provenance and messages (``"chart"``, ``"v4.value_chart"``)
     name: str = ""
     #: the loader's own keyword options, passed on to the request builder
@@ -69,6 +81,8 @@ class Spec:
         rows_carry_chain: bool = False,
         merge: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
         reads_bytes: bool = False,
+        wallet_rows: bool = False,
+        wallet_optional: bool = False,
     ) -> Spec:
         """The spec of endpoint ``name``: builder, converter, frame and version from its row in
         :data:`inchframe.endpoints.ENDPOINTS`, plus how to load it."""
@@ -81,6 +95,8 @@ class Spec:
             rows_carry_chain=rows_carry_chain,
             merge=merge,
             reads_bytes=reads_bytes,
+            wallet_rows=wallet_rows,
+            wallet_optional=wallet_optional,
             # v5.0 loaders are named without their version in provenance (as they always were)
             name=row.name if row.version == "v4" else row.name.split(".", 1)[1],
             options=tuple(
@@ -113,10 +129,74 @@ class Spec:
         return [(r.call.context, r.content if self.reads_bytes else r.payload) for r in replies]
 
 
-def _check_chunk_size(chunk_size: int) -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InputError(f"chunk_size={chunk_size!r}: expected a whole number >= 1")
-    return chunk_size
+def _check_chunk_size(chunk_size: Any) -> int:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, Integral) or chunk_size < 1:
+        raise InputError(f"chunk_size={shown(chunk_size)}: expected a whole number >= 1")
+    return int(chunk_size)
+
+
+#: Portfolio options whose values are flags (sent as ``true``/``false``; None = not sent).
+_FLAG_OPTIONS = ("use_cache", "closed")
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Check a Portfolio loader's query options before any request is planned.
+
+    ``timerange`` must be one of :data:`~inchframe.endpoints.TIMERANGES` (exact strings: the
+    API is case-sensitive) and the flags True, False or None; the endpoint builders check the
+    rest (timestamps, thresholds, ids) with the same :class:`InputError` messages.
+    """
+    if "timerange" in options:
+        check_choice("timerange", options["timerange"], TIMERANGES, optional=True)
+    for name in _FLAG_OPTIONS:
+        if name in options:
+            check_flag(name, options[name], optional=True)
+
+
+def attribution(spec: Spec, options: dict[str, Any]) -> Attribution | None:
+    """The attribution check of ``spec``'s loader (None when its rows do not name wallets).
+
+    A multi-wallet request whose answer gives rows the zero address, no address or a wallet
+    that was not asked is sent again once per wallet (``options``: the loader's other query
+    options, kept); single-wallet answers belong to the wallet asked.
+    """
+    if not spec.wallet_rows:
+        return None
+
+    def rows(replies: list[Reply]) -> pd.DataFrame:
+        return spec.convert(spec.pairs(replies))
+
+    def split(call: Call) -> list[Call]:
+        chain = call.context.get("chain_id")
+        return [spec.build([w], chain, **options) for w in call.context["addresses"]]
+
+    # None: every request of the loader (one endpoint)
+    return Attribution(None, rows, split, missing_ok=spec.wallet_optional)
+
+
+def _base58_case(frame: pd.DataFrame, addresses: Sequence[str]) -> pd.DataFrame:
+    """Give base58 wallets (Solana) back the case they were asked in: the converters lowercase
+    addresses, which is right for hex addresses only."""
+    cased = {a.lower(): a for a in addresses if is_base58_address(a)}
+    if not cased or frame.empty:
+        return frame
+    frame = frame.copy()
+    if "wallet" in frame.columns:
+        frame["wallet"] = (
+            frame["wallet"]
+            .map(lambda w: cased.get(str(w).lower(), w), na_action="ignore")
+            .astype(frame["wallet"].dtype)
+        )
+    if "wallets" in frame.columns:
+        frame["wallets"] = (
+            frame["wallets"]
+            .map(
+                lambda text: ",".join(cased.get(w.lower(), w) for w in str(text).split(",")),
+                na_action="ignore",
+            )
+            .astype(frame["wallets"].dtype)
+        )
+    return frame
 
 
 def load(
@@ -133,8 +213,9 @@ def load(
     name: str,
 ) -> pd.DataFrame | Plan:
     """Validate, plan the requests, send them, convert, merge and attach provenance."""
-    errors = check_errors_policy(errors)
-    address_list = normalize_addresses(addresses, what="wallet address")
+    errors = check_loader_options(errors=errors, progress=progress, plan=plan)
+    check_options(options)
+    address_list = normalize_addresses(addresses, what="wallet address", allow_base58=True)
     chains = None if chain is None else resolve_chains(chain, api="portfolio")
     size = _check_chunk_size(chunk_size)
     chunks = [address_list[i : i + size] for i in range(0, len(address_list), size)]
@@ -147,13 +228,22 @@ def load(
         request_chains, keep_chains = [None], chains
     else:
         request_chains = chains
-    calls = [spec.build(chunk, c, **options) for c in request_chains for chunk in chunks]
+    try:
+        calls = [spec.build(chunk, c, **options) for c in request_chains for chunk in chunks]
+    except InputError as error:
+        raise shortened(error, options.values()) from None
     client = get_client(client)
     if plan:
         return client.plan(calls)
 
+    attribute = attribution(spec, options)
+
     def convert(replies: list[Reply]) -> pd.DataFrame:
-        frame = spec.convert(spec.pairs(replies))
+        if attribute is not None:
+            frame = attributed_rows(attribute.rows, replies, missing_ok=attribute.missing_ok)
+        else:
+            frame = spec.convert(spec.pairs(replies))
+        frame = _base58_case(frame, address_list)
         if keep_chains is not None:
             frame = frame[frame["chain_id"].isin(keep_chains)].reset_index(drop=True)
         if spec.merge is not None and len(chunks) > 1:
@@ -171,6 +261,7 @@ def load(
         endpoint=name,
         frame=spec.frame,
         params={"addresses": address_list, "chains": chains, **options, "chunk_size": size},
+        attribution=attribute,
     )
 
 

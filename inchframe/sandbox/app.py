@@ -184,10 +184,21 @@ def _snapshot_timing(ctx: Ctx, chain: int, default_now: bool) -> tuple[int | Non
     return (None, None) if ts is None else (ctx.universe.block_number(chain, ts), ts)
 
 
+def _with_owner(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
+    """A v5 snapshot item's ``address`` as the ``snapshot_address`` quirk says: the wallet, the
+    zero address (the one live item on record) or no ``address`` key at all."""
+    form = ctx.options.snapshot_address
+    if form == "zero":
+        item["address"] = "0x" + "0" * 40
+    elif form == "absent":
+        del item["address"]
+    return item
+
+
 def _token_item(ctx: Ctx, chain: int, wallet: str, h: Holding) -> dict[str, Any]:
     token = h.token
     block, ts = _snapshot_timing(ctx, chain, default_now=False)
-    return {
+    item = {
         "index": ctx.universe.token_index(chain, wallet, token.address),
         ctx.options.snapshot_chain_key: chain,
         "contract_address": token.address,
@@ -212,12 +223,13 @@ def _token_item(ctx: Ctx, chain: int, wallet: str, h: Holding) -> dict[str, Any]
         "value_usd": h.value_usd,
         "locked": False,
     }
+    return _with_owner(ctx, item)
 
 
 def _position_item(ctx: Ctx, p: Position) -> dict[str, Any]:
     block, ts = _snapshot_timing(ctx, p.chain_id, default_now=True)
     g = p.group
-    return {
+    item = {
         "index": p.index,
         ctx.options.snapshot_chain_key: p.chain_id,
         "contract_address": p.contract_address,
@@ -244,6 +256,7 @@ def _position_item(ctx: Ctx, p: Position) -> dict[str, Any]:
         "value_usd": p.value_usd,
         "locked": g.id == "1inch-staking",
     }
+    return _with_owner(ctx, item)
 
 
 _METRIC_NULLS: Final = (

@@ -56,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="v5 snapshot item chain key (default chain, as observed)",
     )
     g.add_argument(
+        "--snapshot-address",
+        choices=("wallet", "zero", "absent"),
+        help="v5 snapshot item address: the wallet (default), the zero address or absent",
+    )
+    g.add_argument(
         "--token-balance-form",
         choices=("observed", "documented"),
         help="v5 TokenBalance: chain_id+value_usd (observed) or chain (documented)",
@@ -133,6 +138,7 @@ _OPTION_NAMES = (
     "supported_chains_envelope",
     "system_location",
     "native_in_post_allowances",
+    "snapshot_address",
     "api_keys",
     "rate_limit",
     "rate_burst",

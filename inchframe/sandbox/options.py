@@ -48,6 +48,7 @@ _CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "snapshot_chain_key": ("chain", "chain_id"),
     "token_balance_form": ("observed", "documented"),
     "system_location": ("meta", "top"),
+    "snapshot_address": ("wallet", "zero", "absent"),
     "quirks": tuple(QUIRK_PRESETS),
 }
 _RATES: Final = (
@@ -75,6 +76,9 @@ class SandboxOptions:
     supported_chains_envelope: bool = False
     system_location: str = "meta"
     native_in_post_allowances: bool = True
+    #: v5 snapshot item ``address``: the wallet, the zero address (as on the one live item on
+    #: record) or absent. Not part of the presets: the loaders re-ask such multi-wallet answers
+    snapshot_address: str = "wallet"
     # auth
     api_keys: tuple[str, ...] | None = None  #: sha256 hex digests of accepted keys; None = any
     # rate limit

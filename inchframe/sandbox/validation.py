@@ -196,14 +196,10 @@ def parse_portfolio_query(
                     if lower not in out.addresses:
                         out.addresses.append(lower)
         elif name == "chain_id":
-            raw = _last(query, name)
+            # a plain integer in the official documents (``anyOf: [integer, null]``), not the
+            # ChainId enum: an unknown but well-formed id is valid, and its answer is empty
             value = _parse_int(query, name, out)
-            if value is not None and value not in CHAIN_ID_ENUM:
-                expected = _expected(CHAIN_ID_ENUM, quote=False)
-                out.errors.append(
-                    _error("enum", name, f"Input should be {expected}", raw, {"expected": expected})
-                )
-            else:
+            if value is not None:
                 out.chain_id = value
         elif name == "timerange":
             raw = _last(query, name)

@@ -657,7 +657,7 @@ MISSING = [
         _set(["result", 1, "underlying_tokens", 0, "amount"], [1]),
         "result[1].underlying_tokens[0].amount",
     ),
-    ("v5.protocols_snapshot", _drop(["result", 1, "address"]), "result[1].address"),
+    # an absent snapshot item ``address`` is the asked wallet (see the test below), not an error
     (
         "v5.protocols_snapshot",
         _set(["result", 0, "underlying_tokens"], "x"),
@@ -708,6 +708,16 @@ def test_missing_required_field_raises_payload_error(name: str, mutate: Any, fie
     assert info.value.endpoint == name
     assert info.value.field == field
     assert name in str(info.value) and field in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["v5.tokens_snapshot", "v5.protocols_snapshot"])
+def test_absent_snapshot_owner_is_the_single_asked_wallet(name: str) -> None:
+    body = example(name)
+    for item in body["result"]:
+        del item["address"]
+    assert set(run(name, body, addresses=[W2])["wallet"]) == {W2.lower()}
+    # several wallets asked: the converter names none (the loaders re-ask per wallet)
+    assert run(name, body, addresses=[W1, W2])["wallet"].isna().all()
 
 
 @pytest.mark.parametrize("payload", [None, 5, "text", {"detail": [{"msg": "boom"}]}])

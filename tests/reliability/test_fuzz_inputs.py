@@ -48,6 +48,18 @@ def mostly(valid: st.SearchStrategy[Any], odd: st.SearchStrategy[Any]) -> st.Sea
     return st.integers(0, 3).flatmap(lambda i: odd if i == 3 else valid)
 
 
+#: objects that once raised TypeError/ValueError from an option check (``pd.NA == "raise"`` is
+#: NA, an array compared to a string is an array): every option must refuse them with InputError
+odd_objects = st.one_of(
+    st.sampled_from([pd.NA, np.nan, np.bool_(True), np.int64(1), b"raise", 1.5, object()]),
+    st.lists(st.sampled_from(["raise", "auto", "1year", "x"]), max_size=3).map(np.array),
+    st.lists(st.sampled_from(["raise", "auto", "1year", "x"]), max_size=3).map(pd.Series),
+    st.lists(st.booleans(), max_size=3).map(np.array),
+    st.just(pd.array([True, None], dtype="boolean")),
+    st.text(min_size=200, max_size=400),
+)
+
+
 def _cased(body: str, how: int) -> str:
     if how == 0:
         return "0x" + body
@@ -127,7 +139,12 @@ chains = mostly(
 portfolio_chains = st.one_of(st.none(), chains)
 timeranges = mostly(
     st.sampled_from(ep.TIMERANGES),
-    st.one_of(st.text(max_size=8), st.sampled_from(["1DAY", "1 day", "", "1years"]), st.integers()),
+    st.one_of(
+        st.text(max_size=8),
+        st.sampled_from(["1DAY", "1 day", "", "1years"]),
+        st.integers(),
+        odd_objects,
+    ),
 )
 _valid_timestamps = st.one_of(
     st.integers(min_value=0, max_value=2**32 - 1),
@@ -157,20 +174,28 @@ timestamps = mostly(
     ),
 )
 flags = mostly(
-    st.one_of(st.none(), st.booleans()), st.one_of(st.integers(-1, 2), st.text(max_size=5))
+    st.one_of(st.none(), st.booleans()),
+    st.one_of(st.integers(-1, 2), st.text(max_size=5), odd_objects),
 )
 numbers = mostly(
     st.one_of(st.none(), st.integers(0, 10**6), st.floats(0, 1e6)),
     st.one_of(st.integers(), st.floats(), st.text(max_size=5), st.booleans()),
 )
 token_lists = st.one_of(st.none(), addresses)
-methods = mostly(st.sampled_from(["auto", "per_wallet", "aggregated"]), st.text(max_size=10))
-policies = mostly(
-    st.sampled_from(["raise", "warn", "ignore"]), st.one_of(st.text(max_size=6), st.none())
+methods = mostly(
+    st.sampled_from(["auto", "per_wallet", "aggregated"]),
+    st.one_of(st.text(max_size=10), odd_objects),
 )
+policies = mostly(
+    st.sampled_from(["raise", "warn", "ignore"]),
+    st.one_of(st.text(max_size=6), st.none(), odd_objects),
+)
+#: ``plan=True`` (or an odd value, which must be refused: ``plan`` takes only a bool)
+plans = mostly(st.just(True), st.one_of(st.sampled_from(["yes", 1, "True", None]), odd_objects))
+progresses = mostly(st.one_of(st.none(), st.booleans()), odd_objects)
 chunk_sizes = mostly(
     st.integers(1, 60),
-    st.one_of(st.integers(-2, 0), st.floats(), st.booleans(), st.text(max_size=3)),
+    st.one_of(st.integers(-2, 0), st.floats(), st.booleans(), st.text(max_size=3), odd_objects),
 )
 
 
@@ -204,10 +229,12 @@ def _accepted_or_input_error(action: Callable[[], Any]) -> None:
     tokens=token_lists,
     method=methods,
     spender=address_like,
-    keep_zero=st.booleans(),
+    keep_zero=flags,
     errors=policies,
     filter_empty=flags,
     which=st.integers(0, 3),
+    plan=plans,
+    progress=progresses,
 )
 def test_balance_loaders_accept_or_raise_input_error(
     planner: Client,
@@ -216,12 +243,20 @@ def test_balance_loaders_accept_or_raise_input_error(
     tokens: Any,
     method: Any,
     spender: Any,
-    keep_zero: bool,
+    keep_zero: Any,
     errors: Any,
     filter_empty: Any,
     which: int,
+    plan: Any,
+    progress: Any,
 ) -> None:
-    common = {"client": planner, "plan": True, "errors": errors, "keep_zero": keep_zero}
+    common = {
+        "client": planner,
+        "plan": plan,
+        "errors": errors,
+        "keep_zero": keep_zero,
+        "progress": progress,
+    }
     actions = [
         lambda: ifr.balances(wallets, chain, tokens=tokens, method=method, **common),
         lambda: ifr.allowances(wallets, spender, chain, tokens=tokens, method=method, **common),
@@ -294,6 +329,8 @@ def test_every_portfolio_loader_with_addresses_is_fuzzed() -> None:
     chain=portfolio_chains,
     errors=policies,
     chunk_size=chunk_sizes,
+    plan=plans,
+    progress=progresses,
 )
 def test_portfolio_loaders_accept_or_raise_input_error(
     planner: Client,
@@ -303,6 +340,8 @@ def test_portfolio_loaders_accept_or_raise_input_error(
     chain: Any,
     errors: Any,
     chunk_size: Any,
+    plan: Any,
+    progress: Any,
 ) -> None:
     loader, extras = PORTFOLIO_LOADERS[name]
     options = {
@@ -315,12 +354,75 @@ def test_portfolio_loaders_accept_or_raise_input_error(
             wallets,
             chain,
             client=planner,
-            plan=True,
+            plan=plan,
             errors=errors,
             chunk_size=chunk_size,
+            progress=progress,
             **options,
         )
     )
+
+
+# -- every option of every loader, odd objects ------------------------------------------------
+
+_W = "0x" + "1" * 40
+#: every batch loader with the positional arguments it needs
+ALL_LOADERS: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
+    "balances": (ifr.balances, ([_W],)),
+    "allowances": (ifr.allowances, ([_W], _W)),
+    "balances_and_allowances": (ifr.balances_and_allowances, ([_W], _W)),
+    "aggregated_balances": (ifr.aggregated_balances, ([_W], _W)),
+    **{name: (loader, ([_W],)) for name, (loader, _) in PORTFOLIO_LOADERS.items()},
+}
+#: values no option accepts (wallets, chains and timestamps have their own strategies above)
+ODD_VALUES = {
+    "pd.NA": pd.NA,
+    "np.array(str)": np.array(["raise", "warn"]),
+    "np.array(1 str)": np.array(["raise"]),
+    "Series": pd.Series(["auto"]),
+    "np.bool_": np.bool_(True),
+    "nan": float("nan"),
+    "yes": "yes",
+    "long": "x" * 5000,
+}
+#: options that accept one of the values: protocol_group_id is any non-empty string
+_SKIP = {("protocol_group_id", "yes"), ("protocol_group_id", "long")}
+
+
+def _options(loader: Callable[..., Any]) -> list[str]:
+    """Every option parameter of a loader (all but the wallets/spender it is given and client)."""
+    skip = {"wallets", "addresses", "spender", "client"}
+    return [p for p in inspect.signature(loader).parameters if p not in skip]
+
+
+def test_every_option_of_every_loader_refuses_odd_objects_with_input_error(
+    planner: Client,
+) -> None:
+    """``pd.NA``, arrays, Series... as any option: an InputError naming the parameter, with the
+    value's repr cut short, before any request (the planner sees none)."""
+    checked = 0
+    for name, (loader, args) in ALL_LOADERS.items():
+        for option in _options(loader):
+            for label, value in ODD_VALUES.items():
+                if (option, label) in _SKIP:
+                    continue
+                kwargs = {"client": planner, "plan": True, option: value}
+                with pytest.raises(InputError) as info:
+                    loader(*args, **kwargs)
+                message = str(info.value)
+                assert len(message) < 1500, (name, option, label)
+                if option not in ("chain", "tokens", "timestamp", "contract_address"):
+                    assert f"{option}=" in message, (name, option, label, message)
+                checked += 1
+    assert checked > 500
+    assert set(ALL_LOADERS) >= {"balances", "v5.tokens_snapshot", "v4.tokens_details"}
+
+
+@pytest.mark.parametrize("value", ["yes", 1, 0, None, np.bool_(True), "True"])
+def test_plan_accepts_only_a_bool(planner: Client, value: Any) -> None:
+    for loader, args in ALL_LOADERS.values():
+        with pytest.raises(InputError, match="plan="):
+            loader(*args, client=planner, plan=value)
 
 
 # -- the endpoint builders ----------------------------------------------------------------------
@@ -357,7 +459,7 @@ def _well_formed(call: ep.Call) -> None:
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in call.params)
     assert " " not in call.path
     chain = call.context.get("chain_id")
-    assert chain is None or chain in CHAINS
+    assert chain is None or (isinstance(chain, int) and chain > 0)
     call.describe()
 
 

@@ -272,7 +272,7 @@ BAD_QUERIES = [
     f"{V5}/general/current_value?addresses=0x12",
     f"{V5}/general/current_value?addresses={VITALIK},{BINANCE}",
     f"{V5}/general/current_value?addresses={VITALIK}&chain_id=abc",
-    f"{V5}/general/current_value?addresses={VITALIK}&chain_id=999",
+    f"{V5}/general/current_value?addresses={VITALIK}&chain_id=1e3",  # 999 is a valid integer
     f"{V5}/general/current_value?addresses={VITALIK}&use_cache=maybe",
     f"{V5}/general/chart?addresses={VITALIK}&timerange=2days",
     f"{V5}/general/report?addresses={VITALIK}&closed_threshold=lots",
