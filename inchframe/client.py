@@ -29,6 +29,7 @@ import requests
 from . import endpoints as ep
 from ._http import BearerAuth, StatusBoard, build_adapter, build_session, expiry_for
 from ._json import loads_json
+from .backends import backend_error, is_backend_error, redacted
 from .cache_backend import cache_error, guarded, is_intact
 from .config import ENV, SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
 from .errors import (
@@ -298,6 +299,10 @@ class Client:
                 ) from None
             except sqlite3.Error as exc:  # the cache file is damaged, locked or unwritable
                 raise cache_error(self._cache_path(), exc) from None
+            except Exception as exc:  # a Redis cache or budget that went away (backends)
+                if not is_backend_error(exc):
+                    raise
+                raise backend_error(self._cache_path(), exc) from None
             from_cache = bool(getattr(response, "from_cache", False))
             if from_cache and not is_intact(response):
                 # the stored body no longer matches its checksum: drop it, never serve it
@@ -343,6 +348,8 @@ class Client:
         return hasattr(self._session, "cache")
 
     def _cache_path(self) -> str:
+        if self.settings.cache_url:
+            return redacted(self.settings.cache_url)
         try:
             return str(self._session.cache.db_path)
         except (AttributeError, NotImplementedError):

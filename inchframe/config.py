@@ -17,6 +17,9 @@ variable                   default                     meaning
 ``INCHFRAME_OFFLINE``      ``0``                       ``1``: answer only from the cache
 ``INCHFRAME_TIMEOUT``      ``30``                      read timeout in seconds (connect: 10)
 ``INCHFRAME_MAX_RETRIES``  ``5``                       retries for 429, 5xx and dropped connections
+``INCHFRAME_CACHE_URL``    (none: SQLite in cache dir) ``redis://host:port/db``: a shared cache
+``INCHFRAME_LIMITER_URL``  (none: SQLite in cache dir) where the rate budget lives: ``redis://``,
+                                                       ``sqlite:///path`` or ``memory``
 =========================  ==========================  =========================================
 """
 
@@ -66,6 +69,8 @@ class ENV:
     OFFLINE = "INCHFRAME_OFFLINE"
     TIMEOUT = "INCHFRAME_TIMEOUT"
     MAX_RETRIES = "INCHFRAME_MAX_RETRIES"
+    CACHE_URL = "INCHFRAME_CACHE_URL"
+    LIMITER_URL = "INCHFRAME_LIMITER_URL"
 
 
 class ApiKey:
@@ -116,6 +121,10 @@ class Settings:
     connect_timeout: float
     read_timeout: float
     max_retries: int
+    #: ``redis://...``: the HTTP cache lives there instead of in ``cache_dir`` (see backends)
+    cache_url: str | None = field(default=None, repr=False)
+    #: where the rate budget lives (None: next to the cache; see :mod:`inchframe.budget`)
+    limiter_url: str | None = field(default=None, repr=False)
 
     @property
     def has_key(self) -> bool:
@@ -167,6 +176,8 @@ def resolve_settings(
     offline: bool | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
+    cache_url: str | None = None,
+    limiter_url: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Combine explicit arguments, the environment and the defaults into :class:`Settings`.
@@ -232,6 +243,13 @@ def resolve_settings(
     elif isinstance(max_retries, bool) or not (isinstance(max_retries, int) and max_retries >= 0):
         raise ConfigError(f"max_retries={max_retries!r}: expected a whole number >= 0")
 
+    from .backends import check_cache_url, check_limiter_url
+
+    cache_url = check_cache_url(ENV.CACHE_URL, cache_url or env.get(ENV.CACHE_URL) or None)
+    limiter_url = check_limiter_url(
+        ENV.LIMITER_URL, limiter_url or env.get(ENV.LIMITER_URL) or None
+    )
+
     return Settings(
         api_key=key,
         base_url=url,
@@ -243,4 +261,6 @@ def resolve_settings(
         connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, float(timeout)),
         read_timeout=float(timeout),
         max_retries=max_retries,
+        cache_url=cache_url,
+        limiter_url=limiter_url,
     )
