@@ -154,6 +154,8 @@ class Client:
         session: requests.Session | None = None,
         progress: bool | None = None,
         max_workers: int | None = None,
+        cache_url: str | None = None,
+        limiter_url: str | None = None,
     ) -> None:
         settings = resolve_settings(
             api_key=api_key,
@@ -165,6 +167,8 @@ class Client:
             offline=offline,
             timeout=timeout,
             max_retries=max_retries,
+            cache_url=cache_url,
+            limiter_url=limiter_url,
         )
         self._sandbox: Any = None
         if settings.sandbox:

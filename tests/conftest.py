@@ -39,6 +39,8 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
         "INCHFRAME_CACHE",
         "INCHFRAME_TIMEOUT",
         "INCHFRAME_MAX_RETRIES",
+        "INCHFRAME_CACHE_URL",
+        "INCHFRAME_LIMITER_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INCHFRAME_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
