@@ -34,6 +34,7 @@ __all__ = [
     "redacted",
     "redis_cache_info",
     "redis_connection",
+    "redis_in_use",
     "redis_salt",
 ]
 
@@ -131,10 +132,17 @@ def is_backend_error(error: BaseException) -> bool:
     return isinstance(error, redis.RedisError)
 
 
+def redis_in_use(settings: Any) -> str:
+    """The Redis URL(s) ``settings`` use for the cache and the budget, without passwords."""
+    urls = [settings.cache_url, settings.limiter_url]
+    found = [u for u in dict.fromkeys(urls) if u and urlsplit(u).scheme in _REDIS_SCHEMES]
+    return " and ".join(redacted(u) for u in found) or "redis"
+
+
 def backend_error(url: str, error: BaseException) -> CacheError:
     """The :class:`CacheError` for a Redis error on the cache at ``url``."""
     text = f"{type(error).__name__}: {error}"
-    return CacheError(redacted(url), "unusable", text)
+    return CacheError(redacted(url), "unreachable", text)
 
 
 def redis_salt(connection: Any) -> bytes:

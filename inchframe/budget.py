@@ -100,7 +100,7 @@ def _redis_factory(url: str, settings: Settings, rates: list[Any]) -> Any:
     except Exception as error:
         if is_backend_error(error):
             raise CacheError(
-                redacted(url), "unusable", f"{type(error).__name__}: {error}"
+                redacted(url), "unreachable", f"{type(error).__name__}: {error}"
             ) from None
         raise
     return factory

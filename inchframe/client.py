@@ -29,7 +29,7 @@ import requests
 from . import endpoints as ep
 from ._http import BearerAuth, StatusBoard, build_adapter, build_session, expiry_for
 from ._json import loads_json
-from .backends import backend_error, is_backend_error, redacted
+from .backends import backend_error, is_backend_error, redacted, redis_in_use
 from .cache_backend import cache_error, guarded, is_intact
 from .config import ENV, SANDBOX_API_KEY, ApiKey, Settings, resolve_settings
 from .errors import (
@@ -306,7 +306,7 @@ class Client:
             except Exception as exc:  # a Redis cache or budget that went away (backends)
                 if not is_backend_error(exc):
                     raise
-                raise backend_error(self._cache_path(), exc) from None
+                raise backend_error(redis_in_use(self.settings), exc) from None
             from_cache = bool(getattr(response, "from_cache", False))
             if from_cache and not is_intact(response):
                 # the stored body no longer matches its checksum: drop it, never serve it

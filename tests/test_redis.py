@@ -217,3 +217,36 @@ def test_redis_down_is_a_cache_error_in_bounded_time(tmp_path: Path) -> None:
             Client(FAKE_KEY, base_url="http://127.0.0.1:9", cache_dir=str(tmp_path), **kwargs)
         assert "secret-pw" not in str(caught.value) and "***" in str(caught.value)
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("where", ["cache_url", "limiter_url"])
+def test_redis_going_away_mid_run_is_a_cache_error(
+    tmp_path: Path, sandbox: Any, where: str
+) -> None:
+    """A Redis that stops between two requests: the next one ends as CacheError, soon."""
+    from .redis_server import RedisUnavailable, required, start_redis
+
+    try:
+        server = start_redis(tmp_path / "redis")
+        url = server.__enter__()
+    except RedisUnavailable as why:
+        if required():
+            pytest.fail(str(why))
+        pytest.skip(str(why))
+    calls = budget_calls(0, 2)
+    options = {"cache_url": None, "limiter_url": "memory", where: url}
+    try:
+        client = Client(
+            FAKE_KEY, base_url=sandbox.url, cache_dir=str(tmp_path), progress=False, **options
+        )
+        client.fetch(calls[0])
+    finally:
+        server.__exit__(None, None, None)  # the server stops
+    try:
+        started = time.monotonic()
+        with pytest.raises(CacheError) as caught:
+            client.fetch(calls[1])
+        assert time.monotonic() - started < 60
+        assert caught.value.path == url  # names the Redis that went away
+    finally:
+        client.close()
