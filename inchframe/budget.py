@@ -20,6 +20,7 @@ clients keep a budget of their own.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import sqlite3
@@ -74,29 +75,68 @@ def _file_salt(path: Path) -> bytes:
 
 def _sqlite_factory(path: Path, settings: Settings, rates: list[Any]) -> Any:
     """Every host's bucket is the one table of this key in the budget file, behind its lock."""
-    from pyrate_limiter import SQLiteBucket
-    from requests_ratelimiter import HostBucketFactory
-
     path.parent.mkdir(parents=True, exist_ok=True)
     table = "budget_" + key_digest(_identity(settings), _file_salt(path))
-    kwargs = {"db_path": str(path), "table": table, "use_file_lock": True}
-    # _file_salt opened and wrote the file: an unusable one failed there, not mid-batch
-    return HostBucketFactory(rates, bucket_class=SQLiteBucket, bucket_init_kwargs=kwargs)
+    stamped, _, shared = _shared_classes()
+    bucket = stamped.init_from_file(rates, table=table, db_path=str(path), use_file_lock=True)
+    return shared(bucket)
+
+
+@functools.cache
+def _shared_classes() -> tuple[Any, Any, Any]:
+    """The SQLite bucket that dates a request once it holds the file lock, and the factory
+    that gives every host that one bucket (made on first use: pyrate-limiter loads lazily)."""
+    from pyrate_limiter import RedisBucket, SQLiteBucket
+    from requests_ratelimiter import HostBucketFactory
+
+    class StampedSQLiteBucket(SQLiteBucket):  # type: ignore[misc]
+        """pyrate-limiter dates a request before it waits for the file lock; a process that
+        waited (another held the lock, or it was descheduled) would record a time already
+        past, and the next process's request would follow it too closely at the server."""
+
+        def put(self, item: Any) -> bool:
+            with self.lock:
+                item.timestamp = self.now()
+                return bool(super().put(item))
+
+    class StampedRedisBucket(RedisBucket):  # type: ignore[misc]
+        """Dates a request just before the check-and-insert script runs, not before the
+        limiter's own lock was taken."""
+
+        def put(self, item: Any) -> Any:
+            item.timestamp = self.now()
+            return super().put(item)
+
+    class SharedBucketFactory(HostBucketFactory):  # type: ignore[misc]
+        """requests-ratelimiter's per-host factory, with one bucket for every host: the
+        key's budget."""
+
+        def __init__(self, bucket: Any) -> None:
+            super().__init__(bucket.rates, bucket_class=type(bucket))
+            self.bucket = bucket
+            self.schedule_leak(bucket)
+
+        def get(self, item: Any) -> Any:
+            return self.bucket
+
+        def __getitem__(self, name: str) -> Any:
+            return self.bucket
+
+        def owned_buckets(self) -> list[Any]:
+            return [self.bucket]
+
+    return StampedSQLiteBucket, StampedRedisBucket, SharedBucketFactory
 
 
 def _redis_factory(url: str, settings: Settings, rates: list[Any]) -> Any:
     """Every host's bucket is the one sorted set of this key in Redis."""
-    from pyrate_limiter import RedisBucket
-    from requests_ratelimiter import HostBucketFactory
-
     from .backends import is_backend_error, redacted
 
     connection = redis_connection(url)
     try:
         key = REDIS_BUDGET_PREFIX + key_digest(_identity(settings), redis_salt(connection))
-        kwargs = {"redis": connection, "bucket_key": key}
-        # redis_salt reached the server: an unreachable one failed there, not mid-batch
-        factory = HostBucketFactory(rates, bucket_class=RedisBucket, bucket_init_kwargs=kwargs)
+        _, stamped, shared = _shared_classes()
+        factory = shared(stamped.init(rates, connection, key))
     except Exception as error:
         if is_backend_error(error):
             raise CacheError(

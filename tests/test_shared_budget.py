@@ -134,7 +134,7 @@ def test_two_processes_share_one_budget_and_one_cache(tmp_path: Path) -> None:
     from inchframe.sandbox import Sandbox
 
     cache = tmp_path / "cache"
-    plans = {"a": (0, 7), "b": (7, 7)}
+    plans = {"a": (0, 10), "b": (10, 10)}
     with Sandbox(rate_limit=1.0) as sandbox:
         results = run_together(tmp_path, sandbox.url, cache, plans)
         stats = sandbox.stats()
