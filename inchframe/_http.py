@@ -29,7 +29,7 @@ from typing import Any
 import requests
 from pyrate_limiter import Limiter
 from requests.adapters import HTTPAdapter
-from requests_ratelimiter import HostBucketFactory, LimiterAdapter
+from requests_ratelimiter import LimiterAdapter
 from urllib3.exceptions import DecodeError, MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util import Timeout as Urllib3Timeout
 from urllib3.util.retry import Retry
@@ -482,12 +482,16 @@ def build_limiter(settings: Settings) -> Limiter:
     """The rate limiter of a client's adapter: one in-memory bucket per host, paced as
     :func:`pacing_rates` says, with a :data:`LIMITER_BUFFER_MS` buffer.
 
-    The one place the limiter is made (hook for shared budgets): any pyrate-limiter
-    ``Limiter`` whose factory names its buckets by host (requests-ratelimiter's
-    ``HostBucketFactory``) can take its place. The adapter closes it with itself.
+    The one place the limiter is made: the buckets are those of the key's rate budget, shared
+    by every process using it (:func:`inchframe.budget.build_limiter`: by default a file next
+    to the cache, ``INCHFRAME_LIMITER_URL`` for Redis). The adapter closes it with itself.
     """
-    factory = HostBucketFactory(rates=pacing_rates(settings.rate))
-    return Limiter(factory, buffer_ms=LIMITER_BUFFER_MS)
+    from .budget import build_limiter as build_budget_limiter
+
+    limiter: Limiter = build_budget_limiter(
+        settings, pacing_rates(settings.rate), buffer_ms=LIMITER_BUFFER_MS
+    )
+    return limiter
 
 
 def build_adapter(
@@ -505,7 +509,9 @@ def build_adapter(
         pool_maxsize=pool_size,
     )
     adapter.board = board
-    adapter.rate_text = f"{settings.rate:g}/s"
+    from .budget import is_shared
+
+    adapter.rate_text = f"{settings.rate:g}/s" + (" shared" if is_shared(adapter.limiter) else "")
     if isinstance(adapter.max_retries, ObservedRetry):
         adapter.max_retries.pace = adapter.pace_retry
     return adapter

@@ -90,10 +90,12 @@ class CacheInfo:
     by_endpoint: dict[str, int] = field(default_factory=dict)
     oldest: dt.datetime | None = None
     newest: dt.datetime | None = None
+    #: a cache that is not a file (Redis): its URL, without any password
+    location: str | None = None
 
     def __str__(self) -> str:
         lines = [
-            f"cache file: {self.path}",
+            f"cache file: {self.path}" if self.location is None else f"cache:      {self.location}",
             f"entries:    {self.entries} ({self.expired} expired)",
             f"size:       {self.bytes / 1e6:.2f} MB",
             f"oldest:     {self.oldest.isoformat(timespec='seconds') if self.oldest else '-'}",
@@ -118,11 +120,20 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in files if p.exists())
 
 
-def cache_info(cache_dir: str | os.PathLike[str] | None = None) -> CacheInfo:
-    """Describe the cache in ``cache_dir`` (default: the configured cache directory).
+def cache_info(
+    cache_dir: str | os.PathLike[str] | None = None, *, cache_url: str | None = None
+) -> CacheInfo:
+    """Describe the cache in ``cache_dir`` (default: the configured cache directory), or the
+    Redis cache at ``cache_url`` (default: ``INCHFRAME_CACHE_URL``, which wins over a directory,
+    as it does for a client).
 
     Reads only; a missing cache is reported as empty and is not created.
     """
+    url = cache_url or resolve_settings().cache_url
+    if url:
+        from .backends import redis_cache_info
+
+        return redis_cache_info(url)  # type: ignore[no-any-return]
     directory = _cache_dir(cache_dir)
     path = directory / CACHE_FILE
     if not path.exists():
@@ -160,8 +171,12 @@ def clear_cache(
     *,
     expired_only: bool = False,
     older_than: dt.timedelta | float | None = None,
+    cache_url: str | None = None,
 ) -> int:
     """Remove cached responses; return how many were removed.
+
+    ``cache_url`` (default: ``INCHFRAME_CACHE_URL``): clear that Redis cache instead of the
+    directory's.
 
     With no options everything goes. ``expired_only`` removes only expired entries;
     ``older_than`` (a timedelta or seconds) removes entries fetched longer ago than that.
@@ -171,6 +186,11 @@ def clear_cache(
     counted); the selective options raise the :class:`~inchframe.errors.CacheError` instead. A
     locked file is never deleted.
     """
+    url = cache_url or resolve_settings().cache_url
+    if url:
+        from .backends import clear_redis_cache
+
+        return clear_redis_cache(url, expired_only=expired_only, older_than=older_than)
     directory = _cache_dir(cache_dir)
     path = directory / CACHE_FILE
     if not path.exists():

@@ -89,11 +89,18 @@ def cache_error(path: str | os.PathLike[str], error: sqlite3.Error | OSError) ->
 
 @contextmanager
 def guarded(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Turn SQLite errors raised inside the block into :class:`CacheError` naming ``path``."""
+    """Turn SQLite (and Redis) errors raised inside the block into :class:`CacheError` naming
+    ``path``."""
     try:
         yield
     except sqlite3.Error as error:
         raise cache_error(path, error) from None
+    except Exception as error:
+        from .backends import backend_error, is_backend_error
+
+        if not is_backend_error(error):
+            raise
+        raise backend_error(os.fspath(path), error) from None
 
 
 def body_digest(content: bytes | None) -> str:
@@ -311,6 +318,10 @@ def build_backend(settings: Settings) -> Any:
     The one place a backend is chosen (today: SQLite in ``settings.cache_dir``); another
     backend (Redis, say) plugs in here. Raises :class:`CacheError` when it cannot be opened.
     """
+    if settings.cache_url:  # INCHFRAME_CACHE_URL: Redis (inchframe.backends)
+        from .backends import open_redis_cache
+
+        return open_redis_cache(settings.cache_url)
     directory = Path(settings.cache_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)

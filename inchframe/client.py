@@ -39,6 +39,7 @@ from ._http import (
     parse_retry_after,
 )
 from ._json import loads_json
+from .backends import backend_error, is_backend_error, redacted, redis_in_use
 from .cache_backend import SLOW_PATH, cache_error, guarded, is_intact
 from .config import (
     ENV,
@@ -250,6 +251,8 @@ class Client:
         session: requests.Session | None = None,
         progress: bool | None = None,
         max_workers: int | None = None,
+        cache_url: str | None = None,
+        limiter_url: str | None = None,
     ) -> None:
         settings = resolve_settings(
             api_key=api_key,
@@ -262,6 +265,8 @@ class Client:
             timeout=timeout,
             max_retries=max_retries,
             stop_after=stop_after,
+            cache_url=cache_url,
+            limiter_url=limiter_url,
         )
         self._sandbox: Any = None
         if settings.sandbox:
@@ -427,6 +432,10 @@ class Client:
                 )
             except sqlite3.Error as exc:  # the cache file is damaged, locked or unwritable
                 failure = cache_error(self._cache_path(), exc)
+            except Exception as exc:  # a Redis cache or budget that went away (backends)
+                if not is_backend_error(exc):
+                    raise
+                failure = backend_error(redis_in_use(self.settings), exc)
             if failure is not None:
                 raise failure
             from_cache = bool(getattr(response, "from_cache", False))
@@ -479,6 +488,8 @@ class Client:
         return hasattr(self._session, "cache")
 
     def _cache_path(self) -> str:
+        if self.settings.cache_url:
+            return redacted(self.settings.cache_url)
         try:
             return str(self._backend.db_path)
         except (AttributeError, NotImplementedError):

@@ -21,6 +21,9 @@ variable                   default                     meaning
                                                        connections (also in mid-body)
 ``INCHFRAME_STOP_AFTER``   ``5``                       a batch stops after this many consecutive
                                                        transport failures (``0``: never)
+``INCHFRAME_CACHE_URL``    (none: SQLite in cache dir) ``redis://host:port/db``: a shared cache
+``INCHFRAME_LIMITER_URL``  (none: SQLite in cache dir) where the rate budget lives: ``redis://``,
+                                                       ``sqlite:///path`` or ``memory``
 =========================  ==========================  =========================================
 """
 
@@ -75,6 +78,8 @@ class ENV:
     TIMEOUT = "INCHFRAME_TIMEOUT"
     MAX_RETRIES = "INCHFRAME_MAX_RETRIES"
     STOP_AFTER = "INCHFRAME_STOP_AFTER"
+    CACHE_URL = "INCHFRAME_CACHE_URL"
+    LIMITER_URL = "INCHFRAME_LIMITER_URL"
 
 
 class ApiKey:
@@ -127,6 +132,10 @@ class Settings:
     max_retries: int
     #: a batch stops after this many consecutive transport failures; 0: never
     stop_after: int = DEFAULT_STOP_AFTER
+    #: ``redis://...``: the HTTP cache lives there instead of in ``cache_dir`` (see backends)
+    cache_url: str | None = field(default=None, repr=False)
+    #: where the rate budget lives (None: next to the cache; see :mod:`inchframe.budget`)
+    limiter_url: str | None = field(default=None, repr=False)
 
     @property
     def has_key(self) -> bool:
@@ -214,6 +223,8 @@ def resolve_settings(
     timeout: float | None = None,
     max_retries: int | None = None,
     stop_after: int | None = None,
+    cache_url: str | None = None,
+    limiter_url: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Combine explicit arguments, the environment and the defaults into :class:`Settings`.
@@ -294,6 +305,13 @@ def resolve_settings(
     elif isinstance(stop_after, bool) or not (isinstance(stop_after, int) and stop_after >= 0):
         raise ConfigError(f"stop_after={stop_after!r}: expected a whole number >= 0")
 
+    from .backends import check_cache_url, check_limiter_url
+
+    cache_url = check_cache_url(ENV.CACHE_URL, cache_url or env.get(ENV.CACHE_URL) or None)
+    limiter_url = check_limiter_url(
+        ENV.LIMITER_URL, limiter_url or env.get(ENV.LIMITER_URL) or None
+    )
+
     return Settings(
         api_key=key,
         base_url=url,
@@ -306,4 +324,6 @@ def resolve_settings(
         read_timeout=float(timeout),
         max_retries=max_retries,
         stop_after=stop_after,
+        cache_url=cache_url,
+        limiter_url=limiter_url,
     )

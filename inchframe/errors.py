@@ -258,7 +258,8 @@ class CacheError(InchframeError):
 
     ``path`` is the cache file, ``reason`` what is wrong with it: ``"damaged"`` (not a database,
     truncated, malformed pages), ``"locked"`` (another process held a lock on it for longer than
-    the busy timeout) or ``"unusable"`` (cannot be opened or written: permissions, a full disk).
+    the busy timeout), ``"unusable"`` (cannot be opened or written: permissions, a full disk)
+    or ``"unreachable"`` (a Redis cache or rate budget that cannot be reached).
     The message names the file and the fix. The cache only holds copies of API answers, so
     deleting it (``inchframe cache clear``) loses nothing but quota.
     """
@@ -273,6 +274,9 @@ class CacheError(InchframeError):
         "unusable": "check that its directory exists and is writable and that the disk is not "
         "full, or use another cache_dir= / INCHFRAME_CACHE_DIR, or run without the cache "
         "(cache=False / INCHFRAME_CACHE=0)",
+        # a Redis cache or rate budget (INCHFRAME_CACHE_URL / INCHFRAME_LIMITER_URL)
+        "unreachable": "check that the Redis server is running and reachable from here, or "
+        "unset INCHFRAME_CACHE_URL / INCHFRAME_LIMITER_URL to use the cache directory",
     }
 
     def __init__(self, path: str, reason: str, detail: str = "") -> None:
@@ -281,7 +285,8 @@ class CacheError(InchframeError):
         self.detail = detail
         cause = f" ({detail})" if detail else ""
         fix = self._FIXES.get(reason, self._FIXES["unusable"])
-        super().__init__(f"the HTTP cache file {self.path} is {reason}{cause}: {fix}")
+        what = "the Redis server" if reason == "unreachable" else "the HTTP cache file"
+        super().__init__(f"{what} {self.path} is {reason}{cause}: {fix}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.reason, self.detail))

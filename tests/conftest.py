@@ -40,6 +40,8 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
         "INCHFRAME_TIMEOUT",
         "INCHFRAME_MAX_RETRIES",
         "INCHFRAME_STOP_AFTER",
+        "INCHFRAME_CACHE_URL",
+        "INCHFRAME_LIMITER_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INCHFRAME_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
@@ -180,3 +182,18 @@ def client(sandbox: Any, tmp_path: Path) -> Iterator[Any]:
 def api_requests(sandbox: Any) -> int:
     """Requests the sandbox answered (control requests excluded)."""
     return int(sandbox.stats()["total"])
+
+
+@pytest.fixture
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server of this test's own on 127.0.0.1 (tests/redis_server.py): skipped
+    with the reason when none can be started, failed instead under INCHFRAME_REQUIRE_REDIS=1."""
+    from .redis_server import REQUIRE_ENV, RedisUnavailable, required, start_redis
+
+    try:
+        with start_redis(tmp_path_factory.mktemp("redis")) as url:
+            yield url
+    except RedisUnavailable as why:
+        if required():
+            pytest.fail(f"{REQUIRE_ENV}=1 but {why}")
+        pytest.skip(str(why))
