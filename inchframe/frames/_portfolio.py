@@ -59,6 +59,7 @@ __all__ = [
 #: The zero address, observed live as the ``address`` of v5 token snapshot items (OBS-ROS).
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _INT64_MAX = 2**63 - 1
+_FLOAT_EXACT = 2**53  #: integers up to this size survive a float exactly
 
 
 class PortfolioContext(TypedDict, total=False):
@@ -502,11 +503,14 @@ def _extra(values: list[Any]) -> Any:
     if present and all(isinstance(v, bool) for v in present):
         return pd.array(values, dtype="boolean")
     if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        if all(isinstance(v, int) for v in present) and all(
-            -_INT64_MAX - 1 <= v <= _INT64_MAX for v in present
-        ):
+        ints = [v for v in present if isinstance(v, int)]
+        if len(ints) == len(present) and all(-_INT64_MAX - 1 <= v <= _INT64_MAX for v in ints):
             return pd.array(values, dtype="Int64")
-        return np.array([math.nan if v is None else float(v) for v in values], dtype="float64")
+        if all(-_FLOAT_EXACT <= v <= _FLOAT_EXACT for v in ints):
+            return np.array([math.nan if v is None else float(v) for v in values], dtype="float64")
+        if len(ints) == len(present):  # beyond int64 (a uint256...): exact decimal text
+            return pd.array([None if v is None else str(v) for v in values], dtype=STRING)
+        # floats next to integers too large for a float: keep every value as it came
     return pd.array([None if v is None else jsonish(v) for v in values], dtype=object)
 
 

@@ -1275,30 +1275,65 @@ def _json(value: Any) -> str:
         return repr(value)
 
 
+#: Columns a report's CSV header must carry (after snake-casing). The header the sandbox
+#: serves is inferred (see docs/api-contract.md); these three are what any report of positions
+#: per chain and address holds. A header without them is not a report.
+REPORT_REQUIRED_COLUMNS = ("chain_id", "address", "value_usd")
+_NOT_CSV_START = ("<", "{", "[", '"')
+
+
+def _report_text(payload: Any, endpoint: str) -> str:
+    """The CSV text of one report body, or a PayloadError for anything that is not CSV."""
+    text = unwrap_result(payload, endpoint)
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = bytes(text).decode("utf-8-sig", errors="replace")
+    if not isinstance(text, str):
+        shown = "null" if text is None else type(text).__name__
+        raise PayloadError(endpoint, "result", f"expected CSV text, got {shown}")
+    text = text.lstrip("\ufeff")
+    head = text.lstrip()
+    if not head:
+        raise PayloadError(endpoint, "result", "empty body: a CSV report has at least its header")
+    if head.startswith(_NOT_CSV_START) or head.split(None, 1)[0] in ("null", "true", "false"):
+        try:
+            decoded = json.loads(head)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, Mapping) and isinstance(decoded.get("result"), str):
+            return _report_text(decoded["result"], endpoint)  # {"result": "<csv>"}
+        kind = "HTML" if head.startswith("<") else "JSON"
+        raise PayloadError(endpoint, "result", f"expected CSV text, got {kind}: {head[:60]!r}")
+    return text
+
+
 def report(responses: P.Batch) -> pd.DataFrame:
     """``v5.0/general/report`` (CSV text, str or bytes, bare or as ``result``) -> one frame.
 
     Columns are whatever the CSV has, renamed to snake_case (duplicates get ``_2``...), text
-    columns as the Arrow string dtype, plus ``api_version``.
+    columns as the Arrow string dtype, plus ``api_version``. The header must carry
+    :data:`REPORT_REQUIRED_COLUMNS`; a header alone is a report without rows. An empty body,
+    HTML, JSON (``null``, ``[]``, ``{...}``) or a header without those columns is a
+    :class:`PayloadError`: never an empty frame passed off as an answer.
     """
     endpoint = "v5.report"
     frames: list[pd.DataFrame] = []
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        text = unwrap_result(payload, endpoint)
-        if isinstance(text, (bytes, bytearray)):
-            text = bytes(text).decode("utf-8-sig", errors="replace")
-        if not isinstance(text, str):
-            raise PayloadError(endpoint, "result", f"expected CSV text, got {type(text).__name__}")
-        if not text.strip():
-            return
-        text = text.lstrip("\ufeff")
+        text = _report_text(payload, endpoint)
         _check_csv_rows(text, endpoint)
         try:
             frame = pd.read_csv(io.StringIO(text), index_col=False)
         except (ParserError, EmptyDataError, ValueError) as exc:
             raise PayloadError(endpoint, "result", f"not readable as CSV: {exc}") from None
         frame.columns = _unique([P.to_snake(col) for col in frame.columns])
+        for column in REPORT_REQUIRED_COLUMNS:
+            if column not in frame.columns:
+                got = ", ".join(map(str, frame.columns[:8]))
+                raise PayloadError(
+                    endpoint,
+                    f"header.{column}",
+                    f"required field is missing from the CSV header (got {got})",
+                )
         for col in frame.columns:
             if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
                 frame[col] = frame[col].astype(STRING)
