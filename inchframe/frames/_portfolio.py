@@ -338,6 +338,18 @@ def require_key(item: Mapping[str, Any], names: Sequence[str], endpoint: str, wh
     raise PayloadError(endpoint, f"{where}.{names[0]}", f"required field is missing{alt}")
 
 
+def require_all(
+    item: Mapping[str, Any], fields: Sequence[str | tuple[str, ...]], endpoint: str, where: str
+) -> None:
+    """Every field of ``fields`` is present in ``item`` (a tuple: one of its spellings), or a
+    PayloadError naming the first one missing: the contract's required fields (values may be
+    ``null``; that is the API saying it does not know)."""
+    for names in fields:
+        spellings = (names,) if isinstance(names, str) else names
+        if not any(name in item for name in spellings):
+            require_key(item, spellings, endpoint, where)  # raises
+
+
 def require_first(
     item: Mapping[str, Any], names: Sequence[str], endpoint: str, where: str
 ) -> tuple[str, Any]:

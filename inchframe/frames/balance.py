@@ -1017,6 +1017,9 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
                     else f"{address!r:.60} is not an address"
                 )
                 raise _fail(endpoint, f"{path}.address", problem, where)
+            for required in AGGREGATED_REQUIRED:
+                if required not in item:
+                    raise _fail(endpoint, f"{path}.{required}", "required field is missing", where)
             decimals = item.get("decimals")
             if isinstance(decimals, float) and decimals.is_integer():
                 decimals = int(decimals)
@@ -1069,6 +1072,15 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
     return out
 
 
+#: Token-object fields the contract requires (absent = PayloadError naming the field; present
+#: ``null`` = NA). ``tags`` and ``tracked`` may be absent: recorded traffic omits ``tags``.
+#: ``address`` and ``wallets`` are checked where they are read.
+AGGREGATED_REQUIRED = ("decimals", "symbol", "name", "logoURI", "isCustom", "type")
+
+_KEY_RE = {
+    name: re.compile(rb'"' + name.encode() + rb'"[ \t\r\n]*:') for name in AGGREGATED_REQUIRED
+}
+
 _AGG_FIELDS = [
     ("address", pa.string()),
     ("decimals", pa.int64()),
@@ -1117,6 +1129,11 @@ def _aggregated_body(
     kind = tokens.type
     for name, typ in _AGG_FIELDS:  # known fields keep their types; unknown ones are ignored
         if kind.field(name).type != typ:
+            raise F.NoFit
+    for name in AGGREGATED_REQUIRED:
+        # Arrow reads an absent field as null: with nulls, the field's key must still occur once
+        # per token object (more: the key is also somewhere else; the safe path decides)
+        if tokens.field(name).null_count and len(_KEY_RE[name].findall(body)) != len(tokens):
             raise F.NoFit
     index = kind.get_field_index("wallets")
     if index < 0 or pa.types.is_null(kind.field(index).type):
@@ -1227,7 +1244,8 @@ def aggregated_frame(
 
     ``responses``: ``((chain_id, spender), payload)`` pairs; the payload is a JSON array of token
     objects whose ``wallets`` maps wallet (request casing) to ``{balance, allowance}``. A token
-    with ``"wallets": null`` gives no rows; a missing ``tags`` or ``decimals`` gives NA. Rows are
+    with ``"wallets": null`` gives no rows; a missing ``tags`` gives NA, a missing ``decimals``
+    (or another field of :data:`AGGREGATED_REQUIRED`) is a PayloadError. Rows are
     wallet-major (wallets in order of first appearance within a response), then tokens in payload
     order. Rows where balance and allowance are both ``"0"`` are dropped unless ``keep_zero``.
     Unknown token fields are not copied here; :func:`token_metadata_frame` keeps them.

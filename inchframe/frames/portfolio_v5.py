@@ -298,6 +298,27 @@ _ITEM_FIELDS = frozenset(
         "locked",
     }
 )
+#: AdapterResult fields the contract requires on every snapshot item (docs/frames-portfolio.md,
+#: "Required fields"); ``chain``/``chain_id`` is checked apart (the request's chain may stand in).
+#: Absent = PayloadError naming the field; present ``null`` = NA. ``status``, ``locked``,
+#: ``block_number``, ``timestamp``, sub-groups and ``reward_tokens`` are optional.
+ITEM_REQUIRED = (
+    "index",
+    "contract_address",
+    "token_id",
+    "address",
+    "block_number_created",
+    "protocol_type",
+    "protocol_handler_id",
+    "protocol_group_id",
+    "protocol_group_name",
+    "protocol_group_icon",
+    "contract_name",
+    "contract_symbol",
+    "asset_sign",
+    "value_usd",
+    "underlying_tokens",
+)
 TOKEN_FIELDS = frozenset(
     {
         "chain",
@@ -362,6 +383,7 @@ def _position(
     """Position-level values of one AdapterResult."""
     item = P.mapping_at(item, endpoint, where)
     chain_id = _item_chain(item, ctx, endpoint, where)
+    P.require_all(item, ITEM_REQUIRED, endpoint, where)
     index = P.to_str(
         P.require_key(item, ("index",), endpoint, where), endpoint, f"{where}.index", required=True
     )
@@ -605,12 +627,8 @@ _ITEM_TYPE = pa.struct(
 )
 _SNAPSHOT_SCHEMA = pa.schema([pa.field("result", pa.list_(_ITEM_TYPE))])
 #: Item fields the safe path requires (``address`` is checked by ``ascii_addresses``).
-_REQUIRED_ITEM_FIELDS = (
-    "index",
-    "contract_address",
-    "protocol_group_id",
-    "asset_sign",
-    "value_usd",
+_REQUIRED_ITEM_FIELDS = tuple(
+    name for name in ITEM_REQUIRED if name not in ("address", "underlying_tokens")
 )
 _CHAIN_NULL = re.compile(rb'"chain"[ \t\r\n]*:[ \t\r\n]*null')
 _ZERO_WALLET = P.ZERO_ADDRESS

@@ -284,6 +284,17 @@ AGG_EXAMPLE = [
 ]
 
 
+#: The token-object fields the contract requires besides address, decimals and wallets, as nulls
+#: (present null = NA; absent = PayloadError).
+REQ: dict[str, Any] = {
+    "symbol": None,
+    "name": None,
+    "logoURI": None,
+    "isCustom": None,
+    "type": None,
+}
+
+
 def test_reference_aggregated_example() -> None:
     df = fb.aggregated_frame([((1, ROUTER), AGG_EXAMPLE)])
     assert list(zip(df.wallet, df.symbol, strict=True)) == [(A, "ETH"), (A, "USDC"), (B, "ETH")]
@@ -394,10 +405,16 @@ def test_token_keys_lowercased() -> None:
 
 def test_aggregated_wallet_order_per_response() -> None:
     p1 = [
-        {"address": USDC, "decimals": 6, "wallets": {B_MIXED: {"balance": "1", "allowance": "0"}}}
+        {
+            **REQ,
+            "address": USDC,
+            "decimals": 6,
+            "wallets": {B_MIXED: {"balance": "1", "allowance": "0"}},
+        }
     ]
     p2 = [
         {
+            **REQ,
             "address": USDC,
             "decimals": 6,
             "wallets": {
@@ -406,6 +423,7 @@ def test_aggregated_wallet_order_per_response() -> None:
             },
         },
         {
+            **REQ,
             "address": NATIVE,
             "decimals": 18,
             "wallets": {
@@ -639,8 +657,20 @@ def test_bad_aggregated_payloads() -> None:
     def agg(payload: Any) -> Callable[[], Any]:
         return lambda: fb.aggregated_frame([((1, ROUTER), payload)])
 
-    token = {"address": USDC, "decimals": 6, "wallets": {A: {"balance": "1", "allowance": "0"}}}
+    token = {
+        **REQ,
+        "address": USDC,
+        "decimals": 6,
+        "wallets": {A: {"balance": "1", "allowance": "0"}},
+    }
     _raises(agg({"address": USDC}), ep, "aggregated")
+    for name in fb.AGGREGATED_REQUIRED:  # dropped or renamed by drift: never a silent NA
+        dropped = {k: v for k, v in token.items() if k != name}
+        _raises(agg([token, dropped]), ep, f"aggregated[1].{name}")
+        renamed = {**dropped, name.capitalize(): token[name]}
+        _raises(agg([renamed]), ep, f"aggregated[0].{name}")
+        with pytest.raises(PayloadError, match=name):
+            fb.token_metadata_frame([((1, ROUTER), [dropped])])
     _raises(agg([[token]]), ep, "aggregated[0]")
     _raises(agg([{**token, "address": None}]), ep, "aggregated[0].address")
     _raises(agg([{k: v for k, v in token.items() if k != "address"}]), ep, "aggregated[0].address")
@@ -670,13 +700,15 @@ def test_bad_aggregated_payloads() -> None:
 
 def test_aggregated_tolerated_gaps() -> None:
     payload = [
-        {"address": USDC, "symbol": "USDC", "wallets": None},  # documented: null wallets
+        {**REQ, "address": USDC, "symbol": "USDC", "decimals": 6, "wallets": None},  # no rows
         {
+            **REQ,
             "address": DAI,
-            "symbol": "DAI",  # no decimals, no tags, no metadata fields
+            "symbol": "DAI",
+            "decimals": None,  # present but null: NA; no tags at all (optional)
             "wallets": {A: {"balance": "5", "allowance": "0"}},
         },
-        {"address": WETH, "decimals": 18.0, "tags": [], "wallets": {}},
+        {**REQ, "address": WETH, "decimals": 18.0, "tags": [], "wallets": {}},
     ]
     df = fb.aggregated_frame([((1, ROUTER), payload)])
     assert_schema(df, fb.AGGREGATED)
@@ -685,7 +717,7 @@ def test_aggregated_tolerated_gaps() -> None:
     assert pd.isna(df.tags.iloc[0])
     meta = fb.token_metadata_frame([((1, ROUTER), payload)])
     assert meta.token.tolist() == [USDC, DAI, WETH]
-    assert meta.decimals.isna().tolist() == [True, True, False]
+    assert meta.decimals.isna().tolist() == [False, True, False]
     assert meta.tags.iloc[2] == ""  # known to have no tags, unlike NA
     assert meta.is_custom.isna().all()
     assert fb.aggregated_frame([((1, ROUTER), [])]).empty
@@ -693,8 +725,8 @@ def test_aggregated_tolerated_gaps() -> None:
 
 def test_unknown_aggregated_fields_are_kept_with_one_warning() -> None:
     payload = [
-        {"address": USDC, "decimals": 6, "eip2612": True, "rating": 9},
-        {"address": DAI, "decimals": 18, "rating": 7},
+        {**REQ, "address": USDC, "decimals": 6, "eip2612": True, "rating": 9},
+        {**REQ, "address": DAI, "decimals": 18, "rating": 7},
     ]
     with pytest.warns(UnknownFieldsWarning, match="eip2612, rating") as record:
         meta = fb.token_metadata_frame([((1, ROUTER), payload), ((1, ROUTER), payload)])
