@@ -42,6 +42,7 @@ from typing import Any, TypedDict
 import numpy as np
 import pandas as pd
 
+from .._json import loads_json
 from ..chains import CHAINS, resolve_chain
 from ..errors import InchframeError, PayloadError
 from ._parse import warn_unknown_fields
@@ -160,6 +161,8 @@ def run_batch(
     responses: Batch,
     endpoint: str,
     parse: Callable[[Ctx, Any], None],
+    *,
+    text: bool = False,
 ) -> None:
     """Call ``parse(ctx, payload)`` per response; add the response's position to a PayloadError.
 
@@ -168,6 +171,8 @@ def run_batch(
     """
     for n, (ctx, payload) in enumerate(iter_batch(responses, endpoint)):
         try:
+            if not text and isinstance(payload, (bytes, bytearray, memoryview)):
+                payload = _parse_body(payload, endpoint)  # a raw body: parsed once, here
             parse(ctx, payload)
         except PayloadError as exc:
             raise PayloadError(
@@ -181,6 +186,13 @@ def run_batch(
                 "result",
                 f"unreadable payload: {type(exc).__name__}: {exc} (response {n}: {ctx.describe()})",
             ) from exc
+
+
+def _parse_body(body: bytes | bytearray | memoryview, endpoint: str) -> Any:
+    try:
+        return loads_json(bytes(body))
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(endpoint, "body", f"not valid JSON: {exc}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,8 +255,8 @@ def to_big_int_str(value: Any, endpoint: str, field: str) -> str | None:
         return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
-        return value.strip()
+    if isinstance(value, str) and len(value) <= 78 and re.fullmatch(r"[0-9]+", value):
+        return value
     raise _bad(endpoint, field, "an integer", value)
 
 
@@ -524,6 +536,27 @@ def _extra(values: list[Any]) -> Any:
             return pd.array([None if v is None else str(v) for v in values], dtype=STRING)
         # floats next to integers too large for a float: keep every value as it came
     return pd.array([None if v is None else jsonish(v) for v in values], dtype=object)
+
+
+def collapse_repeats(frame: pd.DataFrame, key: Sequence[str], endpoint: str) -> pd.DataFrame:
+    """``frame`` with rows repeated in full dropped (a duplicated item); a PayloadError when two
+    rows share ``key`` with different values (two answers for one position and token)."""
+    names = [name for name in key if name in frame.columns]
+    if len(frame) < 2 or not names:
+        return frame
+    if not frame.duplicated(names).any():
+        return frame
+    hashable = frame.astype({c: str for c in frame.columns if frame[c].dtype == object})
+    same = hashable.duplicated().to_numpy()
+    kept = hashable[~same]
+    conflict = kept.duplicated(names, keep=False).to_numpy()
+    if conflict.any():
+        row = kept[conflict].iloc[0]
+        shown = ", ".join(f"{n}={row[n]}" for n in names)
+        raise PayloadError(
+            endpoint, "result", f"two different items for one key ({shown}): a repeated item?"
+        )
+    return frame[~same].reset_index(drop=True)
 
 
 def wallet_for(address: str | None, ctx: Ctx) -> str | None:

@@ -508,7 +508,8 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
     pairs, raw = F.split_raw(responses)
     if raw:
         try:
-            return _snapshot_fast(pairs, endpoint, protocols=False)
+            frame = _snapshot_fast(pairs, endpoint, protocols=False)
+            return P.collapse_repeats(frame, TOKENS_SNAPSHOT.key, endpoint)
         except F.NoFit:
             pass
     responses = F.parse_bodies(pairs, endpoint)
@@ -548,7 +549,8 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
                 )
 
     P.run_batch(responses, endpoint, parse)
-    return builder.build({"api_version": API_VERSION})
+    frame = builder.build({"api_version": API_VERSION})
+    return P.collapse_repeats(frame, TOKENS_SNAPSHOT.key, endpoint)
 
 
 def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
@@ -563,7 +565,8 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
     pairs, raw = F.split_raw(responses)
     if raw:
         try:
-            return _snapshot_fast(pairs, endpoint, protocols=True)
+            frame = _snapshot_fast(pairs, endpoint, protocols=True)
+            return P.collapse_repeats(frame, PROTOCOLS_SNAPSHOT.key, endpoint)
         except F.NoFit:
             pass
     responses = F.parse_bodies(pairs, endpoint)
@@ -576,7 +579,8 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
             append_position_rows(builder, pos, item, "reward_tokens", endpoint, where)
 
     P.run_batch(responses, endpoint, parse)
-    return builder.build({"api_version": API_VERSION})
+    frame = builder.build({"api_version": API_VERSION})
+    return P.collapse_repeats(frame, PROTOCOLS_SNAPSHOT.key, endpoint)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1357,7 +1361,7 @@ def report(responses: P.Batch) -> pd.DataFrame:
                 frame[col] = frame[col].astype(STRING)
         frames.append(frame)
 
-    P.run_batch(responses, endpoint, parse)
+    P.run_batch(responses, endpoint, parse, text=True)
     if not frames:
         return REPORT.conform(pd.DataFrame(index=pd.RangeIndex(0)))
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -1063,3 +1063,21 @@ def test_huge_integer_next_to_floats_stays_exact() -> None:
     assert values[2] == 10**400 and values[0] == 1.5
     assert P._extra([None, 7])[1] == 7
     assert P._extra([2**70, 3]).tolist() == [str(2**70), "3"]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["parsed", "raw"])
+@pytest.mark.parametrize("name", ["v5.tokens_snapshot", "v5.protocols_snapshot"])
+def test_a_duplicated_snapshot_item_collapses_or_is_a_payload_error(name: str, raw: bool) -> None:
+    convert, _, ctx = CONVERTERS[name]
+
+    def enc(payload: Any) -> Any:
+        return json.dumps(payload).encode() if raw else payload
+
+    expected = convert([(ctx, enc(example(name)))])
+    repeated = example(name)
+    repeated["result"].append(copy.deepcopy(repeated["result"][0]))
+    pd.testing.assert_frame_equal(convert([(ctx, enc(repeated))]), expected)
+    repeated["result"][-1]["underlying_tokens"][0]["amount"] = 9.0
+    with pytest.raises(PayloadError, match="two different items") as caught:
+        convert([(ctx, enc(repeated))])
+    assert caught.value.endpoint == name
