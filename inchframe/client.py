@@ -62,7 +62,8 @@ class Reply:
     """A successful answer to a :class:`~inchframe.endpoints.Call`.
 
     ``content`` is the body as received; ``payload`` the parsed JSON (the v5 report: CSV text),
-    parsed when first read unless the fetch kept it (``raw=False``, the default).
+    parsed when first read unless the fetch kept it (``raw=False``, the default). A body that is
+    not JSON raises :class:`PayloadError` when ``payload`` is read.
     """
 
     call: ep.Call
@@ -74,7 +75,10 @@ class Reply:
 
     @cached_property
     def payload(self) -> Any:
-        return _parse_body(self.call, self.content)
+        try:
+            return _parse_body(self.call, self.content)
+        except (ValueError, RecursionError) as exc:
+            raise PayloadError(self.call.endpoint, "body", f"not valid JSON: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -253,12 +257,14 @@ class Client:
                 "the embedded sandbox with sandbox=True / INCHFRAME_SANDBOX=1"
             )
 
-    def fetch(self, call: ep.Call, *, raw: bool = False) -> Reply:
+    def fetch(self, call: ep.Call, *, raw: bool = False, parse: bool = True) -> Reply:
         """Send one call (through cache, rate limiter and retries) and parse the answer.
 
-        The body is always parsed once, to retry (and never cache) a malformed one. With
-        ``raw=True`` the reply keeps only the body (``reply.content``) and parses ``payload``
-        again if it is read: for converters that read bytes, and to hold less in big batches.
+        The body is parsed once, to retry (and never cache) a malformed one. With ``raw=True``
+        the reply keeps only the body (``reply.content``) and parses ``payload`` again if it is
+        read. With ``parse=False`` the body is not parsed here at all: the caller converts it
+        and, when it is unusable (:class:`PayloadError`), calls :meth:`forget` and asks again,
+        as the loaders do (one parse per body).
         """
         self._check_ready()
         url = self._url(call)
@@ -311,8 +317,8 @@ class Client:
             if response.status_code >= 400:
                 raise _api_error(call, response)
             try:
-                payload = _parse_body(call, response.content)
-            except ValueError as exc:
+                payload = _parse_body(call, response.content) if parse else None
+            except (ValueError, RecursionError) as exc:
                 self._forget(response)
                 if attempt < BODY_RETRIES and not from_cache:
                     self._pause(attempt, "malformed body")
@@ -327,7 +333,7 @@ class Client:
                 url=redact_url(_full_url(response, url)),
                 request_id=response.headers.get("X-Request-Id"),
             )
-            if not raw:
+            if parse and not raw:
                 reply.__dict__["payload"] = payload  # what payload would parse again
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
@@ -371,11 +377,12 @@ class Client:
         progress: bool | None = None,
         description: str | None = None,
         raw: bool = False,
+        parse: bool = True,
     ) -> BatchResult:
         """Send ``calls`` concurrently (as fast as the rate allows) and keep every reply.
 
         Failures are collected, not raised; an invalid configuration still raises at once.
-        ``raw``: as in :meth:`fetch`.
+        ``raw``, ``parse``: as in :meth:`fetch`.
         """
         self._check_ready()
         started = time.perf_counter()
@@ -388,7 +395,8 @@ class Client:
         workers = min(self.max_workers, max(1, len(calls)))
         with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inchframe") as pool:
             futures = {
-                pool.submit(self._fetch_quietly, call, raw): i for i, call in enumerate(calls)
+                pool.submit(self._fetch_quietly, call, raw, parse): i
+                for i, call in enumerate(calls)
             }
             pending = set(futures)
             shown = ""
@@ -418,9 +426,9 @@ class Client:
             elapsed=time.perf_counter() - started,
         )
 
-    def _fetch_quietly(self, call: ep.Call, raw: bool) -> Reply | Failure:
+    def _fetch_quietly(self, call: ep.Call, raw: bool, parse: bool = True) -> Reply | Failure:
         try:
-            return self.fetch(call, raw=raw)
+            return self.fetch(call, raw=raw, parse=parse)
         except (ApiError, TransportError, PayloadError, OfflineCacheMiss) as error:
             log.info("%s failed: %s", call.endpoint, error)
             return Failure(call, error)
