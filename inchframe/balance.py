@@ -111,7 +111,8 @@ def _from_aggregated(
 ) -> pd.DataFrame:
     """Rows of the aggregated endpoint reshaped to ``schema`` (e.g. balances only)."""
     frame = fb.aggregated_frame(
-        _pairs(replies, "balance.aggregated", "chain_id", "spender", raw=True), keep_zero=True
+        _pairs(replies, "balance.aggregated", "chain_id", "spender", raw=True),
+        keep_zero=keep is None,  # every keep rule drops the pairs where both are "0": now
     )
     if keep is not None:
         frame = frame[keep(frame)]
