@@ -5,8 +5,9 @@
     python -m benchmarks --only frames,cache # some suites (names below)
     python -m benchmarks --docs              # also rewrite the results in docs/performance.md
 
-Suites: requests (request economy), ratelimit (rate-limit saturation), cache, frames (frame
-building), memory, parquet, import, sandbox (sandbox throughput, information only).
+Suites: requests (request economy), ratelimit (rate-limit saturation), cache, frames (converter
+rows: frame building from bodies in memory), memory, loaders (each loader end to end in a fresh
+process, cold and warm, peak RSS from outside), parquet, import, sandbox (information only).
 ``--only frames:aggregated`` keeps the frame families whose name contains the text.
 
 Every speed figure is a ratio against a baseline measured in the same run (medians of several
@@ -26,13 +27,24 @@ from typing import Any
 
 from ._harness import Options, Result, machine
 
-SUITES = ("requests", "ratelimit", "cache", "frames", "memory", "parquet", "import", "sandbox")
+SUITES = (
+    "requests",
+    "ratelimit",
+    "cache",
+    "frames",
+    "memory",
+    "loaders",
+    "parquet",
+    "import",
+    "sandbox",
+)
 MODULES = {
     "requests": "bench_requests",
     "ratelimit": "bench_ratelimit",
     "cache": "bench_cache",
     "frames": "bench_frames",
     "memory": "bench_memory",
+    "loaders": "bench_loaders",
     "parquet": "bench_parquet",
     "import": "bench_import",
     "sandbox": "bench_sandbox",

@@ -443,24 +443,62 @@ def _convert_keeping_good(
 ) -> pd.DataFrame:
     """Convert all replies at once; if one payload is unusable, find it and keep the rest.
 
-    The unusable replies become failures (``PayloadError``) and leave the cache, so the next
-    run asks the API again instead of replaying a bad answer.
+    Bodies are parsed here, by the converter, and nowhere before. An unusable one
+    (``PayloadError``: not JSON, the wrong shape, a required field missing) leaves the cache at
+    once, so a malformed 200 is never kept, and its request is sent once more, as a malformed
+    body was retried before. What is still unusable becomes a failure.
     """
     try:
         return convert(batch.replies)
     except PayloadError:
         pass
     good: list[Reply] = []
+    bad: list[tuple[Reply, PayloadError]] = []
     for reply in batch.replies:
         try:
             convert([reply])
-        except PayloadError as error:
-            batch.failures.append(Failure(reply.call, error))
+        except PayloadError as exc:
             client.forget(reply.call)
+            bad.append((reply, exc))
         else:
             good.append(reply)
+    retries0 = client.board.retries
+    retried = _ask_again(client, [reply for reply, _ in bad])
+    batch.retries += client.board.retries - retries0
+    for (reply, first), again in zip(bad, retried, strict=True):
+        if isinstance(again, Failure):
+            batch.failures.append(again)
+            continue
+        problem: PayloadError = first
+        if again is not None:
+            try:
+                convert([again])
+            except PayloadError as exc:
+                client.forget(again.call)
+                problem = exc
+            else:
+                good.append(again)
+                continue
+        batch.failures.append(Failure(reply.call, problem))
+    order = {id(call): i for i, call in enumerate(r.call for r in batch.replies)}
+    good.sort(key=lambda r: order.get(id(r.call), len(order)))
     batch.replies[:] = good
     return convert(good)
+
+
+def _ask_again(client: Client, replies: Sequence[Reply]) -> list[Reply | Failure | None]:
+    """The requests of ``replies`` sent once more (their cache entries are gone); None where
+    asking again cannot help (offline: the cache was the only source)."""
+    if not replies:
+        return []
+    if client.settings.offline:
+        return [None] * len(replies)
+    for _ in replies:
+        client.board.count_retry()
+    again = client.fetch_many([r.call for r in replies], progress=False, parse=False)
+    by_call: dict[int, Reply | Failure] = {id(r.call): r for r in again.replies}
+    by_call.update({id(f.call): f for f in again.failures})
+    return [by_call.get(id(r.call)) for r in replies]
 
 
 def run_batch(
@@ -488,10 +526,10 @@ def run_batch(
     ``failure_note``: what the failures mean for the frame beyond missing rows (added to the
     warning and the error).
     """
-    # raw: replies hold the bodies only (converters with fast paths read them; others parse)
+    # parse=False: replies hold the bodies as received; each is parsed once, by its converter
     check_flag("progress", progress, optional=True)
     batch = client.fetch_many(
-        calls, progress=progress, description=description or endpoint, raw=True
+        calls, progress=progress, description=description or endpoint, parse=False
     )
     seen: list[bool] = []
     token = _unattributed_seen.set(seen)

@@ -183,7 +183,10 @@ def _from_aggregated(
     replies: list[Reply], schema: FrameSchema, keep: Callable[[pd.DataFrame], pd.Series] | None
 ) -> pd.DataFrame:
     """Rows of the aggregated endpoint reshaped to ``schema`` (e.g. balances only)."""
-    frame = _aggregated_rows([r for r in replies if r.call.endpoint == "balance.aggregated"])
+    frame = _aggregated_rows(
+        [r for r in replies if r.call.endpoint == "balance.aggregated"],
+        keep_zero=keep is None,  # every keep rule drops the pairs where both are "0": now
+    )
     if keep is not None:
         frame = frame[keep(frame)]
     return schema.conform(frame[list(schema.names)].reset_index(drop=True))

@@ -89,7 +89,8 @@ class Reply:
     """A successful answer to a :class:`~inchframe.endpoints.Call`.
 
     ``content`` is the body as received; ``payload`` the parsed JSON (the v5 report: CSV text),
-    parsed when first read unless the fetch kept it (``raw=False``, the default).
+    parsed when first read unless the fetch kept it (``raw=False``, the default). A body that is
+    not JSON raises :class:`PayloadError` when ``payload`` is read.
     """
 
     call: ep.Call
@@ -101,7 +102,10 @@ class Reply:
 
     @cached_property
     def payload(self) -> Any:
-        return _parse_body(self.call, self.content)
+        try:
+            return _parse_body(self.call, self.content)
+        except (ValueError, RecursionError) as exc:
+            raise PayloadError(self.call.endpoint, "body", f"not valid JSON: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -383,12 +387,14 @@ class Client:
                 "the embedded sandbox with sandbox=True / INCHFRAME_SANDBOX=1"
             )
 
-    def fetch(self, call: ep.Call, *, raw: bool = False) -> Reply:
+    def fetch(self, call: ep.Call, *, raw: bool = False, parse: bool = True) -> Reply:
         """Send one call (through cache, rate limiter and retries) and parse the answer.
 
-        The body is always parsed once, to retry (and never cache) a malformed one. With
-        ``raw=True`` the reply keeps only the body (``reply.content``) and parses ``payload``
-        again if it is read: for converters that read bytes, and to hold less in big batches.
+        The body is parsed once, to retry (and never cache) a malformed one. With ``raw=True``
+        the reply keeps only the body (``reply.content``) and parses ``payload`` again if it is
+        read. With ``parse=False`` the body is not parsed here at all: the caller converts it
+        and, when it is unusable (:class:`PayloadError`), calls :meth:`forget` and asks again,
+        as the loaders do (one parse per body).
         """
         self._check_ready()
         url = self._url(call)
@@ -451,8 +457,8 @@ class Client:
             if response.status_code >= 400:
                 raise _api_error(call, response, self._shown)
             try:
-                payload = _parse_body(call, response.content)
-            except ValueError as exc:
+                payload = _parse_body(call, response.content) if parse else None
+            except (ValueError, RecursionError) as exc:
                 self._forget(response)
                 if attempt < BODY_RETRIES and not from_cache:
                     self._pause(attempt, "malformed body")
@@ -467,7 +473,7 @@ class Client:
                 url=self._shown(_full_url(response, url)),
                 request_id=response.headers.get("X-Request-Id"),
             )
-            if not raw:
+            if parse and not raw:
                 reply.__dict__["payload"] = payload  # what payload would parse again
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
@@ -518,11 +524,12 @@ class Client:
         progress: bool | None = None,
         description: str | None = None,
         raw: bool = False,
+        parse: bool = True,
     ) -> BatchResult:
         """Send ``calls`` concurrently (as fast as the rate allows) and keep every reply.
 
         Failures are collected, not raised; an invalid configuration still raises at once.
-        ``raw``: as in :meth:`fetch`. After ``stop_after`` consecutive transport failures
+        ``raw``, ``parse``: as in :meth:`fetch`. After ``stop_after`` consecutive transport failures
         (no answer: refused, timed out, broken off, after their retries) the calls not yet sent
         are not sent: each is a :class:`Failure` with a :class:`NotAttemptedError`.
         """
@@ -538,7 +545,7 @@ class Client:
         breaker = _Breaker(self.settings.stop_after)
         with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inchframe") as pool:
             futures = {
-                pool.submit(self._fetch_quietly, call, raw, breaker): i
+                pool.submit(self._fetch_quietly, call, raw, parse, breaker): i
                 for i, call in enumerate(calls)
             }
             pending = set(futures)
@@ -570,13 +577,13 @@ class Client:
         )
 
     def _fetch_quietly(
-        self, call: ep.Call, raw: bool, breaker: _Breaker | None = None
+        self, call: ep.Call, raw: bool, parse: bool = True, breaker: _Breaker | None = None
     ) -> Reply | Failure:
         if breaker is not None and breaker.tripped:
             return breaker.refusal(call)
         outcome: Reply | Failure
         try:
-            outcome = self.fetch(call, raw=raw)
+            outcome = self.fetch(call, raw=raw, parse=parse)
         except (ApiError, TransportError, PayloadError, OfflineCacheMiss) as error:
             log.info("%s failed: %s", call.endpoint, error)
             outcome = Failure(call, error)

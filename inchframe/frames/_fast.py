@@ -34,6 +34,7 @@ __all__ = [
     "int_array",
     "is_raw",
     "parse_bodies",
+    "parse_body",
     "read_json_objects",
     "split_raw",
     "string_array",
@@ -87,6 +88,14 @@ def parse_bodies(pairs: Any, endpoint: str) -> Any:
         else:
             out.append(pair)
     return out
+
+
+def parse_body(body: Any, endpoint: str) -> Any:
+    """One raw body parsed as the client parses it (exact integers), or a PayloadError."""
+    try:
+        return loads_json(bytes(body))
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(endpoint, "body", f"not valid JSON: {exc}") from None
 
 
 def _first_byte(body: bytes) -> bytes:

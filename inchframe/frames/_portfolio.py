@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._json import loads_json
 from ..chains import chain_name, resolve_chain
 from ..errors import InchframeError, PayloadError
 from ._parse import warn_unknown_fields
@@ -58,6 +59,7 @@ __all__ = [
 #: The zero address, observed live as the ``address`` of v5 token snapshot items (OBS-ROS).
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _INT64_MAX = 2**63 - 1
+_FLOAT_EXACT = 2**53  #: integers up to this size survive a float exactly
 
 
 #: A batch: ``(context, payload)`` pairs, one per response.
@@ -149,6 +151,8 @@ def run_batch(
     responses: Batch,
     endpoint: str,
     parse: Callable[[Ctx, Any], None],
+    *,
+    text: bool = False,
 ) -> None:
     """Call ``parse(ctx, payload)`` per response; add the response's position to a PayloadError.
 
@@ -157,6 +161,8 @@ def run_batch(
     """
     for n, (ctx, payload) in enumerate(iter_batch(responses, endpoint)):
         try:
+            if not text and isinstance(payload, (bytes, bytearray, memoryview)):
+                payload = _parse_body(payload, endpoint)  # a raw body: parsed once, here
             parse(ctx, payload)
         except PayloadError as exc:
             raise PayloadError(
@@ -170,6 +176,13 @@ def run_batch(
                 "result",
                 f"unreadable payload: {type(exc).__name__}: {exc} (response {n}: {ctx.describe()})",
             ) from exc
+
+
+def _parse_body(body: bytes | bytearray | memoryview, endpoint: str) -> Any:
+    try:
+        return loads_json(bytes(body))
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(endpoint, "body", f"not valid JSON: {exc}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,8 +245,8 @@ def to_big_int_str(value: Any, endpoint: str, field: str) -> str | None:
         return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
-        return value.strip()
+    if isinstance(value, str) and len(value) <= 78 and re.fullmatch(r"[0-9]+", value):
+        return value
     raise _bad(endpoint, field, "an integer", value)
 
 
@@ -325,6 +338,18 @@ def require_key(item: Mapping[str, Any], names: Sequence[str], endpoint: str, wh
             return item[name]
     alt = f" (or {', '.join(names[1:])})" if len(names) > 1 else ""
     raise PayloadError(endpoint, f"{where}.{names[0]}", f"required field is missing{alt}")
+
+
+def require_all(
+    item: Mapping[str, Any], fields: Sequence[str | tuple[str, ...]], endpoint: str, where: str
+) -> None:
+    """Every field of ``fields`` is present in ``item`` (a tuple: one of its spellings), or a
+    PayloadError naming the first one missing: the contract's required fields (values may be
+    ``null``; that is the API saying it does not know)."""
+    for names in fields:
+        spellings = (names,) if isinstance(names, str) else names
+        if not any(name in item for name in spellings):
+            require_key(item, spellings, endpoint, where)  # raises
 
 
 def require_first(
@@ -492,12 +517,36 @@ def _extra(values: list[Any]) -> Any:
     if present and all(isinstance(v, bool) for v in present):
         return pd.array(values, dtype="boolean")
     if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        if all(isinstance(v, int) for v in present) and all(
-            -_INT64_MAX - 1 <= v <= _INT64_MAX for v in present
-        ):
+        ints = [v for v in present if isinstance(v, int)]
+        if len(ints) == len(present) and all(-_INT64_MAX - 1 <= v <= _INT64_MAX for v in ints):
             return pd.array(values, dtype="Int64")
-        return np.array([math.nan if v is None else float(v) for v in values], dtype="float64")
+        if all(-_FLOAT_EXACT <= v <= _FLOAT_EXACT for v in ints):
+            return np.array([math.nan if v is None else float(v) for v in values], dtype="float64")
+        if len(ints) == len(present):  # beyond int64 (a uint256...): exact decimal text
+            return pd.array([None if v is None else str(v) for v in values], dtype=STRING)
+        # floats next to integers too large for a float: keep every value as it came
     return pd.array([None if v is None else jsonish(v) for v in values], dtype=object)
+
+
+def collapse_repeats(frame: pd.DataFrame, key: Sequence[str], endpoint: str) -> pd.DataFrame:
+    """``frame`` with rows repeated in full dropped (a duplicated item); a PayloadError when two
+    rows share ``key`` with different values (two answers for one position and token)."""
+    names = [name for name in key if name in frame.columns]
+    if len(frame) < 2 or not names:
+        return frame
+    if not frame.duplicated(names).any():
+        return frame
+    hashable = frame.astype({c: str for c in frame.columns if frame[c].dtype == object})
+    same = hashable.duplicated().to_numpy()
+    kept = hashable[~same]
+    conflict = kept.duplicated(names, keep=False).to_numpy()
+    if conflict.any():
+        row = kept[conflict].iloc[0]
+        shown = ", ".join(f"{n}={row[n]}" for n in names)
+        raise PayloadError(
+            endpoint, "result", f"two different items for one key ({shown}): a repeated item?"
+        )
+    return frame[~same].reset_index(drop=True)
 
 
 def wallet_for(address: str | None, ctx: Ctx) -> str | None:

@@ -114,9 +114,9 @@ _UNLIMITED_STR = str(UNLIMITED_THRESHOLD)  # 29 digits
 _NATIVE_DECIMALS = 18  # every chain the Balance API serves is EVM with an 18-decimal native coin
 _ADDRESS = re.compile(r"0x[0-9a-f]{40}")
 _ADDRESS_RE2 = r"^0x[0-9a-f]{40}$"
-_DIGITS_RE2 = r"^\+?[0-9]+$"
-_NEEDS_NORMALISING_RE2 = r"^(\+|0[0-9])"
-_STRIP_RE2 = r"^\+?0*([0-9])"
+_DIGITS_RE2 = r"^[0-9]+$"  # a uint256 string: ASCII digits only (no sign, no space, no "+")
+_STRIP_RE2 = r"^0*([0-9])"
+_MAX_DIGITS = len(str(2**256 - 1))  # 78: longer strings are refused before any parsing
 _STR_TYPE = pa.large_string()  # what pandas' ArrowStringArray holds: building it saves a cast
 
 # --------------------------------------------------------------------------------- schemas
@@ -264,12 +264,16 @@ def _fail(endpoint: str, path: str, problem: str, where: str) -> PayloadError:
 
 
 def _pairs(responses: Iterable[Any], endpoint: str) -> Iterator[tuple[Any, Any]]:
+    """``(context, payload)`` pairs; a raw body (``bytes``) is parsed here, once, exactly."""
     for i, item in enumerate(responses):
         if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 2:
             raise InputError(
                 f"{endpoint}: responses[{i}] should be a (context, payload) pair, got {item!r:.80}"
             )
-        yield item[0], item[1]
+        payload = item[1]
+        if F.is_raw(payload):
+            payload = F.parse_body(payload, endpoint)
+        yield item[0], payload
 
 
 def _context(ctx: Any, names: tuple[str, ...], endpoint: str, *, exact: bool = True) -> tuple:
@@ -305,21 +309,26 @@ def _first_false(mask: pa.Array | pa.ChunkedArray) -> int | None:
     return int(bad[0]) if len(bad) else None
 
 
-def _address_array(keys: list[Any], endpoint: str, segments: _Segments, what: str) -> pa.Array:
-    """Lowercase, validated addresses from payload keys (one per row)."""
+def _address_array(
+    keys: list[Any], endpoint: str, segments: _Segments, what: str
+) -> tuple[pa.Array, bool]:
+    """Lowercase, validated addresses from payload keys (one per row), and whether lowering
+    changed any (then two keys differing only in case may name one address)."""
     try:
         arr = pa.array(keys, type=_STR_TYPE)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         arr = pa.array([k if isinstance(k, str) else None for k in keys], type=_STR_TYPE)
+    if _all_addresses(arr):
+        return arr, False  # already lowercase: nothing folded
     arr = pc.ascii_lower(arr)
     if _all_addresses(arr):
-        return arr
+        return arr, True
     ok = pc.fill_null(pc.match_substring_regex(arr, _ADDRESS_RE2), False)
     row = _first_false(ok)
     if row is not None:
         path, where = segments.locate(row, keys)
         raise _fail(endpoint, path, f"{what} key {keys[row]!r} is not an address", where)
-    return arr
+    return arr, True
 
 
 def _all_addresses(arr: pa.Array) -> bool:
@@ -408,21 +417,26 @@ def _raw(
         arr = pa.array(_coerce_raw(values, endpoint, segments, keys, suffix), type=_STR_TYPE)
     if arr.null_count:
         _coerce_raw(values, endpoint, segments, keys, suffix)  # raises on the first null
-    if _plain_digits(arr):
-        needs_normalising = _leading_zeros(arr)
-    else:
+    if not _plain_digits(arr):
         row = _first_false(pc.match_substring_regex(arr, _DIGITS_RE2))
-        if row is not None:
-            path, where = segments.locate(row, keys, suffix)
-            raise _fail(
-                endpoint,
-                path,
-                f"expected a non-negative decimal integer string, got {values[row]!r:.90}",
-                where,
-            )
-        needs_normalising = bool(
-            pc.any(pc.match_substring_regex(arr, _NEEDS_NORMALISING_RE2)).as_py()
+        assert row is not None
+        path, where = segments.locate(row, keys, suffix)
+        raise _fail(
+            endpoint,
+            path,
+            f"expected a uint256 decimal string (digits 0-9 only), got {values[row]!r:.90}",
+            where,
         )
+    long = _first_false(pc.less_equal(pc.binary_length(arr), _MAX_DIGITS))
+    if long is not None:
+        path, where = segments.locate(long, keys, suffix)
+        raise _fail(
+            endpoint,
+            path,
+            f"{values[long]!r:.90} has more than {_MAX_DIGITS} digits (not a uint256)",
+            where,
+        )
+    needs_normalising = _leading_zeros(arr)
     raw = _normalised_raw(arr, needs_normalising)
     if raw is None:
         row = _first_false(pc.invert(_too_big(_strip(arr, needs_normalising))))
@@ -454,8 +468,8 @@ def _too_big(arr: pa.Array) -> pa.Array:
 
 
 def _normalised_raw(arr: pa.Array, needs_normalising: bool) -> _Raw | None:
-    """Validated digit strings normalised (leading ``+``/zeros stripped); None when one is
-    larger than 2**256-1."""
+    """Validated digit strings normalised (leading zeros stripped); None when one is larger
+    than 2**256-1."""
     arr = _strip(arr, needs_normalising)
     if len(arr) and pc.any(_too_big(arr)).as_py():
         return None
@@ -582,6 +596,40 @@ class _Rows:
     balance: _Raw | None = None
     allowance: _Raw | None = None
     metadata: dict[str, Any] | None = None  # per-row symbol/name/decimals/tags, if inline
+    #: some (chain, wallet, spender, token) may occur twice: keys differing only in case, a
+    #: repeated request or token object. False only when the converter knows it cannot.
+    may_repeat: bool = True
+
+
+def _repeats(rows: _Rows, endpoint: str) -> np.ndarray | None:
+    """Indices of the rows to keep when a key repeats (identical repeats collapse to their
+    first row), None when no key repeats; a PayloadError when one key has different values."""
+    key: dict[str, Any] = {"chain_id": rows.chain, "wallet": _string_array(rows.wallet)}
+    if rows.spender is not None:
+        key["spender"] = _string_array(rows.spender)
+    key["token"] = _string_array(rows.token)
+    frame = pd.DataFrame(key, copy=False)
+    names = list(key)
+    if not frame.duplicated(names).any():
+        return None
+    for name, raw in (("balance_raw", rows.balance), ("allowance_raw", rows.allowance)):
+        if raw is not None:
+            frame[name] = _string_array(raw.text)
+    for name, values in (rows.metadata or {}).items():
+        frame[name] = values
+    same = frame.duplicated().to_numpy()
+    kept = frame[~same]
+    conflict = kept.duplicated(names, keep=False).to_numpy()
+    if conflict.any():
+        row = kept[conflict].iloc[0]
+        where = ", ".join(f"{n} {row[n]}" for n in names[:-1])
+        raise PayloadError(
+            endpoint,
+            f"[{row['token']}]",
+            "two different answers for one token (keys differing only in case, or a repeated "
+            f"token object or request) (request: {where})",
+        )
+    return np.flatnonzero(~same)
 
 
 def _build(
@@ -590,6 +638,7 @@ def _build(
     *,
     token_info: pd.DataFrame | None,
     keep_zero: bool,
+    endpoint: str,
     order: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Order, drop zero rows, attach metadata and human amounts, conform to ``schema``."""
@@ -597,6 +646,12 @@ def _build(
     if n == 0:
         return empty_frame(schema)
     idx = order
+    if rows.may_repeat:
+        unique = _repeats(rows, endpoint)
+        if unique is not None:
+            keep = np.zeros(n, dtype=bool)
+            keep[unique] = True
+            idx = unique if idx is None else idx[keep[idx]]
     if not keep_zero:
         zero = np.ones(n, dtype=bool)
         for raw in (rows.balance, rows.allowance):
@@ -677,15 +732,28 @@ def _map_rows(
 
 
 def _fast_addresses(keys: pa.Array) -> pa.Array:
+    return _fast_lowered(keys)[0]
+
+
+def _fast_lowered(keys: pa.Array) -> tuple[pa.Array, bool]:
+    """Lowercase addresses (or NoFit), and whether lowering changed any."""
+    if _all_addresses(keys):
+        return keys, False
     lowered = pc.ascii_lower(keys)
     if not _all_addresses(lowered):
         raise F.NoFit
-    return lowered
+    return lowered, True
+
+
+def _unique_contexts(contexts: Sequence[tuple[Any, ...]]) -> bool:
+    return len(set(contexts)) == len(contexts)
 
 
 def _fast_raw(values: pa.Array) -> _Raw:
     if not _plain_digits(values):
         raise F.NoFit  # "+1", numbers, nulls...: the safe path accepts or names them
+    if len(values) and pc.max(pc.binary_length(values)).as_py() > _MAX_DIGITS:
+        raise F.NoFit  # the safe path names it
     raw = _normalised_raw(values, _leading_zeros(values))
     if raw is None:
         raise F.NoFit
@@ -711,7 +779,7 @@ def _flat_fast(pairs: list[Any], names: tuple[str, ...], endpoint: str, value: s
     contexts = _fast_contexts(pairs, names, endpoint)
     buffer, starts, ends = _joined(pairs)
     keys, values, counts = F.flat_string_maps(buffer, starts, ends)
-    token = _fast_addresses(keys)
+    token, folded = _fast_lowered(keys)
     if not F.unique_per_object(keys, counts):
         raise F.NoFit
     seg = pa.array(np.repeat(np.arange(len(contexts), dtype=np.int64), counts))
@@ -719,6 +787,7 @@ def _flat_fast(pairs: list[Any], names: tuple[str, ...], endpoint: str, value: s
         chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[seg.to_numpy()],
         wallet=pa.array([c[1] for c in contexts], type=_STR_TYPE).take(seg),
         token=token,
+        may_repeat=folded or not _unique_contexts(contexts),
     )
     if len(names) > 2:
         rows.spender = pa.array([c[2] for c in contexts], type=_STR_TYPE).take(seg)
@@ -765,19 +834,21 @@ def _nested_fast(pairs: list[Any]) -> _Rows:
         wallets = pa.array([k.decode("ascii") for k in wallet_keys], type=_STR_TYPE)
     except UnicodeDecodeError:
         raise F.NoFit from None
-    wallets = _fast_addresses(wallets)
+    wallets, wallets_folded = _fast_lowered(wallets)
     keys, values, counts = F.flat_string_maps(
         buffer, np.asarray(span_starts, dtype=np.int64), np.asarray(span_ends, dtype=np.int64)
     )
-    token = _fast_addresses(keys)
+    token, folded = _fast_lowered(keys)
     if not F.unique_per_object(keys, counts):
         raise F.NoFit
     seg = np.repeat(np.arange(len(chains), dtype=np.int64), counts)
+    pairs_seen = list(zip(chains, wallets.to_pylist(), strict=True))
     return _Rows(
         chain=np.asarray(chains, dtype=np.int64)[seg],
         wallet=wallets.take(pa.array(seg)),
         token=token,
         balance=_fast_raw(values),
+        may_repeat=wallets_folded or folded or not _unique_contexts(pairs_seen),
     )
 
 
@@ -803,21 +874,25 @@ def _flat_map_frame(
     if raw:
         try:
             rows = _flat_fast(pairs, names, endpoint, measure)
-            return _build(schema, rows, token_info=token_info, keep_zero=keep_zero)
+            return _build(
+                schema, rows, token_info=token_info, keep_zero=keep_zero, endpoint=endpoint
+            )
         except F.NoFit:
             pass
     pairs = F.parse_bodies(pairs, endpoint)
     segments, keys, values, contexts = _map_rows(pairs, endpoint, f"{measure}s", names)
     if not keys:
         return empty_frame(schema)
+    token, folded = _address_array(keys, endpoint, segments, "token")
     rows = _Rows(
         chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[segments.row_segments()],
         wallet=_repeat_strings([c[1] for c in contexts], segments),
         spender=_repeat_strings([c[2] for c in contexts], segments) if spender else None,
-        token=_address_array(keys, endpoint, segments, "token"),
+        token=token,
         **{measure: _raw(values, endpoint, segments, keys)},
+        may_repeat=folded or not _unique_contexts(contexts),
     )
-    return _build(schema, rows, token_info=token_info, keep_zero=keep_zero)
+    return _build(schema, rows, token_info=token_info, keep_zero=keep_zero, endpoint=endpoint)
 
 
 def balances_frame(
@@ -860,7 +935,11 @@ def wallets_and_tokens_frame(
     if raw:
         try:
             return _build(
-                BALANCES, _nested_fast(responses), token_info=token_info, keep_zero=keep_zero
+                BALANCES,
+                _nested_fast(responses),
+                token_info=token_info,
+                keep_zero=keep_zero,
+                endpoint=endpoint,
             )
         except F.NoFit:
             pass
@@ -887,13 +966,15 @@ def wallets_and_tokens_frame(
             wallets.append(wallet)
     if not keys:
         return empty_frame(BALANCES)
+    token, folded = _address_array(keys, endpoint, segments, "token")
     rows = _Rows(
         chain=np.asarray(chains, dtype=np.int64)[segments.row_segments()],
         wallet=_repeat_strings(wallets, segments),
-        token=_address_array(keys, endpoint, segments, "token"),
+        token=token,
         balance=_raw(values, endpoint, segments, keys),
+        may_repeat=folded or not _unique_contexts(list(zip(chains, wallets, strict=True))),
     )
-    return _build(BALANCES, rows, token_info=token_info, keep_zero=keep_zero)
+    return _build(BALANCES, rows, token_info=token_info, keep_zero=keep_zero, endpoint=endpoint)
 
 
 def allowances_frame(
@@ -941,15 +1022,23 @@ def balances_and_allowances_frame(
     seg = segments.row_segments()
     balances = _pick(entries, "balance", endpoint, segments, keys)
     allowances = _pick(entries, "allowance", endpoint, segments, keys)
+    token, folded = _address_array(keys, endpoint, segments, "token")
     rows = _Rows(
         chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[seg],
         wallet=_repeat_strings([c[1] for c in contexts], segments),
         spender=_repeat_strings([c[2] for c in contexts], segments),
-        token=_address_array(keys, endpoint, segments, "token"),
+        token=token,
         balance=_raw(balances, endpoint, segments, keys, ".balance"),
         allowance=_raw(allowances, endpoint, segments, keys, ".allowance"),
+        may_repeat=folded or not _unique_contexts(contexts),
     )
-    return _build(BALANCES_AND_ALLOWANCES, rows, token_info=token_info, keep_zero=keep_zero)
+    return _build(
+        BALANCES_AND_ALLOWANCES,
+        rows,
+        token_info=token_info,
+        keep_zero=keep_zero,
+        endpoint=endpoint,
+    )
 
 
 # ------------------------------------------------------------------- aggregated endpoint
@@ -1017,6 +1106,9 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
                     else f"{address!r:.60} is not an address"
                 )
                 raise _fail(endpoint, f"{path}.address", problem, where)
+            for required in AGGREGATED_REQUIRED:
+                if required not in item:
+                    raise _fail(endpoint, f"{path}.{required}", "required field is missing", where)
             decimals = item.get("decimals")
             if isinstance(decimals, float) and decimals.is_integer():
                 decimals = int(decimals)
@@ -1069,6 +1161,15 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
     return out
 
 
+#: Token-object fields the contract requires (absent = PayloadError naming the field; present
+#: ``null`` = NA). ``tags`` and ``tracked`` may be absent: recorded traffic omits ``tags``.
+#: ``address`` and ``wallets`` are checked where they are read.
+AGGREGATED_REQUIRED = ("decimals", "symbol", "name", "logoURI", "isCustom", "type")
+
+_KEY_RE = {
+    name: re.compile(rb'"' + name.encode() + rb'"[ \t\r\n]*:') for name in AGGREGATED_REQUIRED
+}
+
 _AGG_FIELDS = [
     ("address", pa.string()),
     ("decimals", pa.int64()),
@@ -1117,6 +1218,11 @@ def _aggregated_body(
     kind = tokens.type
     for name, typ in _AGG_FIELDS:  # known fields keep their types; unknown ones are ignored
         if kind.field(name).type != typ:
+            raise F.NoFit
+    for name in AGGREGATED_REQUIRED:
+        # Arrow reads an absent field as null: with nulls, the field's key must still occur once
+        # per token object (more: the key is also somewhere else; the safe path decides)
+        if tokens.field(name).null_count and len(_KEY_RE[name].findall(body)) != len(tokens):
             raise F.NoFit
     index = kind.get_field_index("wallets")
     if index < 0 or pa.types.is_null(kind.field(index).type):
@@ -1215,7 +1321,7 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
             "tags": _string_array(pc.binary_join(tags, ",").cast(_STR_TYPE).take(take)),
         },
     )
-    return _build(AGGREGATED, rows, token_info=None, keep_zero=keep_zero)
+    return _build(AGGREGATED, rows, token_info=None, keep_zero=keep_zero, endpoint=endpoint)
 
 
 def aggregated_frame(
@@ -1227,7 +1333,8 @@ def aggregated_frame(
 
     ``responses``: ``((chain_id, spender), payload)`` pairs; the payload is a JSON array of token
     objects whose ``wallets`` maps wallet (request casing) to ``{balance, allowance}``. A token
-    with ``"wallets": null`` gives no rows; a missing ``tags`` or ``decimals`` gives NA. Rows are
+    with ``"wallets": null`` gives no rows; a missing ``tags`` gives NA, a missing ``decimals``
+    (or another field of :data:`AGGREGATED_REQUIRED`) is a PayloadError. Rows are
     wallet-major (wallets in order of first appearance within a response), then tokens in payload
     order. Rows where balance and allowance are both ``"0"`` are dropped unless ``keep_zero``.
     Unknown token fields are not copied here; :func:`token_metadata_frame` keeps them.
@@ -1250,7 +1357,7 @@ def aggregated_frame(
     if not keys:
         return empty_frame(AGGREGATED)
     seg = segments.row_segments()  # token object of each row
-    wallet = _address_array(keys, endpoint, segments, "wallet")
+    wallet, _ = _address_array(keys, endpoint, segments, "wallet")
     balances = _pick(agg.entries, "balance", endpoint, segments, keys)
     allowances = _pick(agg.entries, "allowance", endpoint, segments, keys)
     take = pa.array(seg)
@@ -1274,7 +1381,9 @@ def aggregated_frame(
     wallet_code, _ = pd.factorize(pd.Series(_string_array(wallet)))
     pair_code, _ = pd.factorize(response * (int(wallet_code.max()) + 1) + wallet_code)
     order = np.argsort(pair_code, kind="stable")
-    return _build(AGGREGATED, rows, token_info=None, keep_zero=keep_zero, order=order)
+    return _build(
+        AGGREGATED, rows, token_info=None, keep_zero=keep_zero, endpoint=endpoint, order=order
+    )
 
 
 def token_metadata_frame(responses: Iterable[Response]) -> pd.DataFrame:

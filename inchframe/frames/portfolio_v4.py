@@ -447,6 +447,43 @@ _DETAIL_FIELDS = frozenset(
 )
 
 
+#: ProtocolOverviewResponseItem fields the contract requires (absent = PayloadError naming
+#: the field, present ``null`` = NA); ``chain_id`` is checked apart (the request's chain may
+#: stand in) and ``addresses`` may be absent (the request's addresses).
+_DETAIL_REQUIRED: tuple[str | tuple[str, ...], ...] = (
+    "contract_address",
+    "token_id",
+    "protocol",
+    "name",
+    "contract_type",
+    "sub_contract_type",
+    "is_whitelisted",
+    "protocol_name",
+    "protocol_icon",
+    "status",
+    "token_address",
+    "underlying_tokens",
+    "value_usd",
+    "debt",
+    ("rewards_tokens", "reward_tokens"),
+    ("profit_abs_usd", "abs_profit_usd"),
+    "roi",
+    ("weighted_apr", "apr"),
+    "holding_time_days",
+    "info",
+)
+#: Erc20OverviewResponseItem fields the contract requires (besides ``chain_id``, the token's
+#: address, amount and price, checked where they are read).
+_ERC20_REQUIRED: tuple[str | tuple[str, ...], ...] = (
+    "name",
+    "symbol",
+    "value_usd",
+    ("abs_profit_usd", "profit_abs_usd"),
+    "roi",
+    "status",
+)
+
+
 def protocols_details(responses: P.Batch) -> pd.DataFrame:
     """``v4/overview/protocols/details`` -> :data:`PROTOCOLS_DETAILS`.
 
@@ -468,6 +505,7 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
                 if ctx.chain_id is None:
                     raise PayloadError(endpoint, f"{where}.chain_id", "required field is null")
                 chain_id = ctx.chain_id
+            P.require_all(item, _DETAIL_REQUIRED, endpoint, where)
             contract = P.to_address(
                 P.require_key(item, ("contract_address",), endpoint, where),
                 endpoint,
@@ -570,6 +608,7 @@ def tokens_details(responses: P.Batch) -> pd.DataFrame:
                 )
             if token is None:
                 raise PayloadError(endpoint, f"{where}.{token_name}", "required field is null")
+            P.require_all(item, _ERC20_REQUIRED, endpoint, where)
             profit = P.required_float(item, ("abs_profit_usd", "profit_abs_usd"), endpoint, where)
             roi = P.required_float(item, ("roi",), endpoint, where)
             # parse_token reads symbol/name/decimals/amount/price/value the same way as v5

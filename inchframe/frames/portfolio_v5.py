@@ -298,6 +298,27 @@ _ITEM_FIELDS = frozenset(
         "locked",
     }
 )
+#: AdapterResult fields the contract requires on every snapshot item (docs/frames-portfolio.md,
+#: "Required fields"); ``chain``/``chain_id`` is checked apart (the request's chain may stand in).
+#: Absent = PayloadError naming the field; present ``null`` = NA. ``status``, ``locked``,
+#: ``block_number``, ``timestamp``, sub-groups and ``reward_tokens`` are optional.
+ITEM_REQUIRED = (
+    "index",
+    "contract_address",
+    "token_id",
+    "address",
+    "block_number_created",
+    "protocol_type",
+    "protocol_handler_id",
+    "protocol_group_id",
+    "protocol_group_name",
+    "protocol_group_icon",
+    "contract_name",
+    "contract_symbol",
+    "asset_sign",
+    "value_usd",
+    "underlying_tokens",
+)
 TOKEN_FIELDS = frozenset(
     {
         "chain",
@@ -362,6 +383,7 @@ def _position(
     """Position-level values of one AdapterResult."""
     item = P.mapping_at(item, endpoint, where)
     chain_id = _item_chain(item, ctx, endpoint, where)
+    P.require_all(item, ITEM_REQUIRED, endpoint, where)
     index = P.to_str(
         P.require_key(item, ("index",), endpoint, where), endpoint, f"{where}.index", required=True
     )
@@ -486,7 +508,8 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
     pairs, raw = F.split_raw(responses)
     if raw:
         try:
-            return _snapshot_fast(pairs, endpoint, protocols=False)
+            frame = _snapshot_fast(pairs, endpoint, protocols=False)
+            return P.collapse_repeats(frame, TOKENS_SNAPSHOT.key, endpoint)
         except F.NoFit:
             pass
     responses = F.parse_bodies(pairs, endpoint)
@@ -526,7 +549,8 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
                 )
 
     P.run_batch(responses, endpoint, parse)
-    return builder.build({"api_version": API_VERSION})
+    frame = builder.build({"api_version": API_VERSION})
+    return P.collapse_repeats(frame, TOKENS_SNAPSHOT.key, endpoint)
 
 
 def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
@@ -541,7 +565,8 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
     pairs, raw = F.split_raw(responses)
     if raw:
         try:
-            return _snapshot_fast(pairs, endpoint, protocols=True)
+            frame = _snapshot_fast(pairs, endpoint, protocols=True)
+            return P.collapse_repeats(frame, PROTOCOLS_SNAPSHOT.key, endpoint)
         except F.NoFit:
             pass
     responses = F.parse_bodies(pairs, endpoint)
@@ -554,7 +579,8 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
             append_position_rows(builder, pos, item, "reward_tokens", endpoint, where)
 
     P.run_batch(responses, endpoint, parse)
-    return builder.build({"api_version": API_VERSION})
+    frame = builder.build({"api_version": API_VERSION})
+    return P.collapse_repeats(frame, PROTOCOLS_SNAPSHOT.key, endpoint)
 
 
 # --------------------------------------------------------------------------------------------
@@ -605,12 +631,8 @@ _ITEM_TYPE = pa.struct(
 )
 _SNAPSHOT_SCHEMA = pa.schema([pa.field("result", pa.list_(_ITEM_TYPE))])
 #: Item fields the safe path requires (``address`` is checked by ``ascii_addresses``).
-_REQUIRED_ITEM_FIELDS = (
-    "index",
-    "contract_address",
-    "protocol_group_id",
-    "asset_sign",
-    "value_usd",
+_REQUIRED_ITEM_FIELDS = tuple(
+    name for name in ITEM_REQUIRED if name not in ("address", "underlying_tokens")
 )
 _CHAIN_NULL = re.compile(rb'"chain"[ \t\r\n]*:[ \t\r\n]*null')
 _ZERO_WALLET = P.ZERO_ADDRESS
@@ -1275,36 +1297,71 @@ def _json(value: Any) -> str:
         return repr(value)
 
 
+#: Columns a report's CSV header must carry (after snake-casing). The header the sandbox
+#: serves is inferred (see docs/api-contract.md); these three are what any report of positions
+#: per chain and address holds. A header without them is not a report.
+REPORT_REQUIRED_COLUMNS = ("chain_id", "address", "value_usd")
+_NOT_CSV_START = ("<", "{", "[", '"')
+
+
+def _report_text(payload: Any, endpoint: str) -> str:
+    """The CSV text of one report body, or a PayloadError for anything that is not CSV."""
+    text = unwrap_result(payload, endpoint)
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = bytes(text).decode("utf-8-sig", errors="replace")
+    if not isinstance(text, str):
+        shown = "null" if text is None else type(text).__name__
+        raise PayloadError(endpoint, "result", f"expected CSV text, got {shown}")
+    text = text.lstrip("\ufeff")
+    head = text.lstrip()
+    if not head:
+        raise PayloadError(endpoint, "result", "empty body: a CSV report has at least its header")
+    if head.startswith(_NOT_CSV_START) or head.split(None, 1)[0] in ("null", "true", "false"):
+        try:
+            decoded = json.loads(head)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, Mapping) and isinstance(decoded.get("result"), str):
+            return _report_text(decoded["result"], endpoint)  # {"result": "<csv>"}
+        kind = "HTML" if head.startswith("<") else "JSON"
+        raise PayloadError(endpoint, "result", f"expected CSV text, got {kind}: {head[:60]!r}")
+    return text
+
+
 def report(responses: P.Batch) -> pd.DataFrame:
     """``v5.0/general/report`` (CSV text, str or bytes, bare or as ``result``) -> one frame.
 
     Columns are whatever the CSV has, renamed to snake_case (duplicates get ``_2``...), text
-    columns as the Arrow string dtype, plus ``api_version``.
+    columns as the Arrow string dtype, plus ``api_version``. The header must carry
+    :data:`REPORT_REQUIRED_COLUMNS`; a header alone is a report without rows. An empty body,
+    HTML, JSON (``null``, ``[]``, ``{...}``) or a header without those columns is a
+    :class:`PayloadError`: never an empty frame passed off as an answer.
     """
     endpoint = "v5.report"
     frames: list[pd.DataFrame] = []
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        text = unwrap_result(payload, endpoint)
-        if isinstance(text, (bytes, bytearray)):
-            text = bytes(text).decode("utf-8-sig", errors="replace")
-        if not isinstance(text, str):
-            raise PayloadError(endpoint, "result", f"expected CSV text, got {type(text).__name__}")
-        if not text.strip():
-            return
-        text = text.lstrip("\ufeff")
+        text = _report_text(payload, endpoint)
         _check_csv_rows(text, endpoint)
         try:
             frame = pd.read_csv(io.StringIO(text), index_col=False)
         except (ParserError, EmptyDataError, ValueError) as exc:
             raise PayloadError(endpoint, "result", f"not readable as CSV: {exc}") from None
         frame.columns = _unique([P.to_snake(col) for col in frame.columns])
+        for column in REPORT_REQUIRED_COLUMNS:
+            if column not in frame.columns:
+                got = ", ".join(map(str, frame.columns[:8]))
+                raise PayloadError(
+                    endpoint,
+                    f"header.{column}",
+                    f"required field is missing from the CSV header (got {got})",
+                )
         for col in frame.columns:
             if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
                 frame[col] = frame[col].astype(STRING)
         frames.append(frame)
 
-    P.run_batch(responses, endpoint, parse)
+    P.run_batch(responses, endpoint, parse, text=True)
     if not frames:
         return REPORT.conform(pd.DataFrame(index=pd.RangeIndex(0)))
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -288,6 +288,17 @@ AGG_EXAMPLE = [
 ]
 
 
+#: The token-object fields the contract requires besides address, decimals and wallets, as nulls
+#: (present null = NA; absent = PayloadError).
+REQ: dict[str, Any] = {
+    "symbol": None,
+    "name": None,
+    "logoURI": None,
+    "isCustom": None,
+    "type": None,
+}
+
+
 def test_reference_aggregated_example() -> None:
     df = fb.aggregated_frame([((1, ROUTER), AGG_EXAMPLE)])
     assert list(zip(df.wallet, df.symbol, strict=True)) == [(A, "ETH"), (A, "USDC"), (B, "ETH")]
@@ -362,7 +373,7 @@ def test_reference_allowances_examples() -> None:
 
 
 def test_keep_zero_uses_exact_strings() -> None:
-    payload = {USDT: "0", USDC: "000", WETH: "+0", DAI: "1", NATIVE: "0000000000000000001"}
+    payload = {USDT: "0", USDC: "000", WETH: "00", DAI: "1", NATIVE: "0000000000000000001"}
     df = fb.balances_frame([((1, A), payload)], keep_zero=True)
     assert df.balance_raw.tolist() == ["0", "0", "0", "1", "1"]  # normalised
     kept = fb.balances_frame([((1, A), payload)])
@@ -398,10 +409,16 @@ def test_token_keys_lowercased() -> None:
 
 def test_aggregated_wallet_order_per_response() -> None:
     p1 = [
-        {"address": USDC, "decimals": 6, "wallets": {B_MIXED: {"balance": "1", "allowance": "0"}}}
+        {
+            **REQ,
+            "address": USDC,
+            "decimals": 6,
+            "wallets": {B_MIXED: {"balance": "1", "allowance": "0"}},
+        }
     ]
     p2 = [
         {
+            **REQ,
             "address": USDC,
             "decimals": 6,
             "wallets": {
@@ -410,6 +427,7 @@ def test_aggregated_wallet_order_per_response() -> None:
             },
         },
         {
+            **REQ,
             "address": NATIVE,
             "decimals": 18,
             "wallets": {
@@ -481,7 +499,10 @@ def test_empty_token_info_and_no_info_native_fallback() -> None:
 @given(values=st.lists(st.integers(0, MAX), min_size=1, max_size=40), zeros=st.integers(0, 3))
 def test_uint256_round_trips_through_frame_and_parquet(values: list[int], zeros: int) -> None:
     tokens = [f"0x{i:040x}" for i in range(1, len(values) + 1)]
-    payload = {t: "0" * zeros + str(v) for t, v in zip(tokens, values, strict=True)}
+    # leading zeros are accepted within the 78 characters a uint256 string may have
+    payload = {
+        t: "0" * min(zeros, 78 - len(str(v))) + str(v) for t, v in zip(tokens, values, strict=True)
+    }
     bal = fb.balances_frame([((1, A), payload)], keep_zero=True)
     alw = fb.allowances_frame([((1, A, ROUTER), payload)], keep_zero=True)
     assert bal.balance_raw.tolist() == [str(v) for v in values]
@@ -643,8 +664,20 @@ def test_bad_aggregated_payloads() -> None:
     def agg(payload: Any) -> Callable[[], Any]:
         return lambda: fb.aggregated_frame([((1, ROUTER), payload)])
 
-    token = {"address": USDC, "decimals": 6, "wallets": {A: {"balance": "1", "allowance": "0"}}}
+    token = {
+        **REQ,
+        "address": USDC,
+        "decimals": 6,
+        "wallets": {A: {"balance": "1", "allowance": "0"}},
+    }
     _raises(agg({"address": USDC}), ep, "aggregated")
+    for name in fb.AGGREGATED_REQUIRED:  # dropped or renamed by drift: never a silent NA
+        dropped = {k: v for k, v in token.items() if k != name}
+        _raises(agg([token, dropped]), ep, f"aggregated[1].{name}")
+        renamed = {**dropped, name.capitalize(): token[name]}
+        _raises(agg([renamed]), ep, f"aggregated[0].{name}")
+        with pytest.raises(PayloadError, match=name):
+            fb.token_metadata_frame([((1, ROUTER), [dropped])])
     _raises(agg([[token]]), ep, "aggregated[0]")
     _raises(agg([{**token, "address": None}]), ep, "aggregated[0].address")
     _raises(agg([{k: v for k, v in token.items() if k != "address"}]), ep, "aggregated[0].address")
@@ -674,13 +707,15 @@ def test_bad_aggregated_payloads() -> None:
 
 def test_aggregated_tolerated_gaps() -> None:
     payload = [
-        {"address": USDC, "symbol": "USDC", "wallets": None},  # documented: null wallets
+        {**REQ, "address": USDC, "symbol": "USDC", "decimals": 6, "wallets": None},  # no rows
         {
+            **REQ,
             "address": DAI,
-            "symbol": "DAI",  # no decimals, no tags, no metadata fields
+            "symbol": "DAI",
+            "decimals": None,  # present but null: NA; no tags at all (optional)
             "wallets": {A: {"balance": "5", "allowance": "0"}},
         },
-        {"address": WETH, "decimals": 18.0, "tags": [], "wallets": {}},
+        {**REQ, "address": WETH, "decimals": 18.0, "tags": [], "wallets": {}},
     ]
     df = fb.aggregated_frame([((1, ROUTER), payload)])
     assert_schema(df, fb.AGGREGATED)
@@ -689,7 +724,7 @@ def test_aggregated_tolerated_gaps() -> None:
     assert pd.isna(df.tags.iloc[0])
     meta = fb.token_metadata_frame([((1, ROUTER), payload)])
     assert meta.token.tolist() == [USDC, DAI, WETH]
-    assert meta.decimals.isna().tolist() == [True, True, False]
+    assert meta.decimals.isna().tolist() == [False, True, False]
     assert meta.tags.iloc[2] == ""  # known to have no tags, unlike NA
     assert meta.is_custom.isna().all()
     assert fb.aggregated_frame([((1, ROUTER), [])]).empty
@@ -697,8 +732,8 @@ def test_aggregated_tolerated_gaps() -> None:
 
 def test_unknown_aggregated_fields_are_kept_with_one_warning() -> None:
     payload = [
-        {"address": USDC, "decimals": 6, "eip2612": True, "rating": 9},
-        {"address": DAI, "decimals": 18, "rating": 7},
+        {**REQ, "address": USDC, "decimals": 6, "eip2612": True, "rating": 9},
+        {**REQ, "address": DAI, "decimals": 18, "rating": 7},
     ]
     with pytest.warns(UnknownFieldsWarning, match="eip2612, rating") as record:
         meta = fb.token_metadata_frame([((1, ROUTER), payload), ((1, ROUTER), payload)])
@@ -848,3 +883,118 @@ def test_docs_tables_match_schemas() -> None:
         fb.TOKEN_METADATA,
     ):
         assert markdown_table(schema) in text, schema.name
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["+5", "+0", "-5", " 5", "5 ", "\t5", "5\n", "", "٥", "５", "1_000", "1,000", "0x10", "1" * 79],
+)
+@pytest.mark.parametrize("raw", [False, True], ids=["parsed", "raw"])
+def test_a_uint256_string_is_plain_ascii_digits(amount: str, raw: bool) -> None:
+    """``[0-9]+``, at most 78 digits: no sign, no whitespace, no other digits, for every
+    converter of Balance amounts (parsed payloads and raw bodies alike)."""
+    import json as _json
+
+    def body(payload: Any) -> Any:
+        return _json.dumps(payload).encode() if raw else payload
+
+    cases = [
+        lambda: fb.balances_frame([((1, A), body({USDC: amount, DAI: "1"}))], keep_zero=True),
+        lambda: fb.allowances_frame([((1, A, ROUTER), body({USDC: amount}))], keep_zero=True),
+        lambda: fb.wallets_and_tokens_frame([((1,), body({A: {USDC: amount}}))], keep_zero=True),
+        lambda: fb.balances_and_allowances_frame(
+            [((1, A, ROUTER), body({USDC: {"balance": amount, "allowance": "0"}}))]
+        ),
+        lambda: fb.aggregated_frame(
+            [
+                (
+                    (1, ROUTER),
+                    body(
+                        [
+                            {
+                                **REQ,
+                                "address": USDC,
+                                "decimals": 6,
+                                "wallets": {A: {"balance": "1", "allowance": amount}},
+                            }
+                        ]
+                    ),
+                )
+            ]
+        ),
+    ]
+    for case in cases:
+        with pytest.raises(PayloadError):
+            case()
+
+
+def test_a_78_digit_amount_with_leading_zeros_is_accepted() -> None:
+    amount = "0" * 70 + "12345678"
+    df = fb.balances_frame([((1, A), {USDC: amount})])
+    assert df.balance_raw.tolist() == ["12345678"]
+    assert fb.balances_frame([((1, A), {USDC: MAX_S})]).balance_raw.tolist() == [MAX_S]
+
+
+UM = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"  # USDC, checksummed
+
+
+def _agg_item(address: str, balance: str) -> dict[str, Any]:
+    return {
+        **REQ,
+        "address": address,
+        "decimals": 6,
+        "wallets": {A: {"balance": balance, "allowance": "0"}},
+    }
+
+
+#: (converter, payload with the token twice agreeing, the same disagreeing)
+DUPLICATES: dict[str, tuple[Callable[..., Any], Any, Any, Any]] = {
+    "balances": (fb.balances_frame, (1, A), {USDC: "5", UM: "5"}, {USDC: "5", UM: "7"}),
+    "allowances": (fb.allowances_frame, (1, A, ROUTER), {USDC: "5", UM: "5"}, {UM: "0", USDC: "7"}),
+    "walletsAndTokens": (
+        fb.wallets_and_tokens_frame,
+        (1,),
+        {A: {USDC: "5", UM: "5"}},
+        {A: {USDC: "5"}, A.upper().replace("0X", "0x"): {USDC: "6"}},
+    ),
+    "allowancesAndBalances": (
+        fb.balances_and_allowances_frame,
+        (1, A, ROUTER),
+        {USDC: {"balance": "1", "allowance": "0"}, UM: {"balance": "1", "allowance": "0"}},
+        {USDC: {"balance": "1", "allowance": "0"}, UM: {"balance": "2", "allowance": "0"}},
+    ),
+    "aggregated": (
+        fb.aggregated_frame,
+        (1, ROUTER),
+        [_agg_item(USDC, "5"), _agg_item(UM, "5")],
+        [_agg_item(USDC, "5"), _agg_item(USDC, "6")],
+    ),
+}
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["parsed", "raw"])
+@pytest.mark.parametrize("name", list(DUPLICATES))
+def test_one_token_twice_collapses_or_is_a_payload_error(name: str, raw: bool) -> None:
+    """Keys differing only in case (or a repeated token object) never give two rows for one
+    token: identical answers collapse, different ones are a PayloadError."""
+    import json as _json
+
+    convert, ctx, agree, disagree = DUPLICATES[name]
+
+    def enc(payload: Any) -> Any:
+        return _json.dumps(payload).encode() if raw else payload
+
+    frame = convert([(ctx, enc(agree))])
+    assert len(frame) == 1 and frame.token.tolist() == [USDC]
+    with pytest.raises(PayloadError, match="two different answers") as caught:
+        convert([(ctx, enc(disagree))])
+    assert caught.value.endpoint.startswith("balance.")
+    assert USDC in caught.value.field
+
+
+def test_repeated_requests_collapse_when_they_agree() -> None:
+    once = fb.balances_frame([((1, A), {USDC: "5"})])
+    twice = fb.balances_frame([((1, A), {USDC: "5"}), ((1, A), {USDC: "5"})])
+    pd.testing.assert_frame_equal(once, twice)
+    with pytest.raises(PayloadError):
+        fb.balances_frame([((1, A), {USDC: "5"}), ((1, A), {USDC: "6"})])

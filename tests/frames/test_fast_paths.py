@@ -94,7 +94,7 @@ def test_balance_maps_take_the_fast_path(spy: list[str]) -> None:
         ((1, W1), BALANCES),
         ((8453, W2), {USDC: "007", ETH: MAX}),
         ((10, W1), {}),
-        ((1, W1_MIXED), upper),
+        ((137, W1_MIXED), upper),
     ]
     frame = same(balances, pairs)
     assert spy == []

@@ -375,15 +375,58 @@ def test_v5_report_csv() -> None:
     ]
     assert df["value_usd"].tolist() == [4000.0, 5000.0]
     assert str(df["symbol"].dtype) == str(v5.STRING)
-    odd = run("v5.report", {"result": b"\xef\xbb\xbfValue (USD),Chain Id,Chain Id\n1.5,1,2\n"})
-    assert list(odd.columns) == ["api_version", "value_usd", "chain_id", "chain_id_1"]
-    clash = run("v5.report", "Value USD,value_usd\n1,2\n")
-    assert list(clash.columns) == ["api_version", "value_usd", "value_usd_2"]
-    assert len(run("v5.report", "")) == 0
+    odd = run(
+        "v5.report",
+        {"result": b"\xef\xbb\xbfValue (USD),Chain Id,Chain Id,Address\n1.5,1,2,0xab\n"},
+    )
+    assert list(odd.columns) == ["api_version", "value_usd", "chain_id", "chain_id_1", "address"]
+    clash = run("v5.report", "Value USD,value_usd,chain_id,address\n1,2,1,0xab\n")
+    assert list(clash.columns) == ["api_version", "value_usd", "value_usd_2", "chain_id", "address"]
     with pytest.raises(PayloadError, match=r"v5\.report"):
         run("v5.report", "a,b\n1,2\n3,4,5\n")
     with pytest.raises(PayloadError, match=r"v5\.report"):
         run("v5.report", {"result": [1, 2]})
+
+
+HEADER = "type,chain_id,address,contract_address,symbol,amount,price_usd,value_usd\n"
+
+
+def test_v5_report_header_only_is_an_answer_without_rows() -> None:
+    for body in (HEADER, HEADER.encode(), "\ufeff" + HEADER.rstrip("\n"), {"result": HEADER}):
+        frame = run("v5.report", body)
+        assert len(frame) == 0
+        assert {"chain_id", "address", "value_usd"} <= set(frame.columns)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        b"",
+        "  \n",
+        "<html><body>502 Bad Gateway</body></html>",
+        b"<!DOCTYPE html>\n<html></html>",
+        "null",
+        b"null",
+        "[]",
+        '{"result": []}',
+        '{"detail": "Not found"}',
+        '"type,chain_id"',
+        "true",
+        {"result": None},
+        "type,symbol,amount\ntoken,ETH,1\n",  # a CSV, but not a report: no chain_id/address
+        "chain_id,address\n1,0xab\n",  # value_usd missing (dropped by drift)
+    ],
+)
+def test_v5_report_that_is_not_a_csv_report_is_a_payload_error(body: Any) -> None:
+    with pytest.raises(PayloadError) as caught:
+        run("v5.report", body)
+    assert caught.value.endpoint == "v5.report"
+
+
+def test_v5_report_drift_renaming_a_column_to_camel_case_still_reads() -> None:
+    frame = run("v5.report", "chainId,address,valueUsd\n1,0xab,2.5\n")
+    assert frame["value_usd"].tolist() == [2.5]
 
 
 def test_v4_current_value_families() -> None:
@@ -1002,3 +1045,50 @@ def test_docs_tables_match_the_schemas() -> None:
                     f"{schema.name}: docs/frames-portfolio.md is stale; regenerate it with "
                     "python docs/make_portfolio_frames.py"
                 )
+
+
+@pytest.mark.parametrize("name", FRAME_ENDPOINTS)
+@pytest.mark.parametrize("huge", [10**400, -(10**30), 2**64])
+def test_an_unknown_field_with_a_huge_integer_is_kept_exactly(name: str, huge: int) -> None:
+    """An integer beyond int64 (and beyond float) in an unknown field is kept as exact text,
+    never an OverflowError, for parsed and raw bodies alike."""
+    payload = example(name)
+    items = payload["result"] if isinstance(payload, dict) else payload
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+        pytest.skip("no item to extend")
+    items[0]["brand_new_counter"] = huge
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownFieldsWarning)
+        frame = run(name, payload)
+    columns = [c for c in frame.columns if c.endswith("brand_new_counter")]
+    if not columns:
+        pytest.skip("this converter has no extra columns for this item")
+    values = frame[columns[0]].dropna().tolist()
+    assert str(huge) in [str(v) for v in values]
+
+
+def test_huge_integer_next_to_floats_stays_exact() -> None:
+    values = P._extra([1.5, None, 10**400])
+    assert values[2] == 10**400 and values[0] == 1.5
+    assert P._extra([None, 7])[1] == 7
+    assert P._extra([2**70, 3]).tolist() == [str(2**70), "3"]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["parsed", "raw"])
+@pytest.mark.parametrize("name", ["v5.tokens_snapshot", "v5.protocols_snapshot"])
+def test_a_duplicated_snapshot_item_collapses_or_is_a_payload_error(name: str, raw: bool) -> None:
+    convert, _, ctx = CONVERTERS[name]
+
+    def enc(payload: Any) -> Any:
+        return json.dumps(payload).encode() if raw else payload
+
+    expected = convert([(ctx, enc(example(name)))])
+    repeated = example(name)
+    repeated["result"].append(copy.deepcopy(repeated["result"][0]))
+    pd.testing.assert_frame_equal(convert([(ctx, enc(repeated))]), expected)
+    repeated["result"][-1]["underlying_tokens"][0]["amount"] = 9.0
+    with pytest.raises(PayloadError, match="two different items") as caught:
+        convert([(ctx, enc(repeated))])
+    assert caught.value.endpoint == name

@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 
 from inchframe.errors import PayloadError
+from inchframe.frames import portfolio_v4 as v4
+from inchframe.frames import portfolio_v5 as v5
 
 from .test_portfolio_frames import CONVERTERS, EXAMPLES, run
 
@@ -186,27 +188,78 @@ def test_metrics_measures_stay_optional(name: str, field: str) -> None:
 
 
 def test_optional_snapshot_fields_may_be_absent() -> None:
-    """Descriptive AdapterResult fields stay optional (NA), as do reward lists."""
+    """AdapterResult fields the contract leaves optional stay optional (NA), as do reward
+    lists."""
     payload = copy.deepcopy(EXAMPLES["v5.tokens_snapshot"])
     for field in (
-        "token_id",
         "block_number",
         "timestamp",
-        "protocol_type",
-        "protocol_handler_id",
-        "protocol_group_name",
-        "protocol_group_icon",
-        "contract_name",
-        "contract_symbol",
+        "protocol_sub_group_id",
+        "protocol_sub_group_name",
         "status",
         "locked",
         "reward_tokens",
     ):
-        del payload["result"][0][field]
+        payload["result"][0].pop(field, None)
     del payload["result"][0]["underlying_tokens"][0]["value_usd"]  # amount x price
     frame = run("v5.tokens_snapshot", payload)
     assert frame["value_usd"].iloc[0] == 1.25 * 3200.0
-    assert pd.isna(frame["protocol_name"].iloc[0])
+    assert pd.isna(frame["status"].iloc[0])
+    raw = CONVERTERS["v5.tokens_snapshot"][0](_raw("v5.tokens_snapshot", payload))
+    pd.testing.assert_frame_equal(raw, frame)
+
+
+def _drifted(name: str, field: str, rename: bool) -> Any:
+    """The example with ``field`` of its first item dropped, or renamed as the sandbox's
+    drift fault renames it (snake_case to camelCase)."""
+    from inchframe.sandbox.faults import _renamed
+
+    payload = copy.deepcopy(EXAMPLES[name])
+    item = payload["result"][0]
+    value = item.pop(field)
+    if rename:
+        item[_renamed(field)] = value
+    return payload
+
+
+REQUIRED_ITEMS = [
+    (name, field)
+    for name, fields in (
+        ("v5.tokens_snapshot", v5.ITEM_REQUIRED),
+        ("v5.protocols_snapshot", v5.ITEM_REQUIRED),
+        ("v4.protocols_details", [f if isinstance(f, str) else f[0] for f in v4._DETAIL_REQUIRED]),
+        ("v4.tokens_details", [f if isinstance(f, str) else f[0] for f in v4._ERC20_REQUIRED]),
+    )
+    for field in fields
+    if field in EXAMPLES[name]["result"][0]
+]
+
+
+@pytest.mark.parametrize("rename", [False, True], ids=["dropped", "renamed"])
+@pytest.mark.parametrize(
+    ("name", "field"), REQUIRED_ITEMS, ids=[f"{n}:{f}" for n, f in REQUIRED_ITEMS]
+)
+def test_a_required_item_field_dropped_or_renamed_is_a_payload_error(
+    name: str, field: str, rename: bool
+) -> None:
+    """The contract's required lists: ``token_id`` in snapshots, ``status`` in v4 details..."""
+    payload = _drifted(name, field, rename)
+    with pytest.raises(PayloadError) as caught:
+        run(name, payload)
+    assert caught.value.endpoint == name
+    assert caught.value.field.startswith("result[0].")
+    assert "required field is missing" in str(caught.value)
+    if name.endswith("_snapshot"):  # the raw-body path agrees
+        with pytest.raises(PayloadError) as raw:
+            CONVERTERS[name][0](_raw(name, payload))
+        assert raw.value.field == caught.value.field
+
+
+def test_snapshot_status_is_optional_and_token_id_required() -> None:
+    assert "status" not in v5.ITEM_REQUIRED and "token_id" in v5.ITEM_REQUIRED
+    frame = run("v5.tokens_snapshot", _drifted("v5.tokens_snapshot", "status", rename=False))
+    assert pd.isna(frame["status"].iloc[0])
+    assert "status" in v4._ERC20_REQUIRED and "status" in v4._DETAIL_REQUIRED
 
 
 def test_empty_current_value_object_is_no_rows() -> None:

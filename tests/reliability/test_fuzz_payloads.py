@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import inchframe as ifr
 import inchframe.client
+import inchframe.frames._portfolio
 from inchframe.client import Client
 from inchframe.errors import ApiError, BatchError, PayloadError, TransportError
 
@@ -440,3 +441,101 @@ def test_mutated_answers(sandbox: Any, scripted: Any, name: str, seed: int) -> N
             "k", base_url=scripted.url, cache=False, max_retries=0, rate=1000, progress=False
         ) as client:
             _outcome(name, LOADS[name], client)
+
+
+# -- one parse per body: the converter's PayloadError evicts and asks once more ---------------
+
+
+def _snapshot_body(wallet: str, *, broken: bool) -> dict[str, Any]:
+    item = {
+        "index": "0x01",
+        "chain": 1,
+        "contract_address": NATIVE,
+        "token_id": 0,
+        "address": wallet,
+        "block_number_created": 1,
+        "protocol_type": "token",
+        "protocol_handler_id": "native",
+        "protocol_group_id": "token",
+        "protocol_group_name": "Token",
+        "protocol_group_icon": "",
+        "contract_name": "Ether",
+        "contract_symbol": "ETH",
+        "asset_sign": 1,
+        "value_usd": 2.0,
+        "underlying_tokens": [
+            {"chain": 1, "address": NATIVE, "decimals": 18, "amount": 1.0, "price_usd": 2.0}
+        ],
+    }
+    if broken:
+        del item["token_id"]  # a required field: a PayloadError, found only by the converter
+    return {"result": [item]}
+
+
+@pytest.mark.parametrize("kind", ["not_json", "missing_required"])
+def test_a_bad_200_is_evicted_and_asked_once_more(scripted: Any, tmp_path: Any, kind: str) -> None:
+    """The first answer is unusable (not JSON / a required field missing); the loader drops it
+    from the cache, asks once more, and the second (good) answer makes the frame."""
+    from ..conftest import Reply
+
+    answers: list[int] = []
+
+    def serve(method: str, path: str, body: bytes) -> Reply:
+        answers.append(1)
+        if len(answers) == 1:
+            if kind == "not_json":
+                return Reply(200, raw=b'{"result": [')
+            return Reply(200, _snapshot_body(VITALIK, broken=True))
+        return Reply(200, _snapshot_body(VITALIK, broken=False))
+
+    scripted.default = serve
+    with Client("k", base_url=scripted.url, cache_dir=tmp_path, rate=1000, progress=False) as c:
+        frame = p5.tokens_snapshot(VITALIK, client=c)
+        assert len(answers) == 2 and len(frame) == 1
+        assert frame.attrs["inchframe"]["failures"] == []
+        assert frame.attrs["inchframe"]["retries"] >= 1
+        again = p5.tokens_snapshot(VITALIK, client=c)  # the good answer was cached
+        assert len(answers) == 2
+        pd.testing.assert_frame_equal(again, frame)
+
+
+def test_a_bad_200_that_stays_bad_is_a_failure_and_not_cached(scripted: Any, tmp_path: Any) -> None:
+    from ..conftest import Reply
+
+    answers: list[int] = []
+
+    def serve(method: str, path: str, body: bytes) -> Reply:
+        answers.append(1)
+        return Reply(200, _snapshot_body(VITALIK, broken=True))
+
+    scripted.default = serve
+    with Client("k", base_url=scripted.url, cache_dir=tmp_path, rate=1000, progress=False) as c:
+        frame = p5.tokens_snapshot(VITALIK, client=c, errors="ignore")
+        assert len(answers) == 2 and frame.empty  # asked, then retried once
+        failures = frame.attrs["inchframe"]["failures"]
+        assert [f["error"] for f in failures] == ["PayloadError"]
+        assert "token_id" in failures[0]["message"]
+        p5.tokens_snapshot(VITALIK, client=c, errors="ignore")
+        assert len(answers) == 4  # nothing bad was kept in the cache
+
+
+def test_the_loader_parses_each_body_once(
+    sandbox: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client no longer parses bodies for the loaders: one parse per body, by the
+    converter."""
+    import inchframe._json as ij
+
+    calls: list[int] = []
+    real = ij.loads_json
+
+    def counting(content: bytes) -> Any:
+        calls.append(len(content))
+        return real(content)
+
+    monkeypatch.setattr(inchframe.client, "loads_json", counting)
+    monkeypatch.setattr(inchframe.frames._portfolio, "loads_json", counting)
+    with Client("k", base_url=sandbox.url, cache_dir=tmp_path, rate=1000, progress=False) as c:
+        frame = p4.tokens_details(WALLETS, client=c)
+        requests_sent = frame.attrs["inchframe"]["requests"]
+    assert len(calls) == requests_sent
