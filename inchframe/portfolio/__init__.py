@@ -16,9 +16,11 @@ import pandas as pd
 
 from .. import endpoints as ep
 from .._loading import ErrorPolicy
+from ..addresses import normalize_addresses
 from ..client import Client, Plan
 from ..frames import portfolio_v5 as p5
 from ._common import ADDRESSES_PER_CALL, Spec, load, load_plain, sum_chunks
+from ._identity import PROTOCOL_IDENTITY, TOKEN_IDENTITY, with_identity
 
 __all__ = [
     "address_check",
@@ -246,8 +248,12 @@ def protocols_metrics(
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
-    """GET protocols/metrics: profit, ROI, APR, fees and rewards per position."""
-    return load(
+    """GET protocols/metrics: profit, ROI, APR, fees and rewards per position.
+
+    Rows name their chain, wallet, protocol and symbols: from the body when it has them, else
+    joined from ``protocols_snapshot`` of the same wallets (see docs/frames-portfolio.md).
+    """
+    frame = load(
         _PROTOCOLS_METRICS,
         addresses,
         chain,
@@ -265,6 +271,18 @@ def protocols_metrics(
         chunk_size=chunk_size,
         name="protocols_metrics",
     )
+    if plan or not isinstance(frame, pd.DataFrame):
+        return frame
+    return with_identity(
+        frame,
+        lambda: protocols_snapshot(
+            addresses, chain, client=client, progress=progress, errors="ignore",
+            chunk_size=chunk_size,
+        ),
+        pairs=PROTOCOL_IDENTITY,
+        snapshot_name="protocols_snapshot",
+        asked_wallets=normalize_addresses(addresses, what="wallet address"),
+    )  # fmt: skip
 
 
 def tokens_snapshot(
@@ -309,8 +327,12 @@ def tokens_metrics(
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
-    """GET tokens/metrics: profit and ROI per token position over ``timerange``."""
-    return load(
+    """GET tokens/metrics: profit and ROI per token position over ``timerange``.
+
+    Rows name their chain, wallet, token and symbol: from the body when it has them, else
+    joined from ``tokens_snapshot`` of the same wallets (see docs/frames-portfolio.md).
+    """
+    frame = load(
         _TOKENS_METRICS,
         addresses,
         chain,
@@ -322,6 +344,18 @@ def tokens_metrics(
         chunk_size=chunk_size,
         name="tokens_metrics",
     )
+    if plan or not isinstance(frame, pd.DataFrame):
+        return frame
+    return with_identity(
+        frame,
+        lambda: tokens_snapshot(
+            addresses, chain, client=client, progress=progress, errors="ignore",
+            chunk_size=chunk_size,
+        ),
+        pairs=TOKEN_IDENTITY,
+        snapshot_name="tokens_snapshot",
+        asked_wallets=normalize_addresses(addresses, what="wallet address"),
+    )  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
