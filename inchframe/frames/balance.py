@@ -60,6 +60,7 @@ import pyarrow.compute as pc
 from ..chains import CHAINS, NATIVE_TOKEN
 from ..errors import InputError, PayloadError
 from . import _fast as F
+from ._forms import observe
 from ._parse import warn_unknown_fields
 from .schema import STRING, VOCABULARY, Column, FrameSchema, empty_frame
 
@@ -805,6 +806,7 @@ def _flat_map_frame(
             rows = _flat_fast(pairs, names, endpoint, measure)
             return _build(schema, rows, token_info=token_info, keep_zero=keep_zero)
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     pairs = F.parse_bodies(pairs, endpoint)
     segments, keys, values, contexts = _map_rows(pairs, endpoint, f"{measure}s", names)
@@ -863,6 +865,7 @@ def wallets_and_tokens_frame(
                 BALANCES, _nested_fast(responses), token_info=token_info, keep_zero=keep_zero
             )
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     responses = F.parse_bodies(responses, endpoint)
     segments = _Segments(("chain_id",))
@@ -1243,6 +1246,7 @@ def aggregated_frame(
         try:
             return _aggregated_fast(responses, keep_zero)
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     responses = F.parse_bodies(responses, endpoint)
     agg = _parse_aggregated(responses, wallets=True, exact=True)

@@ -31,6 +31,7 @@ from pandas.errors import EmptyDataError, ParserError
 from ..errors import InchframeError, PayloadError
 from . import _fast as F
 from . import _portfolio as P
+from ._forms import attribution, observe
 from ._parse import UnknownFieldsWarning, unwrap_result
 from .schema import STRING, UTC_TIMESTAMP, FrameSchema
 
@@ -383,6 +384,7 @@ def _position(
     address = P.to_address(
         P.require_key(item, ("address",), endpoint, where), endpoint, f"{where}.address"
     )
+    observe("snapshot item address", attribution(address, ctx.addresses))
     # required by the contract and needed for correct totals: which contract, which protocol,
     # debt or asset, how much (absent = PayloadError; present null = NA / NaN)
     contract = P.to_address(
@@ -503,6 +505,7 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
         try:
             return _snapshot_fast(pairs, endpoint, protocols=False)
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     responses = F.parse_bodies(pairs, endpoint)
     builder = P.RowBuilder(TOKENS_SNAPSHOT, endpoint)
@@ -558,6 +561,7 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
         try:
             return _snapshot_fast(pairs, endpoint, protocols=True)
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     responses = F.parse_bodies(pairs, endpoint)
     builder = P.RowBuilder(PROTOCOLS_SNAPSHOT, endpoint)
@@ -1154,8 +1158,10 @@ def chain_row(
 ) -> dict[str, Any]:
     """One supported-chain entry: an int, or an object with a chain id and optional details."""
     if not isinstance(item, Mapping):
+        observe("supported_chains item", "bare chain id")
         chain_id = P.to_chain(item, endpoint, where)
         return {"chain_id": chain_id, "chain_name": P.chain_label(chain_id)}
+    observe("supported_chains item", "object")
     name, raw = P.first_of(item, ("chain_id", "id", "id_num", "chain"))
     if name not in item:
         raise PayloadError(endpoint, f"{where}.chain_id", "required field is missing")
