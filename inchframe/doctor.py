@@ -9,10 +9,10 @@ the configured base URL and key (``INCHFRAME_API_KEY`` / ``INCHFRAME_BASE_URL``)
 ``record=DIR`` saves every body (secrets removed: the ``Authorization`` header is never
 recorded, and the key is scrubbed from the bodies and request lines) as one file per endpoint,
 named like the recorded test data (``balance-balances-get__1.json``,
-``v5-tokens-snapshot__1.json``), plus ``index.json`` (what the replay reads) and ``INDEX.md`` (for people). Point
-``INCHFRAME_RECORDED_DIR`` at DIR and ``tests/test_doctor.py`` replays every body through its
-converter. The open questions the report answers are :data:`OPEN_QUESTIONS`; see
-docs/api-contract.md for the sources behind them.
+``v5-tokens-snapshot__1.json``), plus ``index.json`` (what the replay reads) and ``INDEX.md``
+(for people). Point ``INCHFRAME_RECORDED_DIR`` at DIR and ``tests/test_doctor.py`` replays
+every body through its converter. The open questions the report answers are
+:data:`OPEN_QUESTIONS`; see docs/api-contract.md for the sources behind them.
 """
 
 from __future__ import annotations
