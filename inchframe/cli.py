@@ -24,7 +24,15 @@ from _inchframe_cli import main as _main
 from ._loading import METADATA_ENDPOINTS
 from .errors import BatchError, ConfigError, InchframeError, OfflineCacheMiss
 
-__all__ = ["DEMO_CHAINS", "DEMO_WALLETS", "main", "run", "run_demo", "run_sandbox"]
+__all__ = [
+    "DEMO_CHAINS",
+    "DEMO_WALLETS",
+    "main",
+    "run",
+    "run_demo",
+    "run_doctor",
+    "run_sandbox",
+]
 
 #: Well-known public addresses: vitalik.eth, two Binance hot wallets and a 1inch test wallet.
 DEMO_WALLETS = (
@@ -214,7 +222,7 @@ def _real_api_hint(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed command line."""
-    handlers = {"demo": run_demo, "fetch": run_fetch, "cache": run_cache}
+    handlers = {"demo": run_demo, "fetch": run_fetch, "cache": run_cache, "doctor": run_doctor}
     try:
         with _reported_errors(), warnings.catch_warnings():
             warnings.showwarning = _show_warning  # restored when the block ends
@@ -466,3 +474,51 @@ def run_demo(args: argparse.Namespace) -> int:
                 with contextlib.suppress(OSError):
                     out.rmdir()
     return 0
+
+
+# -- doctor -----------------------------------------------------------------------------------
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """Check each endpoint once and print the report; exit 1 unless every one converted."""
+    from .addresses import normalize_addresses
+    from .client import Client
+    from .config import is_loopback_url, resolve_settings
+    from .doctor import doctor
+
+    wallets = normalize_addresses(args.wallets, what="wallet address") if args.wallets else None
+    if args.record:
+        problem = _path_problem(Path(args.record), want_dir=True)
+        if problem:
+            return _fail(f"--record {args.record}: {problem}")
+    if args.live:
+        settings = resolve_settings(base_url=args.base_url, sandbox=False)
+        if not settings.has_key and not is_loopback_url(settings.base_url):
+            return _fail(
+                "--live needs an API key: set INCHFRAME_API_KEY (from the 1inch developer "
+                "portal), or run without --live to check the embedded sandbox"
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client = Client(
+            base_url=args.base_url if args.live else None,
+            sandbox=not args.live,
+            rate=args.rate,
+            cache=False,  # every answer fresh from the server: a check, not a replay
+            progress=False,
+        )
+    with client:
+        if client.is_sandbox:
+            print(f"inchframe: checking the embedded sandbox; {_real_api_hint(args)}",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            seconds = 31 / client.settings.rate
+            print(
+                f"inchframe: checking {client.base_url.split('://')[-1].split('/')[0]} "
+                f"(31 requests, about {seconds:.0f} s at {client.settings.rate:g}/s)",
+                file=sys.stderr,
+            )
+        progress = None if args.no_progress else (lambda line: print(line, file=sys.stderr))
+        report = doctor(wallets, record=args.record, client=client, say=progress)
+    _say(_scrub(report.text()))
+    return report.exit_code
