@@ -58,7 +58,7 @@ _LAZY = {
     "clear_cache": "inchframe.cache",
     "read_parquet": "inchframe.io",
 }
-_SUBMODULES = {"portfolio", "sandbox"}
+_SUBMODULES = {"portfolio", "sandbox", "doctor"}  # doctor: a callable module
 
 from . import accessor as _accessor  # noqa: E402, F401 - registers df.inch (imports only pandas)
 from .errors import (  # noqa: E402 - the light, dependency-free part of the API
