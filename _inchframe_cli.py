@@ -118,6 +118,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="on partial failure: fail, or keep what arrived (default warn)",
     )
 
+    doctor = commands.add_parser(
+        "doctor",
+        parents=[connection],
+        help="check every endpoint's answers against inchframe's converters",
+        description="Call each of the 31 endpoints once for WALLETs (default: two public "
+        "sample wallets), convert every answer and print a key-free report: per endpoint the "
+        "status, the documented form the answer took, unknown and empty fields, fallbacks, and "
+        "what the run says about each open question of docs/api-contract.md. Exit 0 when every "
+        "endpoint answered and converted, 1 otherwise.",
+    )
+    doctor.add_argument("wallets", nargs="*", metavar="WALLET")
+    doctor.add_argument(
+        "--live",
+        action="store_true",
+        help="check the configured API (INCHFRAME_BASE_URL, INCHFRAME_API_KEY) instead of the "
+        "embedded sandbox",
+    )
+    doctor.add_argument(
+        "--record",
+        metavar="DIR",
+        help="save every response body in DIR (secrets removed; the layout of the recorded "
+        "test data, with index.json and INDEX.md)",
+    )
+
     commands.add_parser(
         "sandbox",
         add_help=False,

@@ -208,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{len(judged) - len(missed)} of {len(judged)} targets met; "
         f"{len(results) - len(judged)} information rows; {elapsed / 60:.1f} min"
     )
+    print(
+        "A target is a ratio against a baseline measured in the same run; NO means the ratio "
+        "missed it (on a noisy shared machine a near miss is noise, not a fault), and the rows "
+        "a user feels are request economy, cache, rate limit and import (README, Benchmarks)."
+    )
     record = {
         "machine": info,
         "quick": args.quick,

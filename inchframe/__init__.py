@@ -64,7 +64,7 @@ _LAZY = {
     "default_client": "inchframe._loading",
     "read_parquet": "inchframe.io",
 }
-_SUBMODULES = {"portfolio", "sandbox"}
+_SUBMODULES = {"portfolio", "sandbox", "doctor"}  # doctor: a callable module
 
 from . import accessor as _accessor  # noqa: E402, F401 - registers df.inch (imports only pandas)
 from .errors import (  # noqa: E402 - the light, dependency-free part of the API

@@ -186,6 +186,17 @@ def check_loader_options(*, errors: Any, progress: Any, plan: Any) -> ErrorPolic
     return policy
 
 
+#: Requests that carry metadata (token symbols and decimals, identity for other frames), not the
+#: asked-for data. When every *other* request of a loader call failed, nothing asked for arrived,
+#: however many of these did (the CLI exits 1 then; see ``data_requests`` in the provenance).
+METADATA_ENDPOINTS = frozenset({"balance.token_metadata"})
+
+
+def is_data_call(call: Call) -> bool:
+    """True when ``call`` carries the asked-for data (not only metadata)."""
+    return call.endpoint not in METADATA_ENDPOINTS
+
+
 FAILURE_COLUMNS = [
     "endpoint",
     "chain_id",
@@ -256,6 +267,7 @@ def provenance(
         "fetched_until": _iso(max(fetched)) if fetched else None,
         "from_cache": all(r.from_cache for r in batch.replies) if batch.replies else False,
         "requests": len(calls),
+        "data_requests": sum(1 for c in calls if is_data_call(c)),
         "requests_from_cache": batch.from_cache,
         "retries": batch.retries,
         "failures": [_failure_record(f) for f in batch.failures],

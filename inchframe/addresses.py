@@ -2,8 +2,8 @@
 
 Users may pass lowercase or EIP-55 checksummed addresses. A mixed-case address whose checksum is
 wrong is almost always a typo, so it is rejected, as are wrong lengths and non-hex characters.
-Requests carry lowercase addresses (REFERENCE 2.8): the Balance API echoes wallet keys in the
-casing sent, so sending one casing keeps responses predictable.
+Requests carry lowercase addresses (see docs/api-contract.md): the Balance API echoes wallet
+keys in the casing sent, so sending one casing keeps responses predictable.
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ def _problem(address: object) -> str | None:
         return "contains characters that are not hexadecimal digits"
     body = address[2:]
     if body != body.lower() and body != body.upper() and to_checksum_address(address) != address:
-        return f"bad EIP-55 checksum (did you mean {to_checksum_address(address)}?)"
+        # No "did you mean": the checksummed form of a mistyped address is still the wrong address.
+        return (
+            "has mixed case but its EIP-55 checksum does not match: the address may be "
+            "mistyped; copy it again from its source"
+        )
     return None
 
 

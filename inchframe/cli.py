@@ -21,10 +21,19 @@ from typing import Any
 from _inchframe_cli import TIMERANGE_VIEWS
 from _inchframe_cli import main as _main
 
+from ._loading import METADATA_ENDPOINTS
 from .addresses import ROUTER_V6
 from .errors import BatchError, ConfigError, InchframeError, OfflineCacheMiss
 
-__all__ = ["DEMO_CHAINS", "DEMO_WALLETS", "main", "run", "run_demo", "run_sandbox"]
+__all__ = [
+    "DEMO_CHAINS",
+    "DEMO_WALLETS",
+    "main",
+    "run",
+    "run_demo",
+    "run_doctor",
+    "run_sandbox",
+]
 
 #: Well-known public addresses: vitalik.eth, two Binance hot wallets and a 1inch test wallet.
 DEMO_WALLETS = (
@@ -131,8 +140,28 @@ def _reported_errors() -> Iterator[None]:
         raise _Exit(_fail(_offline_message(len(error.missing)))) from None
     except InchframeError as error:
         raise _Exit(_fail(str(error))) from None
+    except BrokenPipeError:
+        raise  # the reader went away (``| head``): not an error to report, see run()
     except OSError as error:  # FileNotFoundError, PermissionError, NotADirectoryError...
         raise _Exit(_fail(_os_error_message(error))) from None
+
+
+#: Exit code of a command whose output pipe was closed: 128 + SIGPIPE, as a shell reports for
+#: a command killed by the signal (``yes | head``).
+EXIT_BROKEN_PIPE = 128 + 13
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (``inchframe fetch ... | head``): stop quietly.
+
+    Python's advice for SIGPIPE: point stdout at /dev/null so that the flush at interpreter
+    exit does not raise again (and print "Exception ignored ..."), then exit 141.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _offline_message(missing: int) -> str:
@@ -165,22 +194,43 @@ def _client(args: argparse.Namespace, *, sandbox: bool | None = None) -> Any:
         )
     if client.is_sandbox:
         print(
-            "inchframe: using the embedded sandbox (synthetic data); set INCHFRAME_API_KEY "
-            "and pass --live (demo) for the real API",
+            f"inchframe: using the embedded sandbox (synthetic data); {_real_api_hint(args)}",
             file=sys.stderr,
         )
     return client
 
 
+def _real_api_hint(args: argparse.Namespace) -> str:
+    """How to reach the real API from *this* command line (true to the command's options)."""
+    has_key = bool(os.environ.get("INCHFRAME_API_KEY") or os.environ.get("ONEINCH_API_KEY"))
+    if args.command == "demo":
+        return (
+            "pass --live for the real API"
+            if has_key
+            else "set INCHFRAME_API_KEY and pass --live for the real API"
+        )
+    if args.command == "doctor":
+        return (
+            "pass --live to check the real API"
+            if has_key
+            else "set INCHFRAME_API_KEY and pass --live to check the real API"
+        )
+    if getattr(args, "sandbox", False):
+        return "drop --sandbox for the real API" + ("" if has_key else " (needs INCHFRAME_API_KEY)")
+    return "set INCHFRAME_API_KEY for the real API"
+
+
 def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed command line."""
-    handlers = {"demo": run_demo, "fetch": run_fetch, "cache": run_cache}
+    handlers = {"demo": run_demo, "fetch": run_fetch, "cache": run_cache, "doctor": run_doctor}
     try:
         with _reported_errors(), warnings.catch_warnings():
             warnings.showwarning = _show_warning  # restored when the block ends
             return handlers[args.command](args)
     except _Exit as done:
         return done.code
+    except BrokenPipeError:
+        return _broken_pipe()
     except KeyboardInterrupt:
         print("inchframe: interrupted", file=sys.stderr)
         return 130
@@ -282,6 +332,13 @@ def _fetch_frame(args: argparse.Namespace, client: Any) -> Any:
     return views[args.view]()
 
 
+def _umask() -> int:
+    """The process umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
 def _write_table(frame: Any, output: str) -> Path:
     path = Path(output)
     suffix = path.suffix.lower()
@@ -291,8 +348,12 @@ def _write_table(frame: Any, output: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
+            # mkstemp makes the file 0600; the output gets the mode of any new file (umask)
+            os.chmod(temp, 0o666 & ~_umask())
             with os.fdopen(fd, "w", newline="") as handle:
                 frame.to_csv(handle, index=False)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
@@ -330,12 +391,16 @@ def _report_failures(frame: Any, policy: str) -> int | None:
         return None
     total = max(int(info.get("requests") or 0), len(failures))
     kinds = _failure_kinds(failures)
-    if len(failures) >= total:  # every request failed: an empty table is not an answer
-        if all(f.get("error") == "OfflineCacheMiss" for f in failures):
-            return _fail(_offline_message(len(failures)))
-        first = str(failures[0].get("message") or "").strip().splitlines()
+    # Only the data-carrying requests count: a cached token list (metadata) that arrived while
+    # every balance request failed is no answer, and writing its empty table would hide that.
+    data = [f for f in failures if f.get("endpoint") not in METADATA_ENDPOINTS]
+    data_total = int(info.get("data_requests", total) or 0)
+    if data and len(data) >= data_total:  # nothing asked for arrived: an empty table is no answer
+        if all(f.get("error") == "OfflineCacheMiss" for f in data):
+            return _fail(_offline_message(len(data)))
+        first = str(data[0].get("message") or "").strip().splitlines()
         detail = f"; first: {first[0]}" if first else ""
-        return _fail(f"all {total} request(s) failed ({kinds}){detail}")
+        return _fail(f"all {data_total} data request(s) failed ({_failure_kinds(data)}){detail}")
     if policy == "warn":
         _notice(
             f"{len(failures)} of {total} request(s) failed ({kinds}); the output holds the "
@@ -409,3 +474,51 @@ def run_demo(args: argparse.Namespace) -> int:
                 with contextlib.suppress(OSError):
                     out.rmdir()
     return 0
+
+
+# -- doctor -----------------------------------------------------------------------------------
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """Check each endpoint once and print the report; exit 1 unless every one converted."""
+    from .addresses import normalize_addresses
+    from .client import Client
+    from .config import is_loopback_url, resolve_settings
+    from .doctor import doctor
+
+    wallets = normalize_addresses(args.wallets, what="wallet address") if args.wallets else None
+    if args.record:
+        problem = _path_problem(Path(args.record), want_dir=True)
+        if problem:
+            return _fail(f"--record {args.record}: {problem}")
+    if args.live:
+        settings = resolve_settings(base_url=args.base_url, sandbox=False)
+        if not settings.has_key and not is_loopback_url(settings.base_url):
+            return _fail(
+                "--live needs an API key: set INCHFRAME_API_KEY (from the 1inch developer "
+                "portal), or run without --live to check the embedded sandbox"
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client = Client(
+            base_url=args.base_url if args.live else None,
+            sandbox=not args.live,
+            rate=args.rate,
+            cache=False,  # every answer fresh from the server: a check, not a replay
+            progress=False,
+        )
+    with client:
+        if client.is_sandbox:
+            print(f"inchframe: checking the embedded sandbox; {_real_api_hint(args)}",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            seconds = 31 / client.settings.rate
+            print(
+                f"inchframe: checking {client.base_url.split('://')[-1].split('/')[0]} "
+                f"(31 requests, about {seconds:.0f} s at {client.settings.rate:g}/s)",
+                file=sys.stderr,
+            )
+        progress = None if args.no_progress else (lambda line: print(line, file=sys.stderr))
+        report = doctor(wallets, record=args.record, client=client, say=progress)
+    _say(_scrub(report.text()))
+    return report.exit_code

@@ -46,6 +46,7 @@ from .config import (
     SANDBOX_API_KEY,
     ApiKey,
     Settings,
+    is_loopback_url,
     redact_base_url,
     resolve_settings,
     split_base_url,
@@ -201,6 +202,16 @@ class Plan:
         )
 
 
+def _host(url: str) -> str:
+    """The host of ``url`` (for messages: never the credentials a URL may carry)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname or "the API"
+    except ValueError:
+        return "the API"
+
+
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
@@ -301,7 +312,9 @@ class Client:
             session.mount(
                 self._base, build_adapter(settings, self.board, pool_size=self.max_workers)
             )
-        key = settings.api_key or (ApiKey(SANDBOX_API_KEY) if settings.sandbox else None)
+        # a sandbox, embedded or started by you on this machine, needs no key (placeholder sent)
+        local = settings.sandbox or is_loopback_url(settings.base_url)
+        key = settings.api_key or (ApiKey(SANDBOX_API_KEY) if local else None)
         self._auth = BearerAuth(key) if key else None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -383,8 +396,10 @@ class Client:
     def _check_ready(self) -> None:
         if self._auth is None and not self.settings.offline:
             raise ConfigError(
-                "no API key: set INCHFRAME_API_KEY (or ONEINCH_API_KEY), pass api_key=, or use "
-                "the embedded sandbox with sandbox=True / INCHFRAME_SANDBOX=1"
+                f"no API key for {_host(self.settings.base_url)}: set INCHFRAME_API_KEY (or "
+                "ONEINCH_API_KEY) or pass api_key=. Without a key, use the embedded sandbox "
+                "(sandbox=True / INCHFRAME_SANDBOX=1) or aim base_url / INCHFRAME_BASE_URL at a "
+                "sandbox on this machine (http://127.0.0.1:PORT, which needs no key)"
             )
 
     def fetch(self, call: ep.Call, *, raw: bool = False, parse: bool = True) -> Reply:

@@ -211,6 +211,30 @@ def _sandbox_mode(name: str, text: str) -> bool | None:
     return _flag(name, text)
 
 
+def is_loopback_url(url: str) -> bool:
+    """True when ``url`` names this machine (127.0.0.0/8, ``localhost``, ``::1``).
+
+    Such a base URL is a sandbox or stub you started yourself (``inchframe sandbox``): a client
+    aimed at it needs no API key and sends the placeholder :data:`SANDBOX_API_KEY`. Every other
+    host (the real API included) needs a key.
+    """
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def resolve_settings(
     *,
     api_key: str | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from inchframe.addresses import (
@@ -109,3 +111,23 @@ def test_resolve_chains_deduplicates_and_rejects_empty() -> None:
     assert resolve_chains("base") == [8453]
     with pytest.raises(InputError, match="no chain"):
         resolve_chains([])
+
+
+@pytest.mark.parametrize(
+    "typo",
+    [
+        VITALIK[:-1] + "6",  # one digit changed: its checksummed form is another, wrong address
+        VITALIK.replace("dA6", "Da6"),  # one letter's case flipped
+        "0x" + VITALIK[3:] + "5",  # digits shifted
+    ],
+)
+def test_checksum_hint_never_offers_an_address(typo: str) -> None:
+    """A bad checksum says the address may be mistyped and offers no address to paste."""
+    with pytest.raises(InputError) as info:
+        normalize_address(typo)
+    message = str(info.value)
+    assert "may be mistyped" in message
+    assert "did you mean" not in message.lower()
+    offered = {m.lower() for m in re.findall(r"0x[0-9a-fA-F]{40}", message)}
+    assert offered == {typo.lower()}  # only the value the user typed, quoted back
+    assert to_checksum_address(typo) not in message

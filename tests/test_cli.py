@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -12,7 +15,7 @@ import pytest
 import inchframe as ifr
 from _inchframe_cli import build_parser, main
 
-from .conftest import VITALIK
+from .conftest import BINANCE, FAKE_KEY, VITALIK
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -370,3 +373,109 @@ def test_missing_cache_dir_is_an_empty_cache(tmp_path: Path) -> None:
     info = run_cli("cache", "info", "--cache-dir", "new/cache", cwd=tmp_path)
     assert info.returncode == 0 and "entries:    0" in info.stdout
     assert not (tmp_path / "new").exists()  # read-only: nothing created
+
+
+# -- first-hour traps: data vs metadata requests, hints, pipes, file modes ----------------------
+
+
+def _cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INCHFRAME_", "ONEINCH_"))}
+    return {**env, **extra}
+
+
+def _run(*args: str, cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inchframe", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env=kwargs.pop("env", None) or _cli_env(),
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [["balances"], ["allowances", "--spender", "0x111111125421ca6dc452d289314280a0f8842a65"]],
+)
+@pytest.mark.parametrize("output", ["out.csv", "out.parquet"])
+def test_offline_with_only_metadata_cached_is_an_error(
+    tmp_path: Path, kind: list[str], output: str
+) -> None:
+    """The chain's token list (metadata) is cached, the wallet's data is not: that is no answer,
+    so the command exits 1 and writes nothing (not a header-only file and exit 0)."""
+    cache = str(tmp_path / "cache")
+    first = _run("fetch", *kind[:1], BINANCE, *kind[1:], "--cache-dir", cache, "--no-progress",
+                 cwd=tmp_path)  # fmt: skip
+    assert first.returncode == 0, first.stderr  # fills the token list of Ethereum
+    for policy in ("warn", "ignore"):
+        result = _run("fetch", *kind[:1], VITALIK, *kind[1:], "--offline", "--cache-dir", cache,
+                      "--no-progress", "--errors", policy, "-o", output, cwd=tmp_path)  # fmt: skip
+        _one_line_error(result, "not in the cache", "without --offline")
+        assert not (tmp_path / output).exists()
+        assert "wrote" not in result.stdout
+
+
+def test_offline_with_data_cached_but_not_metadata_still_writes(tmp_path: Path) -> None:
+    """The reverse holds too: the data arrived, so a metadata miss is a partial failure."""
+    cache = str(tmp_path / "cache")
+    assert _run("fetch", "balances", VITALIK, "--cache-dir", cache, "--no-progress",
+                cwd=tmp_path).returncode == 0  # fmt: skip
+    result = _run("fetch", "balances", VITALIK, "--offline", "--cache-dir", cache,
+                  "--no-progress", "-o", "b.csv", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0 and (tmp_path / "b.csv").exists(), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["fetch", "balances", VITALIK], "set INCHFRAME_API_KEY for the real API"),
+        (["fetch", "portfolio", VITALIK, "--view", "current-value"], "set INCHFRAME_API_KEY for"),
+        (["demo", "--out", "d", "--wallets", VITALIK, "--chains", "ethereum"], "pass --live"),
+    ],
+)
+def test_sandbox_hint_is_true_to_the_command(tmp_path: Path, args: list[str], hint: str) -> None:
+    result = _run(*args, "--no-progress", "--cache-dir", str(tmp_path / "c"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stderr.splitlines() if "embedded sandbox" in x)
+    assert hint in line
+    if args[0] == "fetch":  # fetch has no --live: the hint must not offer it
+        assert "--live" not in line and "(demo)" not in line
+        assert "--live" not in build_parser().parse_args(args).__dict__
+
+
+def test_sandbox_hint_with_a_key_and_sandbox_flag(tmp_path: Path) -> None:
+    env = _cli_env(INCHFRAME_API_KEY=FAKE_KEY)
+    result = _run("fetch", "balances", VITALIK, "--sandbox", "--no-progress", "--cache-dir",
+                  str(tmp_path / "c"), cwd=tmp_path, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "drop --sandbox for the real API" in result.stderr
+    assert FAKE_KEY not in result.stderr + result.stdout
+
+
+def test_closed_stdout_pipe_exits_quietly(tmp_path: Path) -> None:
+    """``inchframe fetch ... | head``: the reader leaves; no traceback, no error line, exit 141."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inchframe", "fetch", "balances", BINANCE, "--no-progress",
+         "--cache-dir", str(tmp_path / "c")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=_cli_env(),
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the table is printed
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err
+    assert "error" not in err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes and umask are POSIX")
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_outputs_honour_the_umask(tmp_path: Path, umask: int) -> None:
+    for name in ("bal.csv", "bal.parquet"):
+        result = _run("fetch", "balances", VITALIK, "--no-progress", "--cache-dir",
+                      str(tmp_path / "c"), "-o", name, cwd=tmp_path, umask=umask)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bal")]  # no temp files left

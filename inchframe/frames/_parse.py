@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import PayloadError, UnknownFieldsWarning
+from ._forms import observe
 
 __all__ = [
     "UnknownFieldsWarning",
@@ -25,7 +26,9 @@ __all__ = [
 def unwrap_result(payload: Any, endpoint: str) -> Any:
     """The ``result`` of an enveloped payload, or the payload itself when it is bare."""
     if isinstance(payload, Mapping) and "result" in payload:
+        observe("envelope", "{result: ...}")
         return payload["result"]
+    observe("envelope", "bare " + type(payload).__name__)
     if isinstance(payload, Mapping) and "detail" in payload and len(payload) == 1:
         raise PayloadError(endpoint, "result", f"got an error body instead: {payload['detail']!r}")
     return payload

@@ -45,6 +45,7 @@ import pandas as pd
 from .._json import loads_json
 from ..chains import chain_name, resolve_chain
 from ..errors import InchframeError, PayloadError
+from ._forms import observe
 from ._parse import warn_unknown_fields
 from .schema import STRING, UTC_TIMESTAMP, Column, FrameSchema
 
@@ -359,6 +360,7 @@ def require_first(
     a PayloadError naming ``where.names[0]`` when none is present."""
     for name in names:
         if name in item:
+            observe(" or ".join(names), name)
             return name, item[name]
     require_key(item, names, endpoint, where)  # raises
     raise AssertionError  # pragma: no cover
@@ -376,7 +378,9 @@ def first_of(item: Mapping[str, Any], names: Sequence[str]) -> tuple[str, Any]:
     """``(name, value)`` of the first of ``names`` present in ``item``; ``(names[0], None)``."""
     for name in names:
         if name in item:
+            observe(" or ".join(names), name)
             return name, item[name]
+    observe(" or ".join(names), "absent")
     return names[0], None
 
 

@@ -60,6 +60,7 @@ import pyarrow.compute as pc
 from ..chains import CHAINS, NATIVE_TOKEN
 from ..errors import InputError, PayloadError
 from . import _fast as F
+from ._forms import observe
 from ._parse import warn_unknown_fields
 from .schema import STRING, VOCABULARY, Column, FrameSchema, empty_frame
 
@@ -878,6 +879,7 @@ def _flat_map_frame(
                 schema, rows, token_info=token_info, keep_zero=keep_zero, endpoint=endpoint
             )
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     pairs = F.parse_bodies(pairs, endpoint)
     segments, keys, values, contexts = _map_rows(pairs, endpoint, f"{measure}s", names)
@@ -942,6 +944,7 @@ def wallets_and_tokens_frame(
                 endpoint=endpoint,
             )
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     responses = F.parse_bodies(responses, endpoint)
     segments = _Segments(("chain_id",))
@@ -1350,6 +1353,7 @@ def aggregated_frame(
         try:
             return _aggregated_fast(responses, keep_zero)
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     responses = F.parse_bodies(responses, endpoint)
     agg = _parse_aggregated(responses, wallets=True, exact=True)

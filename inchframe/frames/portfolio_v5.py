@@ -31,6 +31,7 @@ from pandas.errors import EmptyDataError, ParserError
 from ..errors import InchframeError, PayloadError
 from . import _fast as F
 from . import _portfolio as P
+from ._forms import attribution, observe
 from ._parse import UnknownFieldsWarning, unwrap_result
 from .schema import STRING, UTC_TIMESTAMP, FrameSchema
 
@@ -161,9 +162,21 @@ _METRIC_COLUMNS = [
     "timerange",
     "api_version",
 ]
+#: Identity columns of the metrics frames: filled from the body when it carries them, else by
+#: the loaders from the matching snapshot, joined on position_index (see
+#: inchframe.portfolio._identity); NA for a position the snapshot does not hold (closed).
+_TOKEN_IDENTITY = [
+    _c("token", STRING, "address", "the position's token (from the body or the tokens snapshot)"),
+    _c("symbol", STRING, "", "token symbol (from the body or the tokens snapshot)"),
+]
+_PROTOCOL_IDENTITY = [
+    _c("protocol", STRING, "", "protocol id (from the body or the protocols snapshot)"),
+    _c("protocol_name", STRING, "", "protocol display name (body or protocols snapshot)"),
+    _c("symbol", STRING, "", "the position's underlying symbols, '/'-joined (snapshot)"),
+]
 TOKENS_METRICS = FrameSchema.of(
     "portfolio_v5.tokens_metrics",
-    _METRIC_COLUMNS,
+    _METRIC_COLUMNS[:3] + _TOKEN_IDENTITY + _METRIC_COLUMNS[3:],
     key=(
         "position_index",
         "wallet",
@@ -172,15 +185,18 @@ TOKENS_METRICS = FrameSchema.of(
         "token_id",
         "protocol_sub_group",
     ),
-    description="v5.0 tokens/metrics: one row per index; join to tokens_snapshot on "
-    "position_index.",
+    description="v5.0 tokens/metrics: one row per index. The body carries only the index and "
+    "figures; `inchframe.portfolio.tokens_metrics` fills chain_id, wallet, token and symbol from "
+    "tokens_snapshot of the same wallets (joined on position_index; NA for a closed position).",
 )
 PROTOCOLS_METRICS = FrameSchema.of(
     "portfolio_v5.protocols_metrics",
-    _METRIC_COLUMNS,
+    _METRIC_COLUMNS[:3] + _PROTOCOL_IDENTITY + _METRIC_COLUMNS[3:],
     key=TOKENS_METRICS.key,
-    description="v5.0 protocols/metrics: one row per index; join to protocols_snapshot on "
-    "position_index.",
+    description="v5.0 protocols/metrics: one row per index. The body carries only the index "
+    "and figures; `inchframe.portfolio.protocols_metrics` fills chain_id, wallet, protocol, "
+    "protocol_name and symbol from protocols_snapshot of the same wallets (joined on "
+    "position_index; NA for a closed position).",
 )
 
 #: Columns of every current-value frame (v5 current_value and the three v4 current values).
@@ -390,6 +406,7 @@ def _position(
     # the owner: absent or zero means "the asked wallet" (single-wallet requests); the loaders
     # re-ask a multi-wallet request per wallet when its items do not name one
     address = P.to_address(item.get("address"), endpoint, f"{where}.address", required=False)
+    observe("snapshot item address", attribution(address, ctx.addresses))
     # required by the contract and needed for correct totals: which contract, which protocol,
     # debt or asset, how much (absent = PayloadError; present null = NA / NaN)
     contract = P.to_address(
@@ -511,6 +528,7 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
             frame = _snapshot_fast(pairs, endpoint, protocols=False)
             return P.collapse_repeats(frame, TOKENS_SNAPSHOT.key, endpoint)
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     responses = F.parse_bodies(pairs, endpoint)
     builder = P.RowBuilder(TOKENS_SNAPSHOT, endpoint)
@@ -568,6 +586,7 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
             frame = _snapshot_fast(pairs, endpoint, protocols=True)
             return P.collapse_repeats(frame, PROTOCOLS_SNAPSHOT.key, endpoint)
         except F.NoFit:
+            observe("fast path", "fell back to the safe path")
             pass
     responses = F.parse_bodies(pairs, endpoint)
     builder = P.RowBuilder(PROTOCOLS_SNAPSHOT, endpoint)
@@ -917,6 +936,38 @@ _METRIC_MEASURES = (
 )
 
 
+#: Identity fields a metrics item may carry next to its index (none is documented; read when
+#: present so that the loaders' snapshot join is only the fallback).
+_METRIC_IDENTITY_FIELDS = frozenset(
+    {"address", "chain", "chain_id", "contract_address", "token_address", "symbol"}
+    | {"protocol_group_id", "protocol_group_name"}
+)
+
+
+def _metric_identity(
+    item: Mapping[str, Any], endpoint: str, where: str, row: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Identity columns from a metrics item's own fields, where it has them."""
+    found: dict[str, Any] = {}
+    wallet = P.to_address(item.get("address"), endpoint, f"{where}.address", required=False)
+    if wallet is not None and row.get("wallet") is None and set(wallet[2:]) != {"0"}:
+        found["wallet"] = wallet  # a zero address attributes nothing
+    chain = item.get("chain_id", item.get("chain"))
+    if chain is not None and row.get("chain_id") is None:
+        found["chain_id"] = P.to_chain(chain, endpoint, f"{where}.chain_id")
+    token = item.get("token_address", item.get("contract_address"))
+    if token is not None:
+        found["token"] = P.to_address(token, endpoint, f"{where}.token_address", required=False)
+    for column, field in (
+        ("symbol", "symbol"),
+        ("protocol", "protocol_group_id"),
+        ("protocol_name", "protocol_group_name"),
+    ):
+        if item.get(field) is not None:
+            found[column] = P.to_str(item.get(field), endpoint, f"{where}.{field}")
+    return found
+
+
 def _metrics(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataFrame:
     builder = P.RowBuilder(schema, endpoint)
 
@@ -965,6 +1016,7 @@ def _metrics(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataF
                         "chain_id": ctx.chain_id,
                     }
                 )
+                row.update(_metric_identity(item, endpoint, where, row))
             for column, field in _METRIC_MEASURES:
                 row[column] = P.to_float(item.get(field), endpoint, f"{where}.{field}")
             row["holding_time_days"] = P.to_int(
@@ -972,7 +1024,7 @@ def _metrics(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataF
             )
             for field in ("rewards_tokens", "claimed_fees", "unclaimed_fees", "impermanent_loss"):
                 P.items_of(item.get(field), endpoint, f"{where}.{field}")
-            row.update(builder.extras(item, _METRIC_FIELDS))
+            row.update(builder.extras(item, _METRIC_FIELDS | _METRIC_IDENTITY_FIELDS))
             builder.append(row)
 
     P.run_batch(responses, endpoint, parse)
@@ -1128,8 +1180,10 @@ def chain_row(
 ) -> dict[str, Any]:
     """One supported-chain entry: an int, or an object with a chain id and optional details."""
     if not isinstance(item, Mapping):
+        observe("supported_chains item", "bare chain id")
         chain_id = P.to_chain(item, endpoint, where)
         return {"chain_id": chain_id, "chain_name": P.chain_label(chain_id)}
+    observe("supported_chains item", "object")
     name, raw = P.first_of(item, ("chain_id", "id", "id_num", "chain"))
     if name not in item:
         raise PayloadError(endpoint, f"{where}.chain_id", "required field is missing")

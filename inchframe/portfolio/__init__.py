@@ -15,8 +15,10 @@ from typing import Any, Literal, overload
 import pandas as pd
 
 from .._loading import ErrorPolicy
+from ..addresses import normalize_addresses
 from ..client import Client, Plan
 from ._common import ADDRESSES_PER_CALL, Spec, sum_chunks
+from ._identity import PROTOCOL_IDENTITY, TOKEN_IDENTITY, with_identity
 
 __all__ = [
     "address_check",
@@ -346,8 +348,24 @@ def protocols_metrics(
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
-    """GET protocols/metrics: profit, ROI, APR, fees and rewards per position."""
-    return _PROTOCOLS_METRICS.load(locals())
+    """GET protocols/metrics: profit, ROI, APR, fees and rewards per position.
+
+    Rows name their chain, wallet, protocol and symbols: from the body when it has them, else
+    joined from ``protocols_snapshot`` of the same wallets (see docs/frames-portfolio.md).
+    """
+    frame = _PROTOCOLS_METRICS.load(locals())
+    if plan or not isinstance(frame, pd.DataFrame):
+        return frame
+    return with_identity(
+        frame,
+        lambda: protocols_snapshot(
+            addresses, chain, client=client, progress=progress, errors="ignore",
+            chunk_size=chunk_size,
+        ),
+        pairs=PROTOCOL_IDENTITY,
+        snapshot_name="protocols_snapshot",
+        asked_wallets=normalize_addresses(addresses, what="wallet address"),
+    )  # fmt: skip
 
 
 @overload
@@ -437,8 +455,24 @@ def tokens_metrics(
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
 ) -> pd.DataFrame | Plan:
-    """GET tokens/metrics: profit and ROI per token position over ``timerange``."""
-    return _TOKENS_METRICS.load(locals())
+    """GET tokens/metrics: profit and ROI per token position over ``timerange``.
+
+    Rows name their chain, wallet, token and symbol: from the body when it has them, else
+    joined from ``tokens_snapshot`` of the same wallets (see docs/frames-portfolio.md).
+    """
+    frame = _TOKENS_METRICS.load(locals())
+    if plan or not isinstance(frame, pd.DataFrame):
+        return frame
+    return with_identity(
+        frame,
+        lambda: tokens_snapshot(
+            addresses, chain, client=client, progress=progress, errors="ignore",
+            chunk_size=chunk_size,
+        ),
+        pairs=TOKEN_IDENTITY,
+        snapshot_name="tokens_snapshot",
+        asked_wallets=normalize_addresses(addresses, what="wallet address"),
+    )  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
