@@ -42,7 +42,11 @@ __all__ = [
     "balances_and_allowances",
     "cache_info",
     "clear_cache",
+    "dask",
+    "export",
     "portfolio",
+    "read_delta",
+    "read_failures",
     "read_parquet",
     "sandbox",
 ]
@@ -57,8 +61,11 @@ _LAZY = {
     "cache_info": "inchframe.cache",
     "clear_cache": "inchframe.cache",
     "read_parquet": "inchframe.io",
+    "read_delta": "inchframe.io",
+    "export": "inchframe.export",
+    "read_failures": "inchframe.export",
 }
-_SUBMODULES = {"portfolio", "sandbox"}
+_SUBMODULES = {"portfolio", "sandbox", "dask"}
 
 from . import accessor as _accessor  # noqa: E402, F401 - registers df.inch (imports only pandas)
 from .errors import (  # noqa: E402 - the light, dependency-free part of the API
@@ -98,8 +105,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from . import portfolio, sandbox
+    from . import dask, portfolio, sandbox
     from .balance import aggregated_balances, allowances, balances, balances_and_allowances
     from .cache import cache_info, clear_cache
     from .client import Client
-    from .io import read_parquet
+    from .export import export, read_failures
+    from .io import read_delta, read_parquet
