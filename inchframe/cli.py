@@ -174,7 +174,7 @@ def _client(args: argparse.Namespace, *, sandbox: bool | None = None) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed command line."""
-    handlers = {"demo": run_demo, "fetch": run_fetch, "cache": run_cache}
+    handlers = {"demo": run_demo, "fetch": run_fetch, "cache": run_cache, "export": run_export}
     try:
         with _reported_errors(), warnings.catch_warnings():
             warnings.showwarning = _show_warning  # restored when the block ends
@@ -408,4 +408,39 @@ def run_demo(args: argparse.Namespace) -> int:
             if created:  # a failed first run leaves no empty folder behind
                 with contextlib.suppress(OSError):
                     out.rmdir()
+    return 0
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """``inchframe export LOADER --wallets FILE --to PATH``: :func:`inchframe.export.export`."""
+    from .export import export
+
+    options: dict[str, Any] = {}
+    if args.chain:
+        options["chain"] = args.chain
+    if args.spender:
+        options["spender"] = args.spender
+    with _client(args) as client:
+        result = export(
+            args.loader,
+            Path(args.wallets),
+            args.to,
+            format=args.format,
+            partition_by=args.partition_by,
+            batch_size=args.batch_size,
+            restart=args.restart,
+            client=client,
+            progress=False if args.no_progress else None,
+            **options,
+        )
+    _say(str(result))
+    if result.failures:
+        _notice(
+            f"{result.failures} request(s) failed; they are in {result.path}/_failures/ and the "
+            "same command retries only them"
+        )
+        return 3
     return 0
