@@ -350,19 +350,23 @@ class _Plan:
         }
 
     def call_args(self) -> dict[str, Any]:
-        """Loader arguments for one batch: as given, with the request path pinned so that a short
-        last batch asks the same endpoint as the others (one wallet would switch the Balance
-        loaders to the one-wallet endpoints)."""
-        args = dict(self.args)
-        params = inspect.signature(self.func).parameters
-        if (
-            "method" in params
-            and args.get("method", "auto") == "auto"
-            and args.get("tokens") is None
-            and self.wallets > 1
-        ):
-            args["method"] = "aggregated"
-        return args
+        return pinned_args(self.func, self.args, self.wallets)
+
+
+def pinned_args(func: Callable[..., Any], args: Mapping[str, Any], wallets: int) -> dict[str, Any]:
+    """Loader arguments for a part of ``wallets``: as given, with the request path pinned so that
+    a short part asks the same endpoint as the whole list would (one wallet would switch the
+    Balance loaders from the aggregated endpoint to the one-wallet endpoints)."""
+    pinned = dict(args)
+    params = inspect.signature(func).parameters
+    if (
+        "method" in params
+        and pinned.get("method", "auto") == "auto"
+        and pinned.get("tokens") is None
+        and wallets > 1
+    ):
+        pinned["method"] = "aggregated"
+    return pinned
 
 
 def _check_args(func: Callable[..., Any], name: str, args: dict[str, Any]) -> None:
