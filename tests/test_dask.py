@@ -52,27 +52,27 @@ def cluster() -> Iterator[Any]:
 
 
 def test_loaders_as_dask_frames(cluster: Any, sandbox: Any, tmp_path: Path) -> None:
-    wallets = _wallets(230)
+    wallets = _wallets(150)
     with Client(
         FAKE_KEY, base_url=sandbox.url, cache_dir=tmp_path / "cache", rate=500, progress=False
     ) as client:
         lazy = ifd.balances(wallets, chain=[1, 8453], client=client)
-        assert lazy.npartitions == 3  # the plan's chunks of 100 wallets
+        assert lazy.npartitions == 2  # the plan's chunks of 100 wallets
         assert api_requests(sandbox) == 0  # lazy: nothing sent yet
         assert list(lazy.columns) == list(inchframe.frames.balance.BALANCES.names)
         got = lazy.compute()
         served = api_requests(sandbox)
-        assert served == 6
+        assert served == 4
         want = inchframe.balances(wallets, chain=[1, 8453], client=client)
         assert api_requests(sandbox) == served  # the workers filled the shared cache
         pd.testing.assert_frame_equal(_sorted(got), _sorted(want))
         assert got.dtypes.to_dict() == want.dtypes.to_dict()
 
-        snap = ifd.portfolio.tokens_snapshot(wallets[:50], 1, client=client)
-        assert snap.npartitions == 3  # 20 addresses per request
+        snap = ifd.portfolio.tokens_snapshot(wallets[:30], 1, client=client)
+        assert snap.npartitions == 2  # 20 addresses per request
         pd.testing.assert_frame_equal(
             _sorted(snap.compute()),
-            _sorted(inchframe.portfolio.tokens_snapshot(wallets[:50], 1, client=client)),
+            _sorted(inchframe.portfolio.tokens_snapshot(wallets[:30], 1, client=client)),
         )
         with pytest.raises(InputError):
             ifd.balances(["0x1"], client=client)
@@ -81,11 +81,11 @@ def test_loaders_as_dask_frames(cluster: Any, sandbox: Any, tmp_path: Path) -> N
 
 
 def test_export_on_the_cluster(cluster: Any, sandbox: Any, tmp_path: Path) -> None:
-    wallets = _wallets(60)
+    wallets = _wallets(40)
     with Client(
         FAKE_KEY, base_url=sandbox.url, cache_dir=tmp_path / "cache", rate=500, progress=False
     ) as client:
-        kwargs: dict[str, Any] = {"chain": [1, 8453], "batch_size": 15, "client": client}
+        kwargs: dict[str, Any] = {"chain": [1, 8453], "batch_size": 10, "client": client}
         result = export(
             "balances",
             wallets,
