@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("parquet", "delta"), default="parquet")
     export.add_argument("--chain", nargs="+", metavar="CHAIN", help="chain ids or names")
     export.add_argument("--spender", help="spender address (allowance loaders)")
-    export.add_argument("--batch-size", type=int, default=1000, metavar="N")
+    export.add_argument("--batch-size", type=int, default=250, metavar="N")
     export.add_argument("--partition-by", nargs="+", metavar="COLUMN")
     export.add_argument("--restart", action="store_true", help="discard an earlier export")
 

@@ -271,14 +271,14 @@ def results(reports: list[dict]) -> list[Result]:
 def run(options: Options) -> list[Result]:
     """The benchmark runner's entry point (quick: 1,000 wallets; else 10,000 and 100,000)."""
     sizes = [1_000] if options.quick else [10_000, 100_000]
-    return results(measure_all(sizes, 1000))
+    return results(measure_all(sizes, 100))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_export")
     parser.add_argument("--full", action="store_true", help="N = 10,000 and 100,000")
     parser.add_argument("--n", type=int, nargs="+", help="wallet counts (overrides the modes)")
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--json", help="also write the reports to this JSON file")
     args = parser.parse_args(argv)
     sizes = args.n or ([10_000, 100_000] if args.full else [1_000])

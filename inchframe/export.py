@@ -69,7 +69,7 @@ STATE_DIR = "_inchframe_export"
 #: Folder (inside the target) with one Parquet file of failures per batch that had some.
 FAILURES_DIR = "_failures"
 MANIFEST_VERSION = 1
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 250
 _RESERVED = ("client", "progress", "errors", "plan")
 _WALLET_COLUMNS = ("wallet", "address", "wallets", "addresses")
 
