@@ -458,7 +458,8 @@ def _prepare_target(target: Path, plan: _Plan, restart: bool) -> None:
             _remove_tree(target)
         elif restart:
             _remove_tree(target)
-    elif target.exists() and any(target.iterdir()):
+    elif target.exists() and any(p.name != STATE_DIR for p in target.iterdir()):
+        # (a run killed while writing its manifest leaves only the state folder: not "busy")
         raise InputError(
             f"{target} is not empty and holds no inchframe export; choose an empty or new folder"
         )

@@ -440,3 +440,15 @@ def test_every_wallet_loader_exports(client: Any, tmp_path: Path, name: str) -> 
         pd.testing.assert_frame_equal(
             _sorted(got[columns].astype(str)), _sorted(per_batch.astype(str)), check_dtype=False
         )
+
+
+def test_killed_while_writing_the_manifest(client: Any, tmp_path: Path) -> None:
+    """A run killed before its manifest landed leaves only a temporary file: the rerun starts."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    state = tmp_path / "out" / "_inchframe_export"
+    state.mkdir(parents=True)
+    leftover = state / f".manifest.json.inchframe-tmp-{dead.pid}-{'a' * 12}"
+    leftover.write_text("{")
+    result = export("balances", _wallets(2), tmp_path / "out", client=client, progress=False)
+    assert result.written == 1 and not leftover.exists()
