@@ -91,13 +91,18 @@ def _run(cmd: list[str], env: dict[str, str], kill_after: float | None = None) -
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.DEVNULL, text=True)
-        if kill_after is not None:
+        reaped = None
+        if kill_after is not None:  # poll with wait4 (not Popen.poll, which would reap it)
             deadline = started + kill_after
-            while time.perf_counter() < deadline and proc.poll() is None:
+            while time.perf_counter() < deadline:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    reaped = (pid, status, usage)
+                    break
                 time.sleep(0.05)
-            if proc.poll() is None:
+            if reaped is None:
                 os.kill(proc.pid, signal.SIGKILL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, usage = reaped or os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - started
         out.seek(0)
@@ -194,7 +199,11 @@ def measure_all(sizes: list[int], batch_size: int, keep: Path | None = None) -> 
     root = keep or Path(tempfile.mkdtemp(prefix="inchframe-bench-export-"))
     sandbox, url = _start_sandbox()
     try:
-        return [measure(n, url, root, batch_size) for n in sizes]
+        reports = []
+        for n in sizes:
+            reports.append(measure(n, url, root, batch_size))
+            print(json.dumps(reports[-1]), flush=True)  # kept even if a larger N fails
+        return reports
     finally:
         sandbox.terminate()
         sandbox.wait(10)
