@@ -809,6 +809,8 @@ def export(
     schema = _frame_schema(name)
     parts = _check_partition_by(partition_by, schema)
     _check_args(func, name, loader_args)
+    if scheduler is not None and not hasattr(scheduler, "submit"):
+        raise InputError(f"scheduler={scheduler!r}: expected a distributed.Client or None")
     if format == "delta":
         try:
             import deltalake  # noqa: F401
@@ -890,8 +892,6 @@ def _run_on_cluster(
     """Fetch batches on Dask workers, a bounded number in flight; commit them here, in order."""
     from .dask import client_config
 
-    if not hasattr(scheduler, "submit"):
-        raise InputError(f"scheduler={scheduler!r}: expected a distributed.Client")
     config = client_config(client)
     try:
         workers = max(1, len(scheduler.scheduler_info().get("workers", {})))

@@ -378,6 +378,7 @@ def test_bad_input_is_refused_before_any_request(sandbox: Any, tmp_path: Path) -
             ({"wallets": ["0x123"]}, "wallet address"),
             ({"wallets": str(tmp_path / "missing.csv")}, "not an existing file"),
             ({"wallets": []}, "no wallets"),
+            ({"scheduler": "local"}, "scheduler"),
         ]
         for change, message in cases:
             kwargs: dict[str, Any] = {"loader": "balances", "wallets": wallets, **change}
