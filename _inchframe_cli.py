@@ -141,6 +141,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="save every response body in DIR (secrets removed; the layout of the recorded "
         "test data, with index.json and INDEX.md)",
     )
+    export = commands.add_parser(
+        "export",
+        parents=[connection],
+        help="export a loader over many wallets to Parquet or Delta, resumably",
+        description="Fetch LOADER (balances, allowances, portfolio.tokens_snapshot...) for the "
+        "wallets in FILE batch by batch and write a Hive Parquet dataset or a Delta table. "
+        "Run the same command again to resume after a crash; failures are retried.",
+    )
+    export.add_argument("loader", metavar="LOADER")
+    export.add_argument("--wallets", required=True, metavar="FILE", help=".csv, .parquet or text")
+    export.add_argument("--to", required=True, metavar="PATH", help="dataset or table folder")
+    export.add_argument("--format", choices=("parquet", "delta"), default="parquet")
+    export.add_argument("--chain", nargs="+", metavar="CHAIN", help="chain ids or names")
+    export.add_argument("--spender", help="spender address (allowance loaders)")
+    export.add_argument("--batch-size", type=int, default=250, metavar="N")
+    export.add_argument("--partition-by", nargs="+", metavar="COLUMN")
+    export.add_argument("--restart", action="store_true", help="discard an earlier export")
 
     commands.add_parser(
         "sandbox",

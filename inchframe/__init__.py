@@ -45,8 +45,12 @@ __all__ = [
     "cache_info",
     "clear_cache",
     "close",
+    "dask",
     "default_client",
+    "export",
     "portfolio",
+    "read_delta",
+    "read_failures",
     "read_parquet",
     "sandbox",
 ]
@@ -63,8 +67,11 @@ _LAZY = {
     "close": "inchframe._loading",
     "default_client": "inchframe._loading",
     "read_parquet": "inchframe.io",
+    "read_delta": "inchframe.io",
+    "export": "inchframe.export",
+    "read_failures": "inchframe.export",
 }
-_SUBMODULES = {"portfolio", "sandbox", "doctor"}  # doctor: a callable module
+_SUBMODULES = {"portfolio", "sandbox", "doctor", "dask"}  # doctor: a callable module
 
 from . import accessor as _accessor  # noqa: E402, F401 - registers df.inch (imports only pandas)
 from .errors import (  # noqa: E402 - the light, dependency-free part of the API
@@ -106,9 +113,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from . import portfolio, sandbox
+    from . import dask, portfolio, sandbox
     from ._loading import close, default_client
     from .balance import aggregated_balances, allowances, balances, balances_and_allowances
     from .cache import cache_info, clear_cache
     from .client import Client
-    from .io import read_parquet
+    from .export import export, read_failures
+    from .io import read_delta, read_parquet

@@ -475,6 +475,19 @@ class InchAccessor:
 
         return write_parquet(self._obj, path, partition_by, mode=mode, compression=compression)
 
+    def to_delta(
+        self,
+        path: str | PathLike[str],
+        partition_by: Sequence[str] | str | None = None,
+        *,
+        mode: Literal["append", "overwrite", "replace_partitions", "error"] = "append",
+    ) -> Path:
+        """Write the frame to a Delta Lake table in one atomic commit, with its provenance
+        (see :func:`inchframe.io.write_delta`; read back with :func:`inchframe.read_delta`)."""
+        from .io import write_delta
+
+        return write_delta(self._obj, path, partition_by, mode=mode)
+
     @property
     def plot(self) -> InchPlotAccessor:
         """Plots: ``df.inch.plot.composition()``, ``.value_over_time()``, ``.pnl()``."""

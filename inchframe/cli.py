@@ -222,7 +222,13 @@ def _real_api_hint(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed command line."""
-    handlers = {"demo": run_demo, "fetch": run_fetch, "cache": run_cache, "doctor": run_doctor}
+    handlers = {
+        "demo": run_demo,
+        "fetch": run_fetch,
+        "cache": run_cache,
+        "doctor": run_doctor,
+        "export": run_export,
+    }
     try:
         with _reported_errors(), warnings.catch_warnings():
             warnings.showwarning = _show_warning  # restored when the block ends
@@ -522,3 +528,38 @@ def run_doctor(args: argparse.Namespace) -> int:
         report = doctor(wallets, record=args.record, client=client, say=progress)
     _say(_scrub(report.text()))
     return report.exit_code
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """``inchframe export LOADER --wallets FILE --to PATH``: :func:`inchframe.export.export`."""
+    from .export import export
+
+    options: dict[str, Any] = {}
+    if args.chain:
+        options["chain"] = args.chain
+    if args.spender:
+        options["spender"] = args.spender
+    with _client(args) as client:
+        result = export(
+            args.loader,
+            Path(args.wallets),
+            args.to,
+            format=args.format,
+            partition_by=args.partition_by,
+            batch_size=args.batch_size,
+            restart=args.restart,
+            client=client,
+            progress=False if args.no_progress else None,
+            **options,
+        )
+    _say(str(result))
+    if result.failures:
+        _notice(
+            f"{result.failures} request(s) failed; they are in {result.path}/_failures/ and the "
+            "same command retries only them"
+        )
+        return 3
+    return 0

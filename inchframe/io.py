@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -38,7 +39,16 @@ import pyarrow.parquet as pq
 from . import __version__
 from .errors import InputError, redact_url
 
-__all__ = ["METADATA_KEY", "SCHEMA_VERSION", "read_metadata", "read_parquet", "write_parquet"]
+__all__ = [
+    "METADATA_KEY",
+    "SCHEMA_VERSION",
+    "clean_stale",
+    "read_delta",
+    "read_metadata",
+    "read_parquet",
+    "write_delta",
+    "write_parquet",
+]
 
 #: Key of inchframe's entry in the Arrow schema metadata of every file it writes.
 METADATA_KEY = b"inchframe"
@@ -202,8 +212,84 @@ def _fsync_tree(root: Path) -> None:
 
 
 def _tmp_sibling(path: Path, what: str) -> Path:
-    """A hidden name next to ``path`` (readers and globs skip names starting with '.')."""
-    return path.parent / f".{path.name}.inchframe-{what}-{uuid.uuid4().hex[:12]}"
+    """A hidden name next to ``path`` (readers and globs skip names starting with '.').
+
+    The name carries the writer's process id, so :func:`clean_stale` can tell a killed
+    writer's leftovers from a live writer's work in progress.
+    """
+    return path.parent / f".{path.name}.inchframe-{what}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+_LEFTOVER = re.compile(
+    r"^\.(?P<name>.+)\.inchframe-(?P<what>tmp|new|old|batch)-(?:(?P<pid>\d+)-)?[0-9a-f]{12}$"
+)
+#: Leftovers from before names carried a process id are removed once this old (seconds).
+_UNOWNED_AGE = 3600.0
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: some other user's live process
+        return True
+    return True
+
+
+def _stale(entry: Path, match: re.Match[str]) -> bool:
+    pid = match.group("pid")
+    if pid is not None:
+        return not _alive(int(pid))
+    try:
+        return time.time() - entry.lstat().st_mtime > _UNOWNED_AGE
+    except OSError:
+        return False
+
+
+def clean_stale(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove what killed writers left next to and inside ``path``; returns what was removed.
+
+    Staging folders and temporary files (``.name.inchframe-new-*``, ``-tmp-``, ``-batch-``,
+    ``-old-``) are removed when the process that made them is gone (leftovers without a process
+    id: when older than an hour). Never removed: anything of a live process, and the one case
+    where a leftover is the only copy of the data (``path`` missing while an ``-old-`` sibling
+    holds the previous dataset: rename it back by hand, see docs/parquet.md).
+    """
+    target = Path(path)
+    removed: list[Path] = []
+    folders = [target.parent]
+    if target.is_dir():
+        for dirpath, dirnames, _ in os.walk(target):
+            folders.append(Path(dirpath))
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    for folder in folders:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        names = {e.name for e in entries}
+        for entry in entries:
+            match = _LEFTOVER.match(entry.name)
+            if match is None or (folder == target.parent and match.group("name") != target.name):
+                continue
+            owner = match.group("name")
+            orphaned_old = any(
+                n.startswith(f".{owner}.inchframe-old-") for n in names if n != entry.name
+            )
+            if owner not in names and (match.group("what") == "old" or orphaned_old):
+                continue  # the only copy of the data (a swap killed between its two renames)
+            if not _stale(entry, match):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+            removed.append(entry)
+    return removed
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -370,6 +456,7 @@ def write_parquet(
     now = dt.datetime.now(dt.UTC)
     written_at = now.isoformat(timespec="milliseconds")
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    clean_stale(target)  # what an earlier, killed write left behind
 
     if not _is_dataset_path(target, raw, parts):
         if mode in ("append", "replace_partitions"):
@@ -546,6 +633,178 @@ def read_parquet(
         newest = dict(batches[-1][1])
         if len(batches) > 1:
             newest["batches"] = [b for _, b in batches]
+        attrs["inchframe"] = newest
+    frame.attrs = attrs
+    return frame
+
+
+# -- Delta Lake -------------------------------------------------------------------------------
+
+DeltaMode = Literal["append", "overwrite", "replace_partitions", "error"]
+_DELTA_MODES = ("append", "overwrite", "replace_partitions", "error")
+
+
+def _sql_literal(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        raise InputError("replace_partitions: a partition value is missing (null)")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _partition_predicate(table: pa.Table, partition_by: Sequence[str]) -> str:
+    """``(a = 1 AND b = 'x') OR ...`` over the distinct partition values of ``table``."""
+    combos = table.select(list(partition_by)).group_by(list(partition_by)).aggregate([])
+    clauses = []
+    for row in combos.to_pylist():
+        parts = [f"{name} = {_sql_literal(row[name])}" for name in partition_by]
+        clauses.append("(" + " AND ".join(parts) + ")")
+    return " OR ".join(clauses)
+
+
+def write_delta(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    partition_by: Sequence[str] | str | None = None,
+    *,
+    mode: DeltaMode = "append",
+    custom_metadata: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``frame`` to a Delta Lake table (``deltalake``), one atomic commit; returns the path.
+
+    Readers see the table before the commit or after it, never a part of it (the commit is one
+    file in ``_delta_log``). ``mode``: ``"append"`` adds the rows; ``"overwrite"`` replaces the
+    table; ``"replace_partitions"`` replaces, with a predicate, the partitions the frame has rows
+    for and keeps the others; ``"error"`` refuses to write into an existing table. The provenance
+    (``df.attrs["inchframe"]``, secrets removed) and the pandas dtypes go into the commit's
+    metadata, so :func:`read_delta` restores them; ``*_raw`` uint256 strings stay strings.
+    """
+    if mode not in _DELTA_MODES:
+        raise InputError(f"mode={mode!r}: accepted values are {', '.join(_DELTA_MODES)}")
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    try:
+        from deltalake import CommitProperties, DeltaTable, write_deltalake
+        from deltalake.exceptions import DeltaError, SchemaMismatchError
+    except ImportError:
+        raise InputError("Delta Lake needs the deltalake package: pip install deltalake") from None
+    target = Path(path)
+    parts = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
+    written_at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    default_index = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    probe = pa.Table.from_pandas(frame.head(0), preserve_index=not default_index)
+    part_schema = _partition_schema(probe, parts) if parts else None
+    meta = _metadata(frame, parts, part_schema, written_at)
+    table = _to_table(frame, meta, preserve_index=not default_index).replace_schema_metadata(None)
+    exists = (target / "_delta_log").is_dir() and any((target / "_delta_log").glob("*.json"))
+    if exists:
+        current = DeltaTable(str(target)).metadata().partition_columns
+        if parts and list(current) != parts:
+            raise InputError(
+                f"{target} is partitioned by {list(current)}, not by {parts}; "
+                "write with the table's partitioning or to a new table"
+            )
+        parts = list(current)
+    elif target.exists() and target.is_dir() and any(target.iterdir()):
+        raise InputError(f"{target} is not empty and is not a Delta table")
+    metadata = {"inchframe": json.dumps(meta, sort_keys=True), **(custom_metadata or {})}
+    kwargs: dict[str, Any] = {"mode": "append" if mode == "append" else mode}
+    if mode == "replace_partitions":
+        if not parts:
+            raise InputError("mode='replace_partitions' needs a partitioned table (partition_by=)")
+        kwargs = {"mode": "overwrite"}
+        if exists and table.num_rows:
+            kwargs["predicate"] = _partition_predicate(table, parts)
+        elif exists:
+            return target  # no rows: no partition to replace
+    elif mode == "error" and exists:
+        raise FileExistsError(f"{target} is a Delta table already (mode='error')")
+    elif mode == "overwrite":
+        kwargs["schema_mode"] = "overwrite"
+    try:
+        write_deltalake(
+            str(target),
+            table,
+            partition_by=parts or None,
+            commit_properties=CommitProperties(custom_metadata=metadata),
+            **kwargs,
+        )
+    except SchemaMismatchError as error:
+        raise InputError(
+            f"the frame's columns or types differ from the Delta table's at {target}: {error}"
+        ) from None
+    except DeltaError as error:
+        raise InputError(f"cannot write the Delta table at {target}: {error}") from None
+    return target
+
+
+def _delta_metas(table: Any) -> list[dict[str, Any]]:
+    """inchframe metadata of the commits behind the current snapshot, oldest first (back to the
+    last full overwrite)."""
+    found: list[dict[str, Any]] = []
+    for entry in table.history():  # newest first
+        raw = entry.get("inchframe")
+        if isinstance(raw, str):
+            with contextlib.suppress(ValueError, InputError):
+                meta = _read_key(pa.schema([]).with_metadata({METADATA_KEY: raw.encode()}))
+                if meta is not None:
+                    found.append(meta)
+        params = entry.get("operationParameters") or {}
+        overwrite = str(params.get("mode", "")).lower() == "overwrite"
+        if entry.get("operation") in ("CREATE TABLE", "CREATE OR REPLACE TABLE") or (
+            overwrite and not params.get("predicate")
+        ):
+            break
+    return found[::-1]
+
+
+def read_delta(
+    path: str | os.PathLike[str],
+    *,
+    version: int | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+) -> pd.DataFrame:
+    """Read a Delta table (``deltalake``) with the dtypes and provenance :func:`write_delta` and
+    ``inchframe.export(..., format="delta")`` stored; ``version``: time travel.
+
+    ``filters``: a pyarrow expression or DNF tuples, as for :func:`read_parquet`.
+    ``df.attrs["inchframe"]`` is the newest commit's provenance, with ``"batches"`` listing each
+    distinct one when several commits differ. Tables not written by inchframe read as they are.
+    """
+    try:
+        from deltalake import DeltaTable
+        from deltalake.exceptions import TableNotFoundError
+    except ImportError:
+        raise InputError("Delta Lake needs the deltalake package: pip install deltalake") from None
+    target = Path(path)
+    try:
+        table = DeltaTable(str(target), version=version)
+    except TableNotFoundError:
+        raise FileNotFoundError(f"no Delta table at {target}") from None
+    wanted = list(columns) if columns is not None else None
+    if isinstance(filters, list):
+        arrow = table.to_pyarrow_table(columns=wanted, filters=filters)
+    else:
+        arrow = table.to_pyarrow_dataset().to_table(columns=wanted, filter=filters)
+    metas = _delta_metas(table)
+    meta = metas[-1] if metas else None
+    frame = _restore_dtypes(arrow.to_pandas(), meta)
+    if wanted is not None:
+        frame = frame[[c for c in wanted if c in frame.columns]]
+    distinct: dict[str, Any] = {}
+    for item in metas:
+        if item.get("attrs") is not None:
+            distinct[json.dumps(item["attrs"], sort_keys=True)] = item["attrs"]
+    attrs = {k: v for k, v in frame.attrs.items() if k != "inchframe"}
+    if distinct:
+        values = list(distinct.values())
+        newest = dict(values[-1])
+        if len(values) > 1:
+            newest["batches"] = values
         attrs["inchframe"] = newest
     frame.attrs = attrs
     return frame

@@ -97,7 +97,7 @@ cbatch = [({"addresses": chunk, "chain_id": None}, client.v5_current_value(chunk
 }
 
 #: Packages a ``<!-- requires: ... -->`` block may name (anything else is a typo).
-OPTIONAL_PACKAGES = {"polars", "dask", "pyspark", "duckdb", "IPython"}
+OPTIONAL_PACKAGES = {"polars", "dask", "pyspark", "duckdb", "IPython", "deltalake", "distributed"}
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)$")
 _COMMENT = re.compile(r"<!--\s*(?P<kind>no-test|requires)\s*(?::\s*(?P<arg>.*?))?\s*-->")

@@ -1,0 +1,114 @@
+"""inchframe.dask on a distributed.LocalCluster with worker processes: the loaders as dask
+dataframes (from_map over the plan's chunks, meta from the schema) and export(scheduler=...),
+compared row by row with the pandas loaders."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import inchframe
+import inchframe.dask as ifd
+from inchframe.client import Client
+from inchframe.errors import InputError
+from inchframe.export import BATCH_COLUMN, export
+
+from .conftest import FAKE_KEY, api_requests
+
+distributed = pytest.importorskip("distributed")
+
+
+def _wallets(n: int) -> list[str]:
+    rng = random.Random(16)
+    return [f"0x{rng.getrandbits(160):040x}" for _ in range(n)]
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """Two worker processes; they read the key from their environment, as on a real cluster."""
+    saved = os.environ.get("INCHFRAME_API_KEY")
+    os.environ["INCHFRAME_API_KEY"] = FAKE_KEY
+    try:
+        made = distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        )
+    finally:
+        if saved is None:
+            del os.environ["INCHFRAME_API_KEY"]
+        else:
+            os.environ["INCHFRAME_API_KEY"] = saved
+    with made, distributed.Client(made) as dask_client:
+        yield dask_client
+
+
+def test_loaders_as_dask_frames(cluster: Any, sandbox: Any, tmp_path: Path) -> None:
+    wallets = _wallets(150)
+    with Client(
+        FAKE_KEY, base_url=sandbox.url, cache_dir=tmp_path / "cache", rate=500, progress=False
+    ) as client:
+        lazy = ifd.balances(wallets, chain=[1, 8453], client=client)
+        assert lazy.npartitions == 2  # the plan's chunks of 100 wallets
+        assert api_requests(sandbox) == 0  # lazy: nothing sent yet
+        assert list(lazy.columns) == list(inchframe.frames.balance.BALANCES.names)
+        got = lazy.compute()
+        served = api_requests(sandbox)
+        assert served == 4
+        want = inchframe.balances(wallets, chain=[1, 8453], client=client)
+        assert api_requests(sandbox) == served  # the workers filled the shared cache
+        pd.testing.assert_frame_equal(_sorted(got), _sorted(want))
+        assert got.dtypes.to_dict() == want.dtypes.to_dict()
+
+        snap = ifd.portfolio.tokens_snapshot(wallets[:30], 1, client=client)
+        assert snap.npartitions == 2  # 20 addresses per request
+        pd.testing.assert_frame_equal(
+            _sorted(snap.compute()),
+            _sorted(inchframe.portfolio.tokens_snapshot(wallets[:30], 1, client=client)),
+        )
+        with pytest.raises(InputError):
+            ifd.balances(["0x1"], client=client)
+        with pytest.raises(InputError):
+            ifd.balances(wallets, client=client, progress=True)
+
+
+def test_export_on_the_cluster(cluster: Any, sandbox: Any, tmp_path: Path) -> None:
+    wallets = _wallets(40)
+    with Client(
+        FAKE_KEY, base_url=sandbox.url, cache_dir=tmp_path / "cache", rate=500, progress=False
+    ) as client:
+        kwargs: dict[str, Any] = {"chain": [1, 8453], "batch_size": 10, "client": client}
+        result = export(
+            "balances",
+            wallets,
+            tmp_path / "d",
+            format="delta",
+            scheduler=cluster,
+            progress=False,
+            **kwargs,
+        )
+        assert result.written == 4 and result.failures == 0
+        again = export(
+            "balances",
+            wallets,
+            tmp_path / "d",
+            format="delta",
+            scheduler=cluster,
+            progress=False,
+            **kwargs,
+        )
+        assert again.written == 0 and again.skipped == 4
+        local = export("balances", wallets, tmp_path / "p", progress=False, **kwargs)
+        want = inchframe.balances(wallets, chain=[1, 8453], client=client)
+    got = inchframe.read_delta(tmp_path / "d")
+    pd.testing.assert_frame_equal(_sorted(got), _sorted(inchframe.read_parquet(tmp_path / "p")))
+    assert local.rows == len(got)
+    pd.testing.assert_frame_equal(_sorted(got.drop(columns=BATCH_COLUMN)), _sorted(want))
