@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import plot
 from .analysis import chain_label
 from .client import Client
 from .errors import InchframeError, OfflineCacheMiss
@@ -171,23 +172,24 @@ class Demo:
 
         matplotlib.use("Agg")  # files only: never open a window
         import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         charts = self.out / "charts"
         charts.mkdir(parents=True, exist_ok=True)
         drawings = {
-            "composition-by-token.png": lambda: tokens.inch.plot.composition(
-                by="symbol", top=TOP_TOKENS
+            "composition-by-token.png": lambda: plot.composition(
+                tokens, by="symbol", top=TOP_TOKENS
             ),
-            "composition-by-chain.png": lambda: tokens.inch.plot.composition(
-                by="chain", kind="donut"
-            ),
-            "value-over-time.png": lambda: chart.inch.plot.value_over_time(),
+            "composition-by-chain.png": lambda: plot.composition(tokens, by="chain", kind="donut"),
+            "value-over-time.png": lambda: plot.value_over_time(chart),
         }
         for name, draw in drawings.items():
             ax = draw()
             path = charts / name
-            ax.figure.savefig(path, dpi=120, bbox_inches="tight")
-            plt.close(ax.figure)
+            figure = ax.figure
+            assert isinstance(figure, Figure)  # plot functions draw on a figure they made
+            figure.savefig(path, dpi=120, bbox_inches="tight")
+            plt.close(figure)
             self.written.append(path)
 
 
@@ -196,7 +198,9 @@ def _check_arrived(frames: dict[str, pd.DataFrame]) -> None:
 
     A partial failure is not an error (``errors="warn"`` said what is missing).
     """
-    empty, kinds, misses = [], set(), []
+    empty: list[str] = []
+    kinds: set[str] = set()
+    misses: list[str] = []
     for name, frame in frames.items():
         info = frame.attrs.get("inchframe", {})
         failures = info.get("failures") or []

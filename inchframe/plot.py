@@ -86,8 +86,10 @@ def _palette(keys: Sequence[str]) -> dict[str, Any]:
     """A stable color per key (tab10, then tab20); "Other" grey."""
     import matplotlib as mpl
 
-    base = [c for i, c in enumerate(mpl.colormaps["tab10"].colors) if i != 7]  # 7 is grey
-    extra = [c for i, c in enumerate(mpl.colormaps["tab20"].colors) if i % 2 and i != 15]
+    tab10 = [mpl.colormaps["tab10"](i) for i in range(10)]
+    tab20 = [mpl.colormaps["tab20"](i) for i in range(20)]
+    base = [c for i, c in enumerate(tab10) if i != 7]  # 7 is grey
+    extra = [c for i, c in enumerate(tab20) if i % 2 and i != 15]
     colors = base + extra
     out: dict[str, Any] = {}
     i = 0
@@ -316,7 +318,11 @@ def _segment_percent_labels(
     enough for the text, measured on the Axes' current size (tiny segments stay unlabelled, so
     labels never overlap); the legend and the bar totals carry the rest.
     """
+    from matplotlib.figure import Figure
+
     fig = ax.figure
+    if not isinstance(fig, Figure):  # a SubFigure: measure on the figure that holds it
+        fig = fig.figure
     box = ax.get_position()
     height_pt = box.height * fig.get_figheight() * 72
     width_pt = box.width * fig.get_figwidth() * 72
@@ -514,8 +520,10 @@ def value_over_time(
             label = short_address(str(key)) if col == "wallet" else chain_label(key)
             series[label] = rows.groupby("timestamp")["value_usd"].sum()
     table = pd.DataFrame(series).sort_index()
-    order = table.iloc[-1].fillna(0).sort_values(ascending=False).index if len(table) else []
-    table = table[list(order)]
+    order: list[Any] = (
+        list(table.iloc[-1].fillna(0).sort_values(ascending=False).index) if len(table) else []
+    )
+    table = table[order]
     colors = _palette(list(table.columns))
     if kind == "area":
         filled = table.fillna(0.0)
