@@ -12,15 +12,18 @@ from typing import Any
 
 import pandas as pd
 
+from . import plot
 from .addresses import ROUTER_V6
+from .analysis import chain_label
 from .client import Client
 from .errors import InchframeError, OfflineCacheMiss
+from .plot import format_usd
 
 __all__ = ["Demo"]
 
 
-def _usd(value: float) -> str:
-    return f"${value:,.0f}"
+#: Tokens named in the summary and drawn in the composition chart (the same list in both).
+TOP_TOKENS = 8
 
 
 class Demo:
@@ -58,8 +61,9 @@ class Demo:
             {"balances": balances, "allowances": allowances, "tokens": tokens, "chart": chart}
         )
 
-        self._summarise(balances, allowances, tokens)
-        self._write_parquet(balances, allowances, tokens)
+        snapshot_at = self._snapshot_time(tokens, chart)
+        self._summarise(balances, allowances, tokens, chart, snapshot_at)
+        self._write_parquet(balances, allowances, tokens, snapshot_at)
         self._write_charts(tokens, chart)
         self.say("")
         self.say(f"wrote {len(self.written)} file(s) into {self.out}/:")
@@ -71,10 +75,31 @@ class Demo:
             )
             self.say(f"  {path.relative_to(self.out)}{what}  ({size:,.0f} kB)")
 
+    def _snapshot_time(self, tokens: pd.DataFrame, chart: pd.DataFrame) -> pd.Timestamp:
+        """When the snapshot describes: the data's own time, so files and charts agree.
+
+        The snapshot's ``timestamp`` when the API sent one (it sends null for "latest");
+        else the last point of the value chart fetched in the same run, which is the server's
+        "now" (the sandbox's clock is fixed, the real API's is today); else the fetch time.
+        """
+        own = tokens["timestamp"].dropna() if "timestamp" in tokens.columns else pd.Series()
+        if len(own):
+            return pd.Timestamp(own.max())
+        points = chart["timestamp"].dropna() if "timestamp" in chart.columns else pd.Series()
+        if len(points):
+            return pd.Timestamp(points.max())
+        fetched = tokens.attrs.get("inchframe", {}).get("fetched_at")
+        return pd.Timestamp(fetched) if fetched else pd.Timestamp.now(tz="UTC")
+
     # -- summary ----------------------------------------------------------------------------
 
     def _summarise(
-        self, balances: pd.DataFrame, allowances: pd.DataFrame, tokens: pd.DataFrame
+        self,
+        balances: pd.DataFrame,
+        allowances: pd.DataFrame,
+        tokens: pd.DataFrame,
+        chart: pd.DataFrame,
+        snapshot_at: pd.Timestamp,
     ) -> None:
         say = self.say
         say("")
@@ -103,29 +128,42 @@ class Demo:
                 say(f"  {line}")
         total = tokens["value_usd"].sum()
         say(
-            f"Portfolio v5.0 token snapshot: {len(tokens)} token holdings worth {_usd(total)} "
-            "(DeFi positions: inchframe.portfolio.protocols_snapshot)"
+            f"Portfolio v5.0 token snapshot of {snapshot_at:%Y-%m-%d}: {len(tokens)} token "
+            f"holdings worth {format_usd(total)} (tokens only; DeFi positions are in "
+            "inchframe.portfolio.protocols_snapshot)"
         )
-        by_chain = tokens.inch.totals(by="chain_id").sort_values("value_usd", ascending=False)
+        by_chain = tokens.inch.totals(by="chain").sort_values("value_usd", ascending=False)
         for row in by_chain.itertuples():
-            say(f"  chain {row.chain_id:>6}: {_usd(row.value_usd):>16}")
-        composition = tokens.inch.composition(by="symbol", top=6)
+            label = chain_label(row.chain_id)
+            say(f"  {label:>12}: {format_usd(row.value_usd):>10}")
+        composition = tokens.inch.composition(by="symbol", top=TOP_TOKENS)
         say(
-            "  top tokens: "
+            f"  top {TOP_TOKENS} tokens: "
             + ", ".join(f"{row.key} {row.share:.0%}" for row in composition.itertuples())
         )
+        points = chart.dropna(subset=["timestamp"])
+        if len(points):
+            last = points[points["timestamp"] == points["timestamp"].max()]
+            say(
+                f"Portfolio value (tokens and DeFi positions) on "
+                f"{last['timestamp'].iloc[0]:%Y-%m-%d}: {format_usd(last['value_usd'].sum())}"
+            )
 
     # -- files ------------------------------------------------------------------------------
 
     def _write_parquet(
-        self, balances: pd.DataFrame, allowances: pd.DataFrame, tokens: pd.DataFrame
+        self,
+        balances: pd.DataFrame,
+        allowances: pd.DataFrame,
+        tokens: pd.DataFrame,
+        snapshot_at: pd.Timestamp,
     ) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
         self.written.append(balances.inch.to_parquet(self.out / "balances.parquet"))
         self.written.append(allowances.inch.to_parquet(self.out / "allowances.parquet"))
         dataset = self.out / "portfolio-snapshots"
         # one snapshot per day: a rerun replaces today's chains instead of doubling their rows
-        tokens.inch.with_snapshot_time().inch.to_parquet(
+        tokens.inch.with_snapshot_time(snapshot_at).inch.to_parquet(
             dataset, partition_by=["snapshot_date", "chain_id"], mode="replace_partitions"
         )
         self.written.append(dataset)
@@ -135,21 +173,24 @@ class Demo:
 
         matplotlib.use("Agg")  # files only: never open a window
         import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         charts = self.out / "charts"
         charts.mkdir(parents=True, exist_ok=True)
         drawings = {
-            "composition-by-token.png": lambda: tokens.inch.plot.composition(by="symbol", top=10),
-            "composition-by-chain.png": lambda: tokens.inch.plot.composition(
-                by="chain", kind="donut"
+            "composition-by-token.png": lambda: plot.composition(
+                tokens, by="symbol", top=TOP_TOKENS
             ),
-            "value-over-time.png": lambda: chart.inch.plot.value_over_time(),
+            "composition-by-chain.png": lambda: plot.composition(tokens, by="chain", kind="donut"),
+            "value-over-time.png": lambda: plot.value_over_time(chart),
         }
         for name, draw in drawings.items():
             ax = draw()
             path = charts / name
-            ax.figure.savefig(path, dpi=120, bbox_inches="tight")
-            plt.close(ax.figure)
+            figure = ax.figure
+            assert isinstance(figure, Figure)  # plot functions draw on a figure they made
+            figure.savefig(path, dpi=120, bbox_inches="tight")
+            plt.close(figure)
             self.written.append(path)
 
 
@@ -158,7 +199,9 @@ def _check_arrived(frames: dict[str, pd.DataFrame]) -> None:
 
     A partial failure is not an error (``errors="warn"`` said what is missing).
     """
-    empty, kinds, misses = [], set(), []
+    empty: list[str] = []
+    kinds: set[str] = set()
+    misses: list[str] = []
     for name, frame in frames.items():
         info = frame.attrs.get("inchframe", {})
         failures = info.get("failures") or []

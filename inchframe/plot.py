@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from . import analysis
+from .analysis import chain_label
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -24,14 +26,6 @@ __all__ = ["composition", "format_usd", "pnl", "value_over_time"]
 OTHER_COLOR = "#b8b8b8"
 GAIN_COLOR = "#2e9e4f"
 LOSS_COLOR = "#d1403a"
-_BY_COLUMN = {
-    "chain": "chain_id",
-    "chains": "chain_id",
-    "token": "symbol",
-    "tokens": "symbol",
-    "wallets": "wallet",
-    "address": "wallet",
-}
 
 
 def format_usd(value: float, *, signed: bool = False, decimals: int = 1) -> str:
@@ -92,8 +86,10 @@ def _palette(keys: Sequence[str]) -> dict[str, Any]:
     """A stable color per key (tab10, then tab20); "Other" grey."""
     import matplotlib as mpl
 
-    base = [c for i, c in enumerate(mpl.colormaps["tab10"].colors) if i != 7]  # 7 is grey
-    extra = [c for i, c in enumerate(mpl.colormaps["tab20"].colors) if i % 2 and i != 15]
+    tab10 = [mpl.colormaps["tab10"](i) for i in range(10)]
+    tab20 = [mpl.colormaps["tab20"](i) for i in range(20)]
+    base = [c for i, c in enumerate(tab10) if i != 7]  # 7 is grey
+    extra = [c for i, c in enumerate(tab20) if i % 2 and i != 15]
     colors = base + extra
     out: dict[str, Any] = {}
     i = 0
@@ -114,15 +110,57 @@ def _text_color(color: Any) -> str:
     return "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55 else "#222222"
 
 
-def _display(key: str, by: str) -> str:
-    return short_address(key) if by == "wallet" else str(key)
+def _display(key: str, by: str, symbols: dict[str, str] | None = None) -> str:
+    """A key as a label: short wallet addresses; token addresses with their symbol."""
+    if by == "wallet":
+        return short_address(key)
+    if by == "token" and key != analysis.OTHER:
+        symbol = (symbols or {}).get(key)
+        return f"{symbol} ({short_address(key)})" if symbol else short_address(key)
+    return str(key)
+
+
+def _token_symbols(frame: pd.DataFrame) -> dict[str, str]:
+    """token address -> its symbol, for labels of ``by="token"`` plots."""
+    if "token" not in frame.columns or "symbol" not in frame.columns:
+        return {}
+    pairs = frame[["token", "symbol"]].dropna().drop_duplicates("token")
+    return {str(t): str(s) for t, s in zip(pairs["token"], pairs["symbol"], strict=True)}
 
 
 def _by_column(by: str) -> str:
-    return _BY_COLUMN.get(by, by)
+    """The column a ``by=`` name means (the one vocabulary of :mod:`inchframe.analysis`)."""
+    return analysis.resolve_by(by)[0]
 
 
-_TITLE_BY = {"symbol": "token", "chain_id": "chain", "protocol": "protocol", "wallet": "wallet"}
+_TITLE_BY = {
+    "symbol": "token",
+    "token": "token address",
+    "chain_id": "chain",
+    "protocol": "protocol",
+    "wallet": "wallet",
+}
+
+#: What a frame's values count, by the endpoint that made it (df.attrs provenance), so
+#: titles of tokens-only and tokens-plus-DeFi figures cannot be confused: (subject, note).
+_SUBJECT: dict[str, tuple[str, str]] = {
+    "tokens_snapshot": ("Token holdings", "DeFi positions not included"),
+    "protocols_snapshot": ("DeFi positions", ""),
+    "current_value": ("Portfolio", "tokens and DeFi positions"),
+    "chart": ("Portfolio value", "tokens and DeFi positions"),
+    "value_chart": ("Portfolio value", "tokens and DeFi positions"),
+}
+
+
+def _subject(frame: pd.DataFrame, default: str) -> tuple[str, str]:
+    """(what the figure shows, a note on what it counts) from the frame's provenance."""
+    info = frame.attrs.get("inchframe")
+    endpoint = info.get("endpoint") if isinstance(info, dict) else None
+    return _SUBJECT.get(str(endpoint).rsplit(".", 1)[-1], (default, ""))
+
+
+def _with_note(title: str, note: str) -> str:
+    return f"{title} ({note})" if note else title
 
 
 def composition(
@@ -145,10 +183,8 @@ def composition(
     thin for the text stay unlabelled).
     The ``top`` largest keys are shown, the rest summed into a grey "Other".
     """
-    import inchframe.accessor  # noqa: F401 - registers df.inch
-
     col = _by_column(by)
-    shares = frame.inch.composition(by=col, top=top, value=value)
+    shares = analysis.composition(frame, col, top=top, value=value)
     if shares.empty:
         raise InputError(f"composition: nothing to plot (no positive {value!r})")
     what = _TITLE_BY.get(col, col)
@@ -157,6 +193,8 @@ def composition(
     total = float(shares[value].sum())
     keys = [str(k) for k in shares["key"]]
     colors = _palette(keys)
+    subject, note = _subject(frame, "Portfolio")
+    symbols = _token_symbols(frame) if col == "token" else None
     if kind == "bar":
         return _composition_bar(
             shares,
@@ -166,11 +204,20 @@ def composition(
             value,
             total,
             ax,
-            title or f"Portfolio by {what} · total {format_usd(total)}",
+            title or _with_note(f"{subject} by {what} · total {format_usd(total)}", note),
+            symbols,
         )
     if kind == "donut":
         return _composition_donut(
-            shares, keys, colors, col, value, total, ax, title or f"Portfolio by {what}"
+            shares,
+            keys,
+            colors,
+            col,
+            value,
+            total,
+            ax,
+            title or _with_note(f"{subject} by {what}", note),
+            symbols,
         )
     if kind == "stacked":
         return _composition_stacked(
@@ -188,9 +235,10 @@ def _composition_bar(
     total: float,
     ax: Axes | None,
     title: str,
+    symbols: dict[str, str] | None = None,
 ) -> Axes:
     ax = _new_axes(ax, (8, 0.45 * len(keys) + 1.6))
-    labels = [_display(k, col) for k in keys]
+    labels = [_display(k, col, symbols) for k in keys]
     values = shares[value].to_numpy()
     y = list(range(len(keys)))[::-1]  # largest at the top, Other at the bottom
     ax.barh(y, values, color=[colors[k] for k in keys], height=0.7)
@@ -216,6 +264,7 @@ def _composition_donut(
     total: float,
     ax: Axes | None,
     title: str,
+    symbols: dict[str, str] | None = None,
 ) -> Axes:
     ax = _new_axes(ax, (9, 5.5))
     values = shares[value].to_numpy()
@@ -242,7 +291,7 @@ def _composition_donut(
         fontweight="bold",
     )
     legend = [
-        f"{_display(k, col)}  {format_usd(v)} ({s:.1%})"
+        f"{_display(k, col, symbols)}  {format_usd(v)} ({s:.1%})"
         for k, v, s in zip(keys, values, shares["share"], strict=True)
     ]
     ax.legend(
@@ -269,7 +318,11 @@ def _segment_percent_labels(
     enough for the text, measured on the Axes' current size (tiny segments stay unlabelled, so
     labels never overlap); the legend and the bar totals carry the rest.
     """
+    from matplotlib.figure import Figure
+
     fig = ax.figure
+    if not isinstance(fig, Figure):  # a SubFigure: measure on the figure that holds it
+        fig = fig.figure
     box = ax.get_position()
     height_pt = box.height * fig.get_figheight() * 72
     width_pt = box.width * fig.get_figwidth() * 72
@@ -317,7 +370,7 @@ def _composition_stacked(
     shown = [k for k in keys if k != "Other"]
     parts = []
     for group, rows in frame.groupby(stack, sort=False, dropna=False):
-        comp = rows.inch.composition(by=col, top=None, value=value)
+        comp = analysis.composition(rows, col, top=None, value=value)
         series = comp.set_index("key")[value]
         series.index = series.index.astype(str)
         kept = series.reindex(shown).fillna(0.0)
@@ -327,9 +380,8 @@ def _composition_stacked(
         parts.append(kept.rename(group))
     table = pd.DataFrame(parts).fillna(0.0)
     table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
-    from .accessor import _chain_label
-
-    labels = [short_address(str(g)) if stack == "wallet" else _chain_label(g) for g in table.index]
+    labels = [short_address(str(g)) if stack == "wallet" else chain_label(g) for g in table.index]
+    symbols = _token_symbols(frame) if col == "token" else None
     ax = _new_axes(ax, (max(6.5, 1.3 * len(table) + 4.5), 5.5))
     x = range(len(table))
     bottom = [0.0] * len(table)
@@ -342,7 +394,7 @@ def _composition_stacked(
             bottom=bottom,
             color=colors[key],
             width=_STACK_WIDTH,
-            label=_display(key, col),
+            label=_display(key, col, symbols),
             edgecolor="white",
             linewidth=0.6,
         )
@@ -370,7 +422,8 @@ def _composition_stacked(
     _usd_axis(ax.yaxis)
     ax.set_ylabel("value (USD)")
     by_what = "wallet" if stack == "wallet" else "chain"
-    ax.set_title(title or f"Portfolio by {by_what}, split by {what}")
+    subject, note = _subject(frame, "Portfolio")
+    ax.set_title(title or _with_note(f"{subject} by {by_what}, split by {what}", note))
     handles, names = ax.get_legend_handles_labels()
     ax.legend(
         handles[::-1],
@@ -387,6 +440,54 @@ def _composition_stacked(
     return ax
 
 
+def _date_axis(ax: Axes) -> None:
+    """Dates that always say their year: on the first tick and wherever the year changes."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    low, high = ax.get_xlim()
+    if not 2 <= high - low <= 92:  # ConciseDateFormatter shows the year (ticks or offset)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=True))
+        return
+
+    def label(value: float, pos: int | None) -> str:
+        # "05 Dec" reads better than "05" + offset; the year joins the first tick and each
+        # tick that starts a new year, so a reader never has to guess it
+        moment = mdates.num2date(value)
+        ticks = [t for t in ax.xaxis.get_majorticklocs() if low <= t <= high]
+        earlier = [t for t in ticks if t < value]
+        new_year = not earlier or mdates.num2date(max(earlier)).year != moment.year
+        return moment.strftime("%d %b\n%Y" if new_year else "%d %b")
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+
+
+def _series_column(frame: pd.DataFrame, by: str | None) -> str | None:
+    """The column whose values split the lines: ``by``, or whichever of wallet/chain varies."""
+    if by is None:
+        return next(
+            (
+                c
+                for c in ("wallet", "chain_id")
+                if c in frame.columns and frame[c].nunique(dropna=True) > 1
+            ),
+            None,
+        )
+    col = _by_column(by)
+    if col not in frame.columns or frame[col].isna().all():
+        why = "has no" if col not in frame.columns else "has only missing values in"
+        hint = (
+            " (a chart of several wallets asked together is one series: load one wallet per "
+            "request, chunk_size=1, for a line per wallet)"
+            if col == "wallet"
+            else ""
+        )
+        raise InputError(f"value_over_time(by={by!r}): the frame {why} {col!r}{hint}")
+    return col
+
+
 def value_over_time(
     frame: pd.DataFrame,
     *,
@@ -400,35 +501,29 @@ def value_over_time(
 
     One line per wallet or chain when the frame holds several (``by`` picks ``"wallet"`` or
     ``"chain"``; default: whichever varies). ``kind="area"`` stacks the series. ``total``
-    adds a dashed total line (default: on for several line series).
+    adds a dashed total line (default: on when two or more series carry value; it is drawn
+    beneath the series, so a series equal to the total stays visible).
     """
     for needed in ("timestamp", "value_usd"):
         if needed not in frame.columns:
             raise InputError(f"value_over_time needs a {needed!r} column (a chart frame)")
-    if by is None:
-        by = next(
-            (
-                c
-                for c in ("wallet", "chain_id")
-                if c in frame.columns and frame[c].nunique(dropna=True) > 1
-            ),
-            None,
-        )
-    col = _by_column(by) if by else None
+    if kind not in ("line", "area"):
+        raise InputError(f"kind={kind!r}: accepted values are 'line', 'area'")
+    col = _series_column(frame, by)
     ax = _new_axes(ax, (9, 4.8))
     data = frame.dropna(subset=["timestamp"]).sort_values("timestamp")
-    from .accessor import _chain_label
-
     if col is None:
         series = {"portfolio": data.groupby("timestamp")["value_usd"].sum()}
     else:
         series = {}
         for key, rows in data.groupby(col, sort=False, dropna=False):
-            label = short_address(str(key)) if col == "wallet" else _chain_label(key)
+            label = short_address(str(key)) if col == "wallet" else chain_label(key)
             series[label] = rows.groupby("timestamp")["value_usd"].sum()
     table = pd.DataFrame(series).sort_index()
-    order = table.iloc[-1].fillna(0).sort_values(ascending=False).index if len(table) else []
-    table = table[list(order)]
+    order: list[Any] = (
+        list(table.iloc[-1].fillna(0).sort_values(ascending=False).index) if len(table) else []
+    )
+    table = table[order]
     colors = _palette(list(table.columns))
     if kind == "area":
         filled = table.fillna(0.0)
@@ -439,11 +534,14 @@ def value_over_time(
             colors=[colors[c] for c in filled.columns],
             alpha=0.85,
         )
-    elif kind == "line":
+    else:
         for name in table.columns:
-            ax.plot(table.index, table[name], label=name, color=colors[name], linewidth=1.8)
+            ax.plot(
+                table.index, table[name], label=name, color=colors[name], linewidth=1.8, zorder=3
+            )
+        carrying = [c for c in table.columns if (table[c].fillna(0) != 0).any()]
         if total is None:
-            total = len(table.columns) > 1
+            total = len(carrying) > 1
         if total:
             ax.plot(
                 table.index,
@@ -452,29 +550,23 @@ def value_over_time(
                 color="black",
                 linewidth=1.4,
                 linestyle="--",
+                zorder=2,
             )
-    else:
-        raise InputError(f"kind={kind!r}: accepted values are 'line', 'area'")
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    low, high = ax.get_xlim()
-    if 2 <= high - low <= 92:  # days to a quarter: "05 Dec" reads better than "05" + offset
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
-    else:
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    _date_axis(ax)
     _usd_axis(ax.yaxis)
     ax.set_ylabel("value (USD)")
     if kind == "area":
         ax.set_ylim(bottom=0)
+    subject, note = _subject(frame, "Portfolio value")
+    subject = _with_note(subject, note)
     if len(table):
         last = float(table.iloc[-1].sum())
         first = float(table.iloc[0].sum())
         change = (last / first - 1) if first else float("nan")
-        default = f"Portfolio value · {format_usd(last)} ({change:+.1%} over the period)"
+        when = pd.Timestamp(table.index[-1]).strftime("%Y-%m-%d")
+        default = f"{subject} · {format_usd(last)} on {when} ({change:+.1%} over the period)"
     else:
-        default = "Portfolio value"
+        default = subject
     ax.set_title(title or default)
     if len(table.columns) > 1 or kind == "area":
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
@@ -498,10 +590,13 @@ def pnl(
 
     Metrics frames have no ``symbol``/``protocol`` column, and no ``chain_id`` when they come
     from an all-chains request: pass the matching ``snapshot`` (tokens or protocols snapshot)
-    and its labels are joined on ``position_index``. Rolled-up
-    rows (``is_aggregate``) are left out when per-position rows exist. ``top`` keeps the
-    largest gains and losses by absolute value.
+    and its labels are joined on ``position_index``. Rolled-up rows (``is_aggregate``) are
+    left out when per-position rows exist. ``top`` keeps the largest gains and losses by
+    absolute value; the title's net is always the whole frame's, and says how many bars of
+    how many are shown when ``top`` leaves some out.
     """
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise InputError(f"top={top!r}: expected a positive number of bars or None")
     col = _by_column(by)
     data = frame
     if value not in data.columns:
@@ -516,22 +611,30 @@ def pnl(
                 f"pnl(by={by!r}): the frame has no {col!r} values; pass snapshot=<tokens or "
                 "protocols snapshot> to join its labels on position_index"
             )
+        analysis.require(snapshot, ["position_index", col], f"pnl(by={by!r}, snapshot=...)")
         labels = snapshot[["position_index", col]].drop_duplicates("position_index")
         data = data.drop(columns=[col], errors="ignore").merge(
             labels, on="position_index", how="left"
         )
-    from .accessor import _chain_label
-
     if col == "chain_id":
-        keys = data["chain_id"].astype(object).map(_chain_label)
+        keys = data["chain_id"].astype(object).map(chain_label)
     elif col == "wallet":
         keys = data["wallet"].astype(object).map(lambda w: short_address(str(w)))
+    elif col == "token":
+        symbols = _token_symbols(snapshot if unlabelled and snapshot is not None else data)
+        keys = (
+            data["token"]
+            .astype(object)
+            .map(lambda t: "(unknown)" if pd.isna(t) else _display(str(t), "token", symbols))
+        )
     else:
         keys = data[col].astype(object).fillna("(unknown)").astype(str)
     if unlabelled:  # e.g. closed positions, which the current snapshot no longer lists
         keys = keys.where(data[col].notna().to_numpy(), "not in snapshot")
     sums = data[value].astype("float64").groupby(keys.to_numpy()).sum()
     sums = sums[sums != 0]
+    net = float(sums.sum())  # the whole frame's figure, before ``top`` picks bars
+    groups = len(sums)
     if top is not None and len(sums) > top:
         sums = sums.loc[sums.abs().sort_values(ascending=False).index[:top]]
     sums = sums.sort_values()
@@ -557,9 +660,11 @@ def pnl(
     ax.set_xlim(low - span * 0.2 if low < 0 else 0, high + span * 0.2 if high > 0 else 0)
     _usd_axis(ax.xaxis)
     ax.set_xlabel(f"{value.replace('_usd', '').replace('_', ' ')} (USD)")
-    net = float(sums.sum())
     what = _TITLE_BY.get(col, col)
-    ax.set_title(title or f"Profit and loss by {what} · net {format_usd(net, signed=True)}")
+    default = f"Profit and loss by {what} · net {format_usd(net, signed=True)}"
+    if len(sums) < groups:
+        default += f" (all {groups}; largest {len(sums)} shown)"
+    ax.set_title(title or default)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
