@@ -40,7 +40,7 @@ def section(module: ModuleType, const: str, call: str, endpoint: str, notes: str
 
 _HEAD = r"""# Portfolio API frames (`inchframe.frames.portfolio_v5`, `inchframe.frames.portfolio_v4`)
 
-Pure converters from 1inch Portfolio API v5.0 and v4 payloads (`shared/api/REFERENCE.md`
+Pure converters from 1inch Portfolio API v5.0 and v4 payloads ([api-contract.md](api-contract.md#endpoints)
 sections 4 and 5) to tidy pandas frames. Nothing here does I/O. Each converter takes an iterable
 of `(context, payload)` pairs, one per response, and builds **one** frame for the whole batch
 from column lists (no per-row DataFrame appends). A 100,000-row tokens snapshot
@@ -133,7 +133,7 @@ All take `responses: Iterable[tuple[context, payload]]`.
   `unclaimed_fees`, `impermanent_loss`) are type-checked but not kept (only their `*_usd`
   totals are columns); `meta` (`cached_at`, `system`, `data_issues`) is not part of any frame.
 
-## Drift accepted (REFERENCE section 6)
+## Drift accepted (api-contract.md, open questions)
 
 | drift | accepted forms |
 |---|---|
@@ -164,7 +164,7 @@ All take `responses: Iterable[tuple[context, payload]]`.
   of the position: sum `position_value_usd` over `drop_duplicates("position_index")`, or
   `value_usd` over the rows of one role.
 - `is_debt` is True for v5 `asset_sign` -1 and v4 `debt` true. Values are kept **as sent**
-  (REFERENCE 5.8: it is unknown whether debt arrives positive or negative).
+  (api-contract.md#q17: it is unknown whether debt arrives positive or negative).
 
 ## The v4 `position_index`
 
@@ -204,7 +204,7 @@ returns one row per chain seen on either side, then an all-chains row (`chain_id
 
 ## v4 to v5.0 mapping
 
-Endpoints (REFERENCE 5, DOC-MIG):
+Endpoints (api-contract.md#endpoints):
 
 | v4 endpoint -> converter | v5.0 endpoint -> converter | notes |
 |---|---|---|
@@ -264,7 +264,7 @@ schema's `describe()`); a test fails when the tables drift from the code.
 _TAIL = """## Left open
 
 - The real shapes of v5 `address_check` and `report`, v4 `supported_protocols`, and whether
-  debt values arrive negative: the converters are tolerant, not verified (REFERENCE 7).
+  debt values arrive negative: the converters are tolerant, not verified (api-contract.md, open questions).
 - The metrics' nested token lists (`rewards_tokens`, `claimed_fees`, `unclaimed_fees`,
   `impermanent_loss`) have no frame yet; only their USD totals are columns.
 - `meta.data_issues.price_outliers` of charts is not surfaced.

@@ -158,14 +158,12 @@ def key_digest(key: str, salt: bytes) -> str:
     return hmac.new(salt, key.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def open_redis_cache(url: str) -> Any:
+def open_redis_cache(url: str, serializer: Any) -> Any:
     """requests-cache's ``RedisCache`` on ``url``, with inchframe's serializer and no Redis TTL.
 
     Raises :class:`CacheError` when the server cannot be reached.
     """
     from requests_cache import RedisCache
-
-    from ._http import cache_serializer
 
     connection = redis_connection(url)
     try:
@@ -175,22 +173,23 @@ def open_redis_cache(url: str) -> Any:
             raise backend_error(url, error) from None
         raise
     return RedisCache(
-        namespace=REDIS_NAMESPACE, connection=connection, serializer=cache_serializer(), ttl=False
+        namespace=REDIS_NAMESPACE, connection=connection, serializer=serializer, ttl=False
     )
 
 
-def _session(url: str) -> Any:
+def _session(url: str, serializer: Any) -> Any:
     from requests_cache import CachedSession
 
-    return CachedSession(backend=open_redis_cache(url))
+    return CachedSession(backend=open_redis_cache(url, serializer))
 
 
-def redis_cache_info(url: str) -> Any:
-    """:class:`~inchframe.cache.CacheInfo` of the Redis cache at ``url``."""
-    from .cache import CacheInfo
+def redis_cache_info(url: str, info_class: Any, serializer: Any) -> Any:
+    """``info_class`` (:class:`~inchframe.cache.CacheInfo`, passed in so this module never
+    imports the cache report) of the Redis cache at ``url``."""
+    CacheInfo = info_class
     from .endpoints import endpoint_of
 
-    session = _session(url)
+    session = _session(url, serializer)
     try:
         counts: Counter[str] = Counter()
         expired = 0
@@ -226,12 +225,16 @@ def redis_cache_info(url: str) -> Any:
 
 
 def clear_redis_cache(
-    url: str, *, expired_only: bool = False, older_than: dt.timedelta | float | None = None
+    url: str,
+    serializer: Any,
+    *,
+    expired_only: bool = False,
+    older_than: dt.timedelta | float | None = None,
 ) -> int:
     """Remove entries of the Redis cache at ``url`` (see :func:`inchframe.cache.clear_cache`)."""
     if isinstance(older_than, (int, float)):
         older_than = dt.timedelta(seconds=older_than)
-    session = _session(url)
+    session = _session(url, serializer)
     try:
         before = len(session.cache.responses)
         if not expired_only and older_than is None:

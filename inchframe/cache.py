@@ -40,6 +40,7 @@ from .cache_backend import (
     DICT_DIR,
     DIGEST_HEADER,
     cache_error,
+    cache_serializer,
     guarded,
     is_intact,
     open_backend,
@@ -133,7 +134,7 @@ def cache_info(
     if url:
         from .backends import redis_cache_info
 
-        return redis_cache_info(url)  # type: ignore[no-any-return]
+        return redis_cache_info(url, CacheInfo, cache_serializer())  # type: ignore[no-any-return]
     directory = _cache_dir(cache_dir)
     path = directory / CACHE_FILE
     if not path.exists():
@@ -190,7 +191,9 @@ def clear_cache(
     if url:
         from .backends import clear_redis_cache
 
-        return clear_redis_cache(url, expired_only=expired_only, older_than=older_than)
+        return clear_redis_cache(
+            url, cache_serializer(), expired_only=expired_only, older_than=older_than
+        )
     directory = _cache_dir(cache_dir)
     path = directory / CACHE_FILE
     if not path.exists():

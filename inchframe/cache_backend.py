@@ -321,7 +321,7 @@ def build_backend(settings: Settings) -> Any:
     if settings.cache_url:  # INCHFRAME_CACHE_URL: Redis (inchframe.backends)
         from .backends import open_redis_cache
 
-        return open_redis_cache(settings.cache_url)
+        return open_redis_cache(settings.cache_url, cache_serializer())
     directory = Path(settings.cache_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,6 @@ sandbox client's placeholder key is the exception. See docs/dask.md.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -21,44 +20,12 @@ from typing import Any
 
 import pandas as pd
 
+from ._workers import client_config, worker_client
 from .errors import InputError
 
 __all__ = ["client_config", "from_loader", "partitions", "worker_client"]
 
 _RESERVED = ("plan", "progress", "client")
-
-
-def client_config(client: Any) -> dict[str, Any]:
-    """What a worker needs to build a client like ``client`` (no secret in it)."""
-    from .config import SANDBOX_API_KEY
-
-    s = client.settings
-    return {
-        "base_url": s.base_url,
-        "api_key": SANDBOX_API_KEY if s.sandbox else None,
-        "cache_dir": str(s.cache_dir),
-        "cache": s.cache,
-        "rate": s.rate,
-        "offline": s.offline,
-        "timeout": s.read_timeout,
-        "max_retries": s.max_retries,
-    }
-
-
-_clients: dict[tuple[Any, ...], Any] = {}
-_lock = threading.Lock()
-
-
-def worker_client(config: dict[str, Any]) -> Any:
-    """This process's client for ``config`` (made once, reused by every partition)."""
-    from .client import Client
-
-    key = tuple(sorted(config.items()))
-    with _lock:
-        found = _clients.get(key)
-        if found is None:
-            found = _clients[key] = Client(sandbox=False, progress=False, **config)
-        return found
 
 
 def partitions(loader: Any, wallets: Any, *, client: Any = None, **args: Any) -> list[list[str]]:

@@ -890,7 +890,7 @@ def _run_on_cluster(
     account: Callable[[_Fetched, bool], None],
 ) -> None:
     """Fetch batches on Dask workers, a bounded number in flight; commit them here, in order."""
-    from .dask import client_config
+    from ._workers import client_config
 
     config = client_config(client)
     try:
@@ -917,7 +917,7 @@ def _remote_batch(
     name: str, batch: int, wallets: list[str], args: dict[str, Any], config: dict[str, Any]
 ) -> _Fetched:
     """One batch on a Dask worker, through the worker's client (same configuration)."""
-    from .dask import worker_client
+    from ._workers import worker_client
 
     _, func = resolve_loader(name)
     return _fetch_batch(func, batch, wallets, args, worker_client(config), _frame_schema(name))

@@ -147,12 +147,7 @@ def test_imports_under_type_checking_are_left_out() -> None:
 
 #: Lazy imports closing a cycle that another piece of work removes; delete an entry once its
 #: edge is gone (the test below fails while a listed edge no longer exists, so none lingers).
-KNOWN_LAZY_CYCLES: dict[tuple[str, str], str] = {
-    # plot reaches into the accessor's private helpers: analysis apart from the accessor
-    ("inchframe.plot", "inchframe.accessor"): "issue 14 item 3",
-    # cache.py is both a safety net for _http and the cache report: split it
-    ("inchframe._http", "inchframe.cache"): "issue 14 item 2",
-}
+KNOWN_LAZY_CYCLES: dict[tuple[str, str], str] = {}
 
 
 def test_no_import_cycle_at_module_level() -> None:

@@ -317,12 +317,13 @@ _ITEM_FIELDS = frozenset(
 #: AdapterResult fields the contract requires on every snapshot item (docs/frames-portfolio.md,
 #: "Required fields"); ``chain``/``chain_id`` is checked apart (the request's chain may stand in).
 #: Absent = PayloadError naming the field; present ``null`` = NA. ``status``, ``locked``,
-#: ``block_number``, ``timestamp``, sub-groups and ``reward_tokens`` are optional.
+#: ``block_number``, ``timestamp``, sub-groups and ``reward_tokens`` are optional; so is
+#: ``address``: absent (or zero) means the asked wallet, and a multi-wallet answer without it is
+#: asked again per wallet (docs/portfolio.md, attribution).
 ITEM_REQUIRED = (
     "index",
     "contract_address",
     "token_id",
-    "address",
     "block_number_created",
     "protocol_type",
     "protocol_handler_id",
