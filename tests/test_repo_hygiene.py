@@ -20,8 +20,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 SCOPE = ("README.md", "docs", "inchframe", "notebooks", "tests", "benchmarks")
 THIS = Path(__file__).resolve().relative_to(REPO).as_posix()
@@ -128,11 +126,6 @@ def test_no_references_outside_the_repo() -> None:
     assert not hits, "references to files outside the repository:\n" + "\n".join(map(str, hits))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="integrator pass pending: comments in inchframe/ (outside sandbox/) still cite the "
-    "reference notes; the mapping to docs/api-contract.md anchors is in the freshclone report",
-)
 def test_no_references_outside_the_repo_in_package_comments() -> None:
     names = [name for name in FILES if _package_non_sandbox(name)]
     hits = _scan(EXTERNAL_REFERENCE, names)

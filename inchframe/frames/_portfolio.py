@@ -57,7 +57,7 @@ __all__ = [
     "single",
 ]
 
-#: The zero address, observed live as the ``address`` of v5 token snapshot items (OBS-ROS).
+#: The zero address, observed live as the ``address`` of v5 token snapshot items (api-contract Q4).
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _INT64_MAX = 2**63 - 1
 _FLOAT_EXACT = 2**53  #: integers up to this size survive a float exactly

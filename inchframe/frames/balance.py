@@ -1,4 +1,4 @@
-"""Pure converters from Balance API v1.2 payloads to tidy frames (REFERENCE section 3).
+"""Pure converters from Balance API v1.2 payloads to tidy frames (api-contract.md).
 
 Every converter takes an iterable of ``(context, payload)`` pairs, one per response, and builds
 ONE frame for the whole batch: the loaders fetch many responses concurrently and convert them
@@ -21,7 +21,7 @@ Rules shared by every frame:
   (loaders pass them in request order: chain, then wallet), then the payload's key order. The
   aggregated endpoint is token-major on the wire; its rows are regrouped wallet-major (wallets in
   order of first appearance in the response, tokens in payload order) to match the other frames.
-- **Addresses** are lowercase. Wallet keys echo the request casing on the wire (REFERENCE 2.8);
+- **Addresses** are lowercase. Wallet keys echo the request casing on the wire (api-contract.md);
   they are lowercased here. A key that is not a 0x + 40-hex address is a :class:`PayloadError`.
 - **Exact amounts**: ``*_raw`` columns hold the exact decimal string of every uint256, up to
   2**256-1 (78 digits). Leading zeros and a leading ``+`` are stripped, nothing else is changed.

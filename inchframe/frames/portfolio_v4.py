@@ -1,6 +1,6 @@
-"""Pure converters for the Portfolio API v4 (REFERENCE section 4): payloads in, frames out.
+"""Pure converters for the Portfolio API v4 (api-contract.md): payloads in, frames out.
 
-v4 is legacy (REFERENCE 4: possibly retired); the frames use the same column names as their v5.0
+v4 is legacy (api-contract Q8: possibly retired); the frames use the same column names as their v5.0
 counterparts (:mod:`inchframe.frames.portfolio_v5`) so a notebook can switch versions by changing
 one call. Every converter takes an iterable of ``(context, payload)`` pairs (context keys:
 ``addresses``, ``chain_id``, ``timerange``; see :mod:`inchframe.frames._portfolio`).

@@ -1,10 +1,10 @@
-"""Pure converters for the Portfolio API v5.0 (REFERENCE section 5): payloads in, frames out.
+"""Pure converters for the Portfolio API v5.0 (api-contract.md): payloads in, frames out.
 
 Every converter takes an iterable of ``(context, payload)`` pairs (see
 :mod:`inchframe.frames._portfolio` for the context keys) and returns one frame (or a bool for
 :func:`status`). :func:`single` wraps one payload: ``tokens_snapshot(single(body, addresses=[w]))``.
 
-Drift accepted (REFERENCE section 6): a bare array or the ``{result, meta}`` envelope; ``chain``
+Drift accepted (api-contract Q1, Q2): a bare array or the ``{result, meta}`` envelope; ``chain``
 or ``chain_id`` on snapshot items and inside TokenBalance (an int, a numeric string, a chain name
 or a ``Chain`` enum object); ``price_usd`` or ``price_to_usd``; TokenBalance with or without
 ``value_usd`` (amount x price when absent); a zero ``address`` on snapshot items (replaced by the

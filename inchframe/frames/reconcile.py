@@ -14,7 +14,7 @@ Snapshot side, per chain:
   value is NaN). Positions whose ``position_index`` also appears in the tokens frame are skipped,
   so a plain token is never counted twice;
 - debt (``is_debt``; v5 ``asset_sign`` -1, v4 ``debt``): with ``debt="net"`` (default) a debt
-  position counts as ``-abs(value)`` whatever sign the API used (REFERENCE 5.8: unknown whether
+  position counts as ``-abs(value)`` whatever sign the API used (api-contract Q17: unknown whether
   debt values arrive positive or negative); ``"gross"`` adds ``abs(value)``; ``"ignore"`` leaves
   debt out. ``debt_usd`` always reports ``sum(abs(debt))`` so the choice can be revisited.
 
