@@ -8,6 +8,7 @@ parameters (never the key), fetch times, cache hits, request and retry counts, f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import threading
@@ -30,6 +31,7 @@ from .errors import (
     PayloadError,
     user_stacklevel,
 )
+from .frames.schema import DtypeBackend, check_dtype_backend, with_dtype_backend
 
 __all__ = [
     "ATTRS_KEY",
@@ -234,6 +236,47 @@ def _convert_keeping_good(
     return convert(good)
 
 
+def _slice_size(client: Client) -> int:
+    """Calls per slice of a streamed batch: enough to keep every worker busy."""
+    return max(8, 2 * client.max_workers)
+
+
+def _run_streamed(
+    client: Client,
+    calls: Sequence[Call],
+    convert: Callable[[list[Reply]], pd.DataFrame],
+    progress: bool | None,
+    description: str,
+) -> tuple[BatchResult, pd.DataFrame]:
+    """``fetch_many`` + convert, slice by slice, keeping the frames and dropping the bodies."""
+    from .client import PROGRESS_THRESHOLD, _progress_bar
+
+    show = client.progress if progress is None else progress
+    if show is None:
+        show = len(calls) >= PROGRESS_THRESHOLD
+    bar = _progress_bar(len(calls), description, enabled=bool(show))
+    total = BatchResult([], [])
+    parts: list[pd.DataFrame] = []
+    size = _slice_size(client)
+    try:
+        for start in range(0, len(calls), size):
+            part = client.fetch_many(calls[start : start + size], progress=False, parse=False)
+            parts.append(_convert_keeping_good(client, part, convert))
+            # provenance needs when and whence, not the bodies: let them go now
+            total.replies += [dataclasses.replace(r, content=b"") for r in part.replies]
+            total.failures += part.failures
+            total.retries += part.retries
+            total.rate_waits += part.rate_waits
+            total.elapsed += part.elapsed
+            bar.update(len(part.replies) + len(part.failures))
+            del part
+    finally:
+        bar.close()
+    kept = [p for p in parts if len(p)] or parts[:1]
+    frame = kept[0] if len(kept) == 1 else pd.concat(kept, ignore_index=True)
+    return total, frame
+
+
 def _ask_again(client: Client, replies: Sequence[Reply]) -> list[Reply | Failure | None]:
     """The requests of ``replies`` sent once more (their cache entries are gone); None where
     asking again cannot help (offline: the cache was the only source)."""
@@ -262,18 +305,34 @@ def run_batch(
     frame: str,
     params: Mapping[str, Any],
     description: str | None = None,
+    dtype_backend: DtypeBackend | None = None,
+    stream: bool = False,
 ) -> pd.DataFrame:
     """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
 
+    ``stream``: ``convert`` works on any run of consecutive replies and the frames of the runs
+    concatenate to the frame of the whole (no reply depends on another). The calls are then
+    sent in slices of a few times the client's concurrency; each slice's bodies are converted
+    as soon as it has arrived and released, so the peak memory is the frame plus one slice of
+    bodies, whatever the number of wallets.
+
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
-    files can restore it.
+    files can restore it. ``dtype_backend`` (pandas' convention: None, ``"numpy_nullable"``,
+    ``"pyarrow"``) is checked before any request and applied to the frame at the end.
     """
+    dtype_backend = check_dtype_backend(dtype_backend)
     # parse=False: replies hold the bodies as received; each is parsed once, by its converter
     check_flag("progress", progress, optional=True)
-    batch = client.fetch_many(
-        calls, progress=progress, description=description or endpoint, parse=False
-    )
-    result = _convert_keeping_good(client, batch, convert)
+    if stream and len(calls) > _slice_size(client):
+        batch, converted = _run_streamed(client, calls, convert, progress, description or endpoint)
+    else:
+        batch = client.fetch_many(
+            calls, progress=progress, description=description or endpoint, parse=False
+        )
+        converted = _convert_keeping_good(client, batch, convert)
+    result = with_dtype_backend(converted, dtype_backend)
+    if dtype_backend is not None:
+        params = {**params, "dtype_backend": dtype_backend}
     result.attrs[ATTRS_KEY] = provenance(
         client,
         calls,

@@ -23,7 +23,7 @@ from .chains import resolve_chains
 from .client import Client, Plan, Reply
 from .errors import InputError
 from .frames import balance as fb
-from .frames.schema import FrameSchema, empty_frame
+from .frames.schema import DtypeBackend, FrameSchema, check_dtype_backend, empty_frame
 
 __all__ = [
     "MAX_TOKENS_PER_CALL",
@@ -119,6 +119,12 @@ def _from_aggregated(
     return schema.conform(frame[list(schema.names)].reset_index(drop=True))
 
 
+def _streamable(calls: Sequence[ep.Call]) -> bool:
+    """Aggregated answers are converted as they arrive (each stands alone); the per-wallet
+    endpoints need the token-list answers first."""
+    return all(c.endpoint == "balance.aggregated" for c in calls)
+
+
 def _nonzero(column: str) -> Callable[[pd.DataFrame], pd.Series]:
     return lambda frame: frame[column] != "0"
 
@@ -209,6 +215,7 @@ def balances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def balances(
@@ -222,6 +229,7 @@ def balances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[True],
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -236,6 +244,7 @@ def balances(
     progress: bool | None = None,
     errors: ErrorPolicy = "raise",
     plan: bool = False,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """Token balances of one or many wallets on one or many chains.
 
@@ -249,6 +258,7 @@ def balances(
     :class:`~inchframe.client.Plan` (requests, cache hits, time at the rate) without sending.
     """
     errors = check_errors_policy(errors)
+    dtype_backend = check_dtype_backend(dtype_backend)
     calls = plan_balances(wallets, chain, tokens=tokens, keep_zero=keep_zero, method=method)
     client = get_client(client)
     if plan:
@@ -268,6 +278,8 @@ def balances(
             "keep_zero": keep_zero,
             "method": method,
         },
+        dtype_backend=dtype_backend,
+        stream=_streamable(calls),
         **API,
     )
 
@@ -397,8 +409,10 @@ def _load_spender(
     progress: bool | None,
     errors: ErrorPolicy,
     plan: bool,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     errors = check_errors_policy(errors)
+    dtype_backend = check_dtype_backend(dtype_backend)
     spender = _spender(spender)
     calls = _spender_calls(
         wallets,
@@ -431,6 +445,8 @@ def _load_spender(
         endpoint=kind.name,
         frame=kind.name,
         params=params,
+        dtype_backend=dtype_backend,
+        stream=_streamable(calls),
         **API,
     )
 
@@ -447,6 +463,7 @@ def allowances(
     progress: bool | None = None,
     errors: ErrorPolicy = "raise",
     plan: bool = False,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """Allowances granted to ``spender`` by one or many wallets, on one or many chains.
 
@@ -467,6 +484,7 @@ def allowances(
         progress=progress,
         errors=errors,
         plan=plan,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -482,6 +500,7 @@ def balances_and_allowances(
     progress: bool | None = None,
     errors: ErrorPolicy = "raise",
     plan: bool = False,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """Balance and allowance to ``spender`` per chain x wallet x token.
 
@@ -499,6 +518,7 @@ def balances_and_allowances(
         progress=progress,
         errors=errors,
         plan=plan,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -513,6 +533,7 @@ def aggregated_balances(
     progress: bool | None = None,
     errors: ErrorPolicy = "raise",
     plan: bool = False,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """The ``aggregatedBalancesAndAllowances`` endpoint: token metadata, balance and allowance
     per chain x wallet x token, for many wallets per request.
@@ -521,6 +542,7 @@ def aggregated_balances(
     balance and allowance are both zero are dropped unless ``keep_zero``.
     """
     errors = check_errors_policy(errors)
+    dtype_backend = check_dtype_backend(dtype_backend)
     check_flag("filter_empty", filter_empty)
     check_flag("keep_zero", keep_zero)
     spender = _spender(spender)
@@ -553,5 +575,7 @@ def aggregated_balances(
             "filter_empty": filter_empty,
             "keep_zero": keep_zero,
         },
+        dtype_backend=dtype_backend,
+        stream=_streamable(calls),
         **API,
     )

@@ -18,6 +18,7 @@ from .. import endpoints as ep
 from .._loading import ErrorPolicy
 from ..client import Client, Plan
 from ..frames import portfolio_v5 as p5
+from ..frames.schema import DtypeBackend
 from ._common import ADDRESSES_PER_CALL, Spec, load, load_plain, sum_chunks
 
 __all__ = [
@@ -95,6 +96,7 @@ def address_check(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/address_check: compliance and limit checks per address (shape
     undocumented; unknown forms are kept in a ``raw`` column)."""
@@ -108,6 +110,7 @@ def address_check(
         errors=errors,
         plan=plan,
         chunk_size=chunk_size,
+        dtype_backend=dtype_backend,
         name="address_check",
     )
 
@@ -122,6 +125,7 @@ def current_value(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/current_value: the value breakdown as a long frame.
 
@@ -138,6 +142,7 @@ def current_value(
         errors=errors,
         plan=plan,
         chunk_size=chunk_size,
+        dtype_backend=dtype_backend,
         name="current_value",
     )
 
@@ -153,6 +158,7 @@ def chart(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/chart: total value over time (UTC ``timestamp``, ``value_usd``).
 
@@ -168,6 +174,7 @@ def chart(
         errors=errors,
         plan=plan,
         chunk_size=chunk_size,
+        dtype_backend=dtype_backend,
         name="chart",
     )
 
@@ -184,6 +191,7 @@ def report(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/report: the CSV report as a frame (columns as the API sends them)."""
     return load(
@@ -196,6 +204,7 @@ def report(
         errors=errors,
         plan=plan,
         chunk_size=chunk_size,
+        dtype_backend=dtype_backend,
         name="report",
     )
 
@@ -211,6 +220,7 @@ def protocols_snapshot(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET protocols/snapshot: DeFi positions now, or at a past ``timestamp``.
 
@@ -227,6 +237,7 @@ def protocols_snapshot(
         errors=errors,
         plan=plan,
         chunk_size=chunk_size,
+        dtype_backend=dtype_backend,
         name="protocols_snapshot",
     )
 
@@ -245,6 +256,7 @@ def protocols_metrics(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET protocols/metrics: profit, ROI, APR, fees and rewards per position."""
     return load(
@@ -263,6 +275,7 @@ def protocols_metrics(
         errors=errors,
         plan=plan,
         chunk_size=chunk_size,
+        dtype_backend=dtype_backend,
         name="protocols_metrics",
     )
 
@@ -278,6 +291,7 @@ def tokens_snapshot(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET tokens/snapshot: token holdings now, or at a past ``timestamp``.
 
@@ -293,6 +307,7 @@ def tokens_snapshot(
         errors=errors,
         plan=plan,
         chunk_size=chunk_size,
+        dtype_backend=dtype_backend,
         name="tokens_snapshot",
     )
 
@@ -308,6 +323,7 @@ def tokens_metrics(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET tokens/metrics: profit and ROI per token position over ``timerange``."""
     return load(
@@ -320,6 +336,7 @@ def tokens_metrics(
         errors=errors,
         plan=plan,
         chunk_size=chunk_size,
+        dtype_backend=dtype_backend,
         name="tokens_metrics",
     )
 

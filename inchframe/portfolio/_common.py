@@ -31,6 +31,7 @@ from ..chains import resolve_chains
 from ..client import BatchResult, Client, Plan, Reply
 from ..endpoints import Call
 from ..errors import InputError
+from ..frames.schema import DtypeBackend, check_dtype_backend
 
 __all__ = ["ADDRESSES_PER_CALL", "Spec", "load", "load_plain", "sum_chunks"]
 
@@ -78,9 +79,11 @@ def load(
     plan: bool,
     chunk_size: int,
     name: str,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """Validate, plan the requests, send them, convert, merge and attach provenance."""
     errors = check_errors_policy(errors)
+    dtype_backend = check_dtype_backend(dtype_backend)
     address_list = normalize_addresses(addresses, what="wallet address")
     chains = None if chain is None else resolve_chains(chain, api="portfolio")
     size = _check_chunk_size(chunk_size)
@@ -118,6 +121,8 @@ def load(
         endpoint=name,
         frame=spec.frame,
         params={"addresses": address_list, "chains": chains, **options, "chunk_size": size},
+        dtype_backend=dtype_backend,
+        stream=spec.merge is None or len(chunks) == 1,  # merged frames need every chunk
     )
 
 

@@ -17,6 +17,7 @@ from .. import endpoints as ep
 from .._loading import ErrorPolicy
 from ..client import Client, Plan
 from ..frames import portfolio_v4 as p4
+from ..frames.schema import DtypeBackend
 from ._common import ADDRESSES_PER_CALL, Spec, load, load_plain, sum_chunks
 
 __all__ = [
@@ -112,6 +113,7 @@ def _batch(
     errors: ErrorPolicy,
     plan: bool,
     chunk_size: int,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     return load(
         spec,
@@ -124,6 +126,7 @@ def _batch(
         plan=plan,
         chunk_size=chunk_size,
         name=f"v4.{name}",
+        dtype_backend=dtype_backend,
     )
 
 
@@ -137,6 +140,7 @@ def current_value(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/current_value: value per address (long frame, dimension ``address``)."""
     return _batch(
@@ -150,6 +154,7 @@ def current_value(
         errors,
         plan,
         chunk_size,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -164,6 +169,7 @@ def profit_and_loss(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/profit_and_loss: profit and ROI per chain plus the all-chains total."""
     return _batch(
@@ -177,6 +183,7 @@ def profit_and_loss(
         errors,
         plan,
         chunk_size,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -191,6 +198,7 @@ def value_chart(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/value_chart: total value over time (v5.0: :func:`~inchframe.portfolio.chart`)."""
     return _batch(
@@ -204,6 +212,7 @@ def value_chart(
         errors,
         plan,
         chunk_size,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -217,6 +226,7 @@ def protocols_current_value(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/protocols/current_value: value per protocol (and per chain)."""
     return _batch(
@@ -230,6 +240,7 @@ def protocols_current_value(
         errors,
         plan,
         chunk_size,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -244,6 +255,7 @@ def protocols_profit_and_loss(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/protocols/profit_and_loss: protocol profit and ROI per chain."""
     return _batch(
@@ -257,6 +269,7 @@ def protocols_profit_and_loss(
         errors,
         plan,
         chunk_size,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -272,6 +285,7 @@ def protocols_details(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/protocols/details: positions with underlying tokens, profit, ROI, APR."""
     return _batch(
@@ -285,6 +299,7 @@ def protocols_details(
         errors,
         plan,
         chunk_size,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -298,6 +313,7 @@ def tokens_current_value(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/erc20/current_value: value per token category (native, stable, token)."""
     return _batch(
@@ -311,6 +327,7 @@ def tokens_current_value(
         errors,
         plan,
         chunk_size,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -325,6 +342,7 @@ def tokens_profit_and_loss(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/erc20/profit_and_loss: token profit and ROI per chain."""
     return _batch(
@@ -338,6 +356,7 @@ def tokens_profit_and_loss(
         errors,
         plan,
         chunk_size,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -354,6 +373,7 @@ def tokens_details(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/erc20/details: per token amount, price, value, profit and ROI."""
     return _batch(
@@ -372,4 +392,5 @@ def tokens_details(
         errors,
         plan,
         chunk_size,
+        dtype_backend=dtype_backend,
     )
