@@ -55,7 +55,9 @@ def _load(loader: str, client: Any, addresses: list[str]) -> Any:
     if loader == "balances":
         return ifr.balances(addresses, CHAINS, client=client)
     if loader == "allowances":
-        return ifr.allowances(addresses, None, CHAINS, client=client)
+        return ifr.allowances(
+            addresses, "0x111111125421ca6dc452d289314280a0f8842a65", CHAINS, client=client
+        )
     module = ifr.portfolio
     return getattr(module, loader)(addresses, CHAINS, client=client)
 

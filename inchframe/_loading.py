@@ -237,8 +237,9 @@ def _convert_keeping_good(
 
 
 def _slice_size(client: Client) -> int:
-    """Calls per slice of a streamed batch: enough to keep every worker busy."""
-    return max(8, 2 * client.max_workers)
+    """Calls per slice of a streamed batch: one per worker, so concurrency does not multiply
+    the bodies held at once."""
+    return max(8, client.max_workers)
 
 
 def _run_streamed(

@@ -1203,11 +1203,32 @@ def _known_fields(tokens: pa.StructArray) -> pa.StructArray:
     return pa.StructArray.from_arrays([tokens.field(name) for name in names], names=names)
 
 
+#: A wallet entry whose balance and allowance are both "0", in the compact form the API sends:
+#: ``"0x<40 hex>":{"balance":"0","allowance":"0"}``. A quote inside a JSON string is escaped,
+#: so this can only match an entry (a key and its object), never the inside of a string.
+_ZERO_ENTRY = rb'"0x[0-9a-fA-F]{40}":\{"balance":"0","allowance":"0"\}'
+_ZERO_THEN_COMMA = re.compile(_ZERO_ENTRY + rb",")
+_ZERO_LAST = re.compile(rb",?" + _ZERO_ENTRY + rb"(?=\})")
+_WALLET_KEY = re.compile(rb'"(0x[0-9a-fA-F]{40})":\{"balance"')
+
+
+def _without_zero_pairs(body: bytes) -> tuple[bytes, list[str]]:
+    """``body`` without its compact zero entries (98% of an aggregated answer), and the wallet
+    keys in order of first appearance in the whole body (the frame's wallet order).
+
+    Filtering the bytes before Arrow reads them is exact (only whole zero entries go) and
+    makes the read about 8 times faster with a fraction of the memory; entries in any other
+    spelling stay and are dropped later, as before."""
+    order = [k.decode("ascii") for k in dict.fromkeys(_WALLET_KEY.findall(body))]
+    return _ZERO_LAST.sub(b"", _ZERO_THEN_COMMA.sub(b"", body)), order
+
+
 def _aggregated_body(
-    body: bytes,
+    body: bytes, wallet_order: list[str] | None = None
 ) -> tuple[pa.StructArray, list[str], np.ndarray, pa.Array, pa.Array]:
     """One aggregated body: its token objects, wallet keys, the (wallet, token) pairs that
-    have an entry (wallet-major) and their balance and allowance strings."""
+    have an entry (wallet-major) and their balance and allowance strings. ``wallet_order``:
+    the wallets' order when ``body`` had entries removed (else the order they appear in)."""
     table = F.read_json_objects([body], _AGG_SCHEMA, wrap_arrays="result", exact=False)
     result = table.column("result").combine_chunks()
     if result.null_count:
@@ -1233,10 +1254,17 @@ def _aggregated_body(
     present = _validity(holders)
     if not present.all():
         raise F.NoFit  # the same question for some items: the safe path decides
-    children = [holders.field(j) for j in range(holders.type.num_fields)]
+    fields = list(range(holders.type.num_fields))
+    if wallet_order is not None:
+        rank = {key: i for i, key in enumerate(wallet_order)}
+        names = [holders.type.field(j).name for j in fields]
+        if any(name not in rank for name in names):
+            raise F.NoFit
+        fields.sort(key=lambda j: rank[names[j]])
+    children = [holders.field(j) for j in fields]
     if any(child.type != _ENTRY_TYPE for child in children):
         raise F.NoFit  # numbers, extra keys...: the safe path decides
-    keys = [holders.type.field(j).name for j in range(len(children))]
+    keys = [holders.type.field(j).name for j in fields]
     if not children:
         return tokens, [], np.zeros((0, len(tokens)), dtype=bool), pa.array([]), pa.array([])
     valid = np.stack([_validity(child) for child in children])
@@ -1259,7 +1287,12 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
     for context, (_, body) in zip(contexts, pairs, strict=True):
         # one body at a time: only the columns kept outlive it (a body's Arrow table holds a
         # struct field per wallet, several times the size of what is kept)
-        tokens, keys, valid, bal, alw = _aggregated_body(body)
+        if keep_zero:
+            tokens, keys, valid, bal, alw = _aggregated_body(body)
+        else:
+            filtered, order = _without_zero_pairs(bytes(body))
+            tokens, keys, valid, bal, alw = _aggregated_body(filtered, order)
+            del filtered
         wallet_of_row, token_of_row = np.nonzero(valid)  # wallet-major, tokens in order
         if not keep_zero and len(bal):
             # drop the plain zero pairs now: most pairs of a 100-wallet answer are zeros, and
