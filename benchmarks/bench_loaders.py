@@ -369,17 +369,19 @@ def _free_plan() -> Result:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # the first request goes at once: n requests take (n - 1) / R seconds at best
+    spaced = max(0, (result["requests"] or 0) - 1)
+    rate = spaced / result["seconds"] if result["seconds"] else None
     return Result(
         NAME,
         "balances 3 wallets x 5 chains at the free-plan rate (R = 1)",
         result["seconds"],
-        float(result["requests"] or 0),
+        float(spaced),
         "s",
-        (result["requests"] or 0) / result["seconds"] if result["seconds"] else None,
+        rate,
         "≤ 1.05",
-        check((result["requests"] or 0) / result["seconds"], "≤ 1.05")
-        if result["seconds"]
-        else None,
+        check(rate, "≤ 1.05") if rate is not None else None,
         f"{result['requests']} requests, {result['failures']} failures, "
-        f"{seconds:.1f} s with process start; ratio: requests per second",
+        f"{seconds:.1f} s with process start; ratio: (requests - 1) / seconds, the rate "
+        "the server saw",
     )

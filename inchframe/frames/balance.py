@@ -1214,17 +1214,27 @@ _WALLET_KEY = re.compile(rb'"(0x[0-9a-fA-F]{40})":\{"balance"')
 
 def _without_zero_pairs(body: bytes) -> tuple[bytes, list[str]]:
     """``body`` without its compact zero entries (98% of an aggregated answer), and the wallet
-    keys in order of first appearance in the whole body (the frame's wallet order).
+    keys of its first ``wallets`` map, in order (the frame's wallet order when every wallet
+    appears there, as in every answer on record; :func:`_wallet_order` otherwise).
 
     Filtering the bytes before Arrow reads them is exact (only whole zero entries go) and
-    makes the read about 8 times faster with a fraction of the memory; entries in any other
+    makes the read several times faster with a fraction of the memory; entries in any other
     spelling stay and are dropped later, as before."""
-    order = [k.decode("ascii") for k in dict.fromkeys(_WALLET_KEY.findall(body))]
-    return _ZERO_LAST.sub(b"", _ZERO_THEN_COMMA.sub(b"", body)), order
+    start = body.find(b'"wallets":{')
+    first: list[str] = []
+    if start >= 0:
+        end = body.find(b"}}", start)
+        first = [k.decode("ascii") for k in _WALLET_KEY.findall(body, start, end + 2)]
+    return _ZERO_LAST.sub(b"", _ZERO_THEN_COMMA.sub(b"", body)), first
+
+
+def _wallet_order(body: bytes) -> list[str]:
+    """Every wallet key of ``body`` in order of first appearance."""
+    return [k.decode("ascii") for k in dict.fromkeys(_WALLET_KEY.findall(body))]
 
 
 def _aggregated_body(
-    body: bytes, wallet_order: list[str] | None = None
+    body: bytes, wallet_order: list[str] | None = None, full_body: bytes | None = None
 ) -> tuple[pa.StructArray, list[str], np.ndarray, pa.Array, pa.Array]:
     """One aggregated body: its token objects, wallet keys, the (wallet, token) pairs that
     have an entry (wallet-major) and their balance and allowance strings. ``wallet_order``:
@@ -1259,7 +1269,11 @@ def _aggregated_body(
         rank = {key: i for i, key in enumerate(wallet_order)}
         names = [holders.type.field(j).name for j in fields]
         if any(name not in rank for name in names):
-            raise F.NoFit
+            if full_body is None:
+                raise F.NoFit
+            rank = {key: i for i, key in enumerate(_wallet_order(full_body))}
+            if any(name not in rank for name in names):
+                raise F.NoFit
         fields.sort(key=lambda j: rank[names[j]])
     children = [holders.field(j) for j in fields]
     if any(child.type != _ENTRY_TYPE for child in children):
@@ -1290,8 +1304,9 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
         if keep_zero:
             tokens, keys, valid, bal, alw = _aggregated_body(body)
         else:
-            filtered, order = _without_zero_pairs(bytes(body))
-            tokens, keys, valid, bal, alw = _aggregated_body(filtered, order)
+            whole = bytes(body)
+            filtered, order = _without_zero_pairs(whole)
+            tokens, keys, valid, bal, alw = _aggregated_body(filtered, order, whole)
             del filtered
         wallet_of_row, token_of_row = np.nonzero(valid)  # wallet-major, tokens in order
         if not keep_zero and len(bal):

@@ -433,3 +433,27 @@ def test_aggregated_zero_pairs_are_dropped_before_arrow_reads_them(spy: list[str
     pd.testing.assert_frame_equal(frame, fb.aggregated_frame(parsed), check_exact=True)
     assert set(frame["balance_raw"]) | set(frame["allowance_raw"]) > {"0"}
     assert len(frame) == 10 + 6
+
+
+def test_aggregated_wallet_order_when_the_first_token_lists_few_wallets(spy: list[str]) -> None:
+    import hashlib
+
+    holders = ["0x" + hashlib.sha256(f"h{i}".encode()).hexdigest()[:40] for i in range(50)]
+    zero = {"balance": "0", "allowance": "0"}
+    body = [
+        token(USDC, "usdc", 6, {holders[9]: zero, holders[3]: {"balance": "1", "allowance": "0"}})
+    ]
+    for t in range(5):
+        address = "0x" + hashlib.sha256(f"x{t}".encode()).hexdigest()[:40]
+        body.append(
+            token(
+                address,
+                f"x{t}",
+                18,
+                {w: {"balance": str(i % 3), "allowance": "0"} for i, w in enumerate(holders)},
+            )
+        )
+    raw = [((1, ROUTER), compact(body))]
+    frame = fb.aggregated_frame(raw)
+    assert spy == []
+    pd.testing.assert_frame_equal(frame, fb.aggregated_frame([((1, ROUTER), body)]))
