@@ -275,7 +275,7 @@ def measure_family(family: Family, rows: int, repeats: int) -> list[Result]:
     }
     slow = tuple(family.baselines) if rows >= 1_000_000 else ()
     t = median_times(candidates, repeats, once=slow)
-    label = f"{family.name} {_label(rows)}"
+    label = f"converter: {family.name} {_label(rows)}"  # bodies in memory, no I/O
     note = f"{n:,} rows, {len(pairs)} bodies, {size_mb:.1f} MB, median of {repeats}"
     small = rows <= 1_000  # judged by the small-call targets below
     floor_target = "" if small else f"≤ {family.floor_target:g}"

@@ -55,7 +55,9 @@ def _load(loader: str, client: Any, addresses: list[str]) -> Any:
     if loader == "balances":
         return ifr.balances(addresses, CHAINS, client=client)
     if loader == "allowances":
-        return ifr.allowances(addresses, None, CHAINS, client=client)
+        return ifr.allowances(
+            addresses, "0x111111125421ca6dc452d289314280a0f8842a65", CHAINS, client=client
+        )
     module = ifr.portfolio
     return getattr(module, loader)(addresses, CHAINS, client=client)
 
@@ -367,17 +369,19 @@ def _free_plan() -> Result:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # the first request goes at once: n requests take (n - 1) / R seconds at best
+    spaced = max(0, (result["requests"] or 0) - 1)
+    rate = spaced / result["seconds"] if result["seconds"] else None
     return Result(
         NAME,
         "balances 3 wallets x 5 chains at the free-plan rate (R = 1)",
         result["seconds"],
-        float(result["requests"] or 0),
+        float(spaced),
         "s",
-        (result["requests"] or 0) / result["seconds"] if result["seconds"] else None,
+        rate,
         "≤ 1.05",
-        check((result["requests"] or 0) / result["seconds"], "≤ 1.05")
-        if result["seconds"]
-        else None,
+        check(rate, "≤ 1.05") if rate is not None else None,
         f"{result['requests']} requests, {result['failures']} failures, "
-        f"{seconds:.1f} s with process start; ratio: requests per second",
+        f"{seconds:.1f} s with process start; ratio: (requests - 1) / seconds, the rate "
+        "the server saw",
     )

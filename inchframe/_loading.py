@@ -9,6 +9,7 @@ parameters (never the key), fetch times, cache hits, request and retry counts, f
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -35,6 +36,7 @@ from .errors import (
     PayloadError,
     user_stacklevel,
 )
+from .frames.schema import DtypeBackend, check_dtype_backend, with_dtype_backend
 
 __all__ = [
     "ATTRS_KEY",
@@ -498,6 +500,82 @@ def _convert_keeping_good(
     return convert(good)
 
 
+def _slice_size(client: Client) -> int:
+    """Calls per slice of a streamed batch: one per worker, so concurrency does not multiply
+    the bodies held at once."""
+    return max(8, client.max_workers)
+
+
+def _convert_attributed(
+    client: Client,
+    batch: BatchResult,
+    convert: Callable[[list[Reply]], pd.DataFrame],
+    attribution: Attribution | None,
+    *,
+    endpoint: str,
+    progress: bool | None,
+) -> tuple[pd.DataFrame, list[Call]]:
+    """``convert`` the batch's good replies; when rows name no wallet of their request, re-ask
+    those answers per wallet (:func:`reask_unattributed`) and convert again. Returns the frame
+    and the calls the re-ask sent."""
+    seen: list[bool] = []
+    token = _unattributed_seen.set(seen)
+    try:
+        result = _convert_keeping_good(client, batch, convert)
+        if attribution is not None and seen:
+            reasked = reask_unattributed(
+                client, batch, attribution, endpoint=endpoint, progress=progress
+            )
+            if reasked:
+                return _convert_keeping_good(client, batch, convert), reasked
+        return result, []
+    finally:
+        _unattributed_seen.reset(token)
+
+
+def _run_streamed(
+    client: Client,
+    calls: Sequence[Call],
+    convert: Callable[[list[Reply]], pd.DataFrame],
+    progress: bool | None,
+    description: str,
+    attribution: Attribution | None,
+    endpoint: str,
+) -> tuple[BatchResult, pd.DataFrame, list[Call]]:
+    """``fetch_many`` + convert, slice by slice, keeping the frames and dropping the bodies."""
+    from .client import PROGRESS_THRESHOLD, _progress_bar
+
+    show = client.progress if progress is None else progress
+    if show is None:
+        show = len(calls) >= PROGRESS_THRESHOLD
+    bar = _progress_bar(len(calls), description, enabled=bool(show))
+    total = BatchResult([], [])
+    parts: list[pd.DataFrame] = []
+    reasked: list[Call] = []
+    size = _slice_size(client)
+    try:
+        for start in range(0, len(calls), size):
+            part = client.fetch_many(calls[start : start + size], progress=False, parse=False)
+            frame, extra = _convert_attributed(
+                client, part, convert, attribution, endpoint=endpoint, progress=False
+            )
+            parts.append(frame)
+            reasked += extra
+            # provenance needs when and whence, not the bodies: let them go now
+            total.replies += [dataclasses.replace(r, content=b"") for r in part.replies]
+            total.failures += part.failures
+            total.retries += part.retries
+            total.rate_waits += part.rate_waits
+            total.elapsed += part.elapsed
+            bar.update(min(size, len(calls) - start))
+            del part
+    finally:
+        bar.close()
+    kept = [p for p in parts if len(p)] or parts[:1]
+    frame = kept[0] if len(kept) == 1 else pd.concat(kept, ignore_index=True)
+    return total, frame, reasked
+
+
 def _ask_again(client: Client, replies: Sequence[Reply]) -> list[Reply | Failure | None]:
     """The requests of ``replies`` sent once more (their cache entries are gone); None where
     asking again cannot help (offline: the cache was the only source)."""
@@ -528,35 +606,44 @@ def run_batch(
     description: str | None = None,
     attribution: Attribution | None = None,
     failure_note: Callable[[Sequence[Failure]], str | None] | None = None,
+    dtype_backend: DtypeBackend | None = None,
+    stream: bool = False,
 ) -> pd.DataFrame:
     """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
+
+    ``stream``: ``convert`` works on any run of consecutive replies and the frames of the runs
+    concatenate to the frame of the whole (no reply depends on another). The calls are then
+    sent in slices of a few times the client's concurrency; each slice's bodies are converted
+    as soon as it has arrived and released, so the peak memory is the frame plus one slice of
+    bodies, whatever the number of wallets.
 
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
     files can restore it. ``attribution``: when the converted rows name wallets the batch did
     not ask for (zero, none, foreign), the multi-wallet answers are checked one by one and
-    those at fault re-asked per wallet (:func:`reask_unattributed`), then converted again.
-    ``failure_note``: what the failures mean for the frame beyond missing rows (added to the
-    warning and the error).
+    those at fault re-asked per wallet (:func:`reask_unattributed`), then converted again
+    (slice by slice when streamed). ``failure_note``: what the failures mean for the frame
+    beyond missing rows (added to the warning and the error). ``dtype_backend`` (pandas'
+    convention: None, ``"numpy_nullable"``, ``"pyarrow"``) is checked before any request and
+    applied to the frame at the end.
     """
+    dtype_backend = check_dtype_backend(dtype_backend)
     # parse=False: replies hold the bodies as received; each is parsed once, by its converter
     check_flag("progress", progress, optional=True)
-    batch = client.fetch_many(
-        calls, progress=progress, description=description or endpoint, parse=False
-    )
-    seen: list[bool] = []
-    token = _unattributed_seen.set(seen)
-    try:
-        result = _convert_keeping_good(client, batch, convert)
-        if attribution is not None and seen:
-            # some rows named no wallet of the batch: find the answers, ask them per wallet
-            reasked = reask_unattributed(
-                client, batch, attribution, endpoint=endpoint, progress=progress
-            )
-            if reasked:
-                calls = [*calls, *reasked]
-                result = _convert_keeping_good(client, batch, convert)
-    finally:
-        _unattributed_seen.reset(token)
+    if stream and len(calls) > _slice_size(client):
+        batch, converted, reasked = _run_streamed(
+            client, calls, convert, progress, description or endpoint, attribution, endpoint
+        )
+    else:
+        batch = client.fetch_many(
+            calls, progress=progress, description=description or endpoint, parse=False
+        )
+        converted, reasked = _convert_attributed(
+            client, batch, convert, attribution, endpoint=endpoint, progress=progress
+        )
+    calls = [*calls, *reasked]
+    result = with_dtype_backend(converted, dtype_backend)
+    if dtype_backend is not None:
+        params = {**params, "dtype_backend": dtype_backend}
     result.attrs[ATTRS_KEY] = provenance(
         client,
         calls,

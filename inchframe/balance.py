@@ -32,7 +32,7 @@ from .chains import chain_name, resolve_chains
 from .client import Client, Failure, Plan, Reply
 from .errors import InputError
 from .frames import balance as fb
-from .frames.schema import FrameSchema, empty_frame
+from .frames.schema import DtypeBackend, FrameSchema, check_dtype_backend, empty_frame
 
 __all__ = [
     "MAX_TOKENS_PER_CALL",
@@ -202,6 +202,12 @@ def _aggregated_rows(replies: list[Reply], keep_zero: bool = True) -> pd.DataFra
     return attributed_rows(rows, replies)
 
 
+def _streamable(calls: Sequence[ep.Call]) -> bool:
+    """Aggregated answers are converted as they arrive (each stands alone); the per-wallet
+    endpoints need the token-list answers first."""
+    return all(c.endpoint == "balance.aggregated" for c in calls)
+
+
 def _nonzero(column: str) -> Callable[[pd.DataFrame], pd.Series]:
     return lambda frame: frame[column] != "0"
 
@@ -295,6 +301,7 @@ def balances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def balances(
@@ -308,6 +315,7 @@ def balances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[True],
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -322,6 +330,7 @@ def balances(
     progress: bool | None = None,
     errors: ErrorPolicy = "raise",
     plan: bool = False,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """Token balances of one or many wallets on one or many chains.
 
@@ -335,6 +344,7 @@ def balances(
     :class:`~inchframe.client.Plan` (requests, cache hits, time at the rate) without sending.
     """
     errors = check_loader_options(errors=errors, progress=progress, plan=plan)
+    dtype_backend = check_dtype_backend(dtype_backend)
     calls = plan_balances(wallets, chain, tokens=tokens, keep_zero=keep_zero, method=method)
     client = get_client(client)
     if plan:
@@ -356,6 +366,8 @@ def balances(
         },
         attribution=ATTRIBUTION,
         failure_note=_metadata_note,
+        dtype_backend=dtype_backend,
+        stream=_streamable(calls),
         **API,
     )
 
@@ -485,8 +497,10 @@ def _load_spender(
     progress: bool | None,
     errors: ErrorPolicy,
     plan: bool,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     errors = check_loader_options(errors=errors, progress=progress, plan=plan)
+    dtype_backend = check_dtype_backend(dtype_backend)
     spender = _spender(spender)
     calls = _spender_calls(
         wallets,
@@ -521,6 +535,8 @@ def _load_spender(
         params=params,
         attribution=ATTRIBUTION,
         failure_note=_metadata_note,
+        dtype_backend=dtype_backend,
+        stream=_streamable(calls),
         **API,
     )
 
@@ -538,6 +554,7 @@ def allowances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def allowances(
@@ -552,6 +569,7 @@ def allowances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[True],
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -567,6 +585,7 @@ def allowances(
     progress: bool | None = None,
     errors: ErrorPolicy = "raise",
     plan: bool = False,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """Allowances granted to ``spender`` by one or many wallets, on one or many chains.
 
@@ -587,6 +606,7 @@ def allowances(
         progress=progress,
         errors=errors,
         plan=plan,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -603,6 +623,7 @@ def balances_and_allowances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def balances_and_allowances(
@@ -617,6 +638,7 @@ def balances_and_allowances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[True],
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -632,6 +654,7 @@ def balances_and_allowances(
     progress: bool | None = None,
     errors: ErrorPolicy = "raise",
     plan: bool = False,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """Balance and allowance to ``spender`` per chain x wallet x token.
 
@@ -649,6 +672,7 @@ def balances_and_allowances(
         progress=progress,
         errors=errors,
         plan=plan,
+        dtype_backend=dtype_backend,
     )
 
 
@@ -664,6 +688,7 @@ def aggregated_balances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def aggregated_balances(
@@ -677,6 +702,7 @@ def aggregated_balances(
     progress: bool | None = ...,
     errors: ErrorPolicy = ...,
     plan: Literal[True],
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -691,6 +717,7 @@ def aggregated_balances(
     progress: bool | None = None,
     errors: ErrorPolicy = "raise",
     plan: bool = False,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """The ``aggregatedBalancesAndAllowances`` endpoint: token metadata, balance and allowance
     per chain x wallet x token, for many wallets per request.
@@ -699,6 +726,7 @@ def aggregated_balances(
     balance and allowance are both zero are dropped unless ``keep_zero``.
     """
     errors = check_loader_options(errors=errors, progress=progress, plan=plan)
+    dtype_backend = check_dtype_backend(dtype_backend)
     check_flag("filter_empty", filter_empty)
     check_flag("keep_zero", keep_zero)
     spender = _spender(spender)
@@ -730,5 +758,7 @@ def aggregated_balances(
         },
         attribution=ATTRIBUTION,
         failure_note=_metadata_note,
+        dtype_backend=dtype_backend,
+        stream=_streamable(calls),
         **API,
     )

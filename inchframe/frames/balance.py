@@ -1206,11 +1206,42 @@ def _known_fields(tokens: pa.StructArray) -> pa.StructArray:
     return pa.StructArray.from_arrays([tokens.field(name) for name in names], names=names)
 
 
+#: A wallet entry whose balance and allowance are both "0", in the compact form the API sends:
+#: ``"0x<40 hex>":{"balance":"0","allowance":"0"}``. A quote inside a JSON string is escaped,
+#: so this can only match an entry (a key and its object), never the inside of a string.
+_ZERO_ENTRY = rb'"0x[0-9a-fA-F]{40}":\{"balance":"0","allowance":"0"\}'
+_ZERO_THEN_COMMA = re.compile(_ZERO_ENTRY + rb",")
+_ZERO_LAST = re.compile(rb",?" + _ZERO_ENTRY + rb"(?=\})")
+_WALLET_KEY = re.compile(rb'"(0x[0-9a-fA-F]{40})":\{"balance"')
+
+
+def _without_zero_pairs(body: bytes) -> tuple[bytes, list[str]]:
+    """``body`` without its compact zero entries (98% of an aggregated answer), and the wallet
+    keys of its first ``wallets`` map, in order (the frame's wallet order when every wallet
+    appears there, as in every answer on record; :func:`_wallet_order` otherwise).
+
+    Filtering the bytes before Arrow reads them is exact (only whole zero entries go) and
+    makes the read several times faster with a fraction of the memory; entries in any other
+    spelling stay and are dropped later, as before."""
+    start = body.find(b'"wallets":{')
+    first: list[str] = []
+    if start >= 0:
+        end = body.find(b"}}", start)
+        first = [k.decode("ascii") for k in _WALLET_KEY.findall(body, start, end + 2)]
+    return _ZERO_LAST.sub(b"", _ZERO_THEN_COMMA.sub(b"", body)), first
+
+
+def _wallet_order(body: bytes) -> list[str]:
+    """Every wallet key of ``body`` in order of first appearance."""
+    return [k.decode("ascii") for k in dict.fromkeys(_WALLET_KEY.findall(body))]
+
+
 def _aggregated_body(
-    body: bytes,
+    body: bytes, wallet_order: list[str] | None = None, full_body: bytes | None = None
 ) -> tuple[pa.StructArray, list[str], np.ndarray, pa.Array, pa.Array]:
     """One aggregated body: its token objects, wallet keys, the (wallet, token) pairs that
-    have an entry (wallet-major) and their balance and allowance strings."""
+    have an entry (wallet-major) and their balance and allowance strings. ``wallet_order``:
+    the wallets' order when ``body`` had entries removed (else the order they appear in)."""
     table = F.read_json_objects([body], _AGG_SCHEMA, wrap_arrays="result", exact=False)
     result = table.column("result").combine_chunks()
     if result.null_count:
@@ -1236,10 +1267,21 @@ def _aggregated_body(
     present = _validity(holders)
     if not present.all():
         raise F.NoFit  # the same question for some items: the safe path decides
-    children = [holders.field(j) for j in range(holders.type.num_fields)]
+    fields = list(range(holders.type.num_fields))
+    if wallet_order is not None:
+        rank = {key: i for i, key in enumerate(wallet_order)}
+        names = [holders.type.field(j).name for j in fields]
+        if any(name not in rank for name in names):
+            if full_body is None:
+                raise F.NoFit
+            rank = {key: i for i, key in enumerate(_wallet_order(full_body))}
+            if any(name not in rank for name in names):
+                raise F.NoFit
+        fields.sort(key=lambda j: rank[names[j]])
+    children = [holders.field(j) for j in fields]
     if any(child.type != _ENTRY_TYPE for child in children):
         raise F.NoFit  # numbers, extra keys...: the safe path decides
-    keys = [holders.type.field(j).name for j in range(len(children))]
+    keys = [holders.type.field(j).name for j in fields]
     if not children:
         return tokens, [], np.zeros((0, len(tokens)), dtype=bool), pa.array([]), pa.array([])
     valid = np.stack([_validity(child) for child in children])
@@ -1262,7 +1304,13 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
     for context, (_, body) in zip(contexts, pairs, strict=True):
         # one body at a time: only the columns kept outlive it (a body's Arrow table holds a
         # struct field per wallet, several times the size of what is kept)
-        tokens, keys, valid, bal, alw = _aggregated_body(body)
+        if keep_zero:
+            tokens, keys, valid, bal, alw = _aggregated_body(body)
+        else:
+            whole = bytes(body)
+            filtered, order = _without_zero_pairs(whole)
+            tokens, keys, valid, bal, alw = _aggregated_body(filtered, order, whole)
+            del filtered
         wallet_of_row, token_of_row = np.nonzero(valid)  # wallet-major, tokens in order
         if not keep_zero and len(bal):
             # drop the plain zero pairs now: most pairs of a 100-wallet answer are zeros, and

@@ -16,14 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
+
+from ..errors import InputError
 
 __all__ = [
+    "DICTIONARY_STRING",
+    "DTYPE_BACKENDS",
     "STRING",
     "VOCABULARY",
     "Column",
+    "DtypeBackend",
     "FrameSchema",
     "empty_frame",
     "raw_to_int",
@@ -32,6 +38,13 @@ __all__ = [
 #: Arrow-backed string dtype with ``pd.NA`` for missing values (pandas >= 2.2 and 3.x alike).
 STRING = pd.StringDtype("pyarrow")
 UTC_TIMESTAMP = pd.DatetimeTZDtype("ns", "UTC")
+
+DtypeBackend = Literal["numpy_nullable", "pyarrow"]
+#: The accepted ``dtype_backend=`` values besides None (pandas' own, as in ``read_csv``).
+DTYPE_BACKENDS: tuple[str, ...] = ("numpy_nullable", "pyarrow")
+#: Repeated strings with ``dtype_backend="pyarrow"``: one int32 code per row, each text once.
+DICTIONARY_STRING = pd.ArrowDtype(pa.dictionary(pa.int32(), pa.string()))
+_PLAIN_STRING = pd.ArrowDtype(pa.string())
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +218,41 @@ def raw_to_int(values: pd.Series | Iterable[str | None]) -> pd.Series:
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     ints = [None if v is None or v is pd.NA else int(v) for v in series.astype(object)]
     return pd.Series(ints, index=series.index, dtype=object, name=series.name)
+
+
+def check_dtype_backend(value: Any) -> DtypeBackend | None:
+    """``value`` if it is None, ``"numpy_nullable"`` or ``"pyarrow"``; else an InputError."""
+    if value is None or (isinstance(value, str) and value in DTYPE_BACKENDS):
+        return value  # type: ignore[return-value]
+    raise InputError(
+        f"dtype_backend={value!r}: accepted values are None (the documented dtypes), "
+        "'numpy_nullable' and 'pyarrow'"
+    )
+
+
+def with_dtype_backend(frame: pd.DataFrame, backend: DtypeBackend | None) -> pd.DataFrame:
+    """``frame`` with pandas' ``dtype_backend`` convention applied (None: unchanged).
+
+    ``"numpy_nullable"``: ``DataFrame.convert_dtypes(dtype_backend="numpy_nullable")``.
+    ``"pyarrow"``: every column Arrow-backed (``pd.ArrowDtype``); string columns dictionary-
+    encoded (:data:`DICTIONARY_STRING`: wallets, tokens, symbols repeat on many rows) except the
+    exact uint256 amounts (``*_raw``), which stay plain Arrow strings, digit for digit.
+    """
+    if backend is None:
+        return frame
+    attrs = frame.attrs
+    out = frame.convert_dtypes(dtype_backend=backend)
+    if backend == "pyarrow":
+        changes: dict[str, Any] = {}
+        for name in out.columns:
+            dtype = out[name].dtype
+            if isinstance(dtype, pd.ArrowDtype) and (
+                pa.types.is_string(dtype.pyarrow_dtype)
+                or pa.types.is_large_string(dtype.pyarrow_dtype)
+            ):
+                amount = isinstance(name, str) and name.endswith("_raw")
+                changes[name] = _PLAIN_STRING if amount else DICTIONARY_STRING
+        if changes:
+            out = out.astype(changes)
+    out.attrs = attrs
+    return out

@@ -9,14 +9,15 @@ one call; see docs/frames-portfolio.md for the columns and the v4-to-v5 mapping.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, overload
 
 import pandas as pd
 
-from .._loading import ErrorPolicy
+from .._loading import ATTRS_KEY, ErrorPolicy, get_client
 from ..addresses import normalize_addresses
 from ..client import Client, Plan
+from ..frames.schema import DtypeBackend, check_dtype_backend, with_dtype_backend
 from ._common import ADDRESSES_PER_CALL, Spec, sum_chunks
 from ._identity import PROTOCOL_IDENTITY, TOKEN_IDENTITY, with_identity
 
@@ -81,6 +82,7 @@ def address_check(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def address_check(
@@ -93,6 +95,7 @@ def address_check(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -106,6 +109,7 @@ def address_check(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/address_check: compliance and limit checks per address (shape
     undocumented; unknown forms are kept in a ``raw`` column)."""
@@ -123,6 +127,7 @@ def current_value(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def current_value(
@@ -135,6 +140,7 @@ def current_value(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -148,6 +154,7 @@ def current_value(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/current_value: the value breakdown as a long frame.
 
@@ -169,6 +176,7 @@ def chart(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def chart(
@@ -182,6 +190,7 @@ def chart(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -196,6 +205,7 @@ def chart(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/chart: total value over time (UTC ``timestamp``, ``value_usd``).
 
@@ -217,6 +227,7 @@ def report(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def report(
@@ -231,6 +242,7 @@ def report(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -246,6 +258,7 @@ def report(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/report: the CSV report as a frame (columns as the API sends them)."""
     return _REPORT.load(locals())
@@ -263,6 +276,7 @@ def protocols_snapshot(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def protocols_snapshot(
@@ -276,6 +290,7 @@ def protocols_snapshot(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -290,6 +305,7 @@ def protocols_snapshot(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET protocols/snapshot: DeFi positions now, or at a past ``timestamp``.
 
@@ -314,6 +330,7 @@ def protocols_metrics(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def protocols_metrics(
@@ -330,6 +347,7 @@ def protocols_metrics(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -347,25 +365,16 @@ def protocols_metrics(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET protocols/metrics: profit, ROI, APR, fees and rewards per position.
 
     Rows name their chain, wallet, protocol and symbols: from the body when it has them, else
     joined from ``protocols_snapshot`` of the same wallets (see docs/frames-portfolio.md).
     """
-    frame = _PROTOCOLS_METRICS.load(locals())
-    if plan or not isinstance(frame, pd.DataFrame):
-        return frame
-    return with_identity(
-        frame,
-        lambda: protocols_snapshot(
-            addresses, chain, client=client, progress=progress, errors="ignore",
-            chunk_size=chunk_size,
-        ),
-        pairs=PROTOCOL_IDENTITY,
-        snapshot_name="protocols_snapshot",
-        asked_wallets=normalize_addresses(addresses, what="wallet address"),
-    )  # fmt: skip
+    return _metrics_with_identity(
+        _PROTOCOLS_METRICS, protocols_snapshot, PROTOCOL_IDENTITY, locals()
+    )
 
 
 @overload
@@ -380,6 +389,7 @@ def tokens_snapshot(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def tokens_snapshot(
@@ -393,6 +403,7 @@ def tokens_snapshot(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -407,6 +418,7 @@ def tokens_snapshot(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET tokens/snapshot: token holdings now, or at a past ``timestamp``.
 
@@ -427,6 +439,7 @@ def tokens_metrics(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def tokens_metrics(
@@ -440,6 +453,7 @@ def tokens_metrics(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -454,25 +468,14 @@ def tokens_metrics(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET tokens/metrics: profit and ROI per token position over ``timerange``.
 
     Rows name their chain, wallet, token and symbol: from the body when it has them, else
     joined from ``tokens_snapshot`` of the same wallets (see docs/frames-portfolio.md).
     """
-    frame = _TOKENS_METRICS.load(locals())
-    if plan or not isinstance(frame, pd.DataFrame):
-        return frame
-    return with_identity(
-        frame,
-        lambda: tokens_snapshot(
-            addresses, chain, client=client, progress=progress, errors="ignore",
-            chunk_size=chunk_size,
-        ),
-        pairs=TOKEN_IDENTITY,
-        snapshot_name="tokens_snapshot",
-        asked_wallets=normalize_addresses(addresses, what="wallet address"),
-    )  # fmt: skip
+    return _metrics_with_identity(_TOKENS_METRICS, tokens_snapshot, TOKEN_IDENTITY, locals())
 
 
 def __getattr__(name: str) -> Any:
@@ -481,3 +484,42 @@ def __getattr__(name: str) -> Any:
 
         return importlib.import_module("inchframe.portfolio.v4")
     raise AttributeError(f"module 'inchframe.portfolio' has no attribute {name!r}")
+
+
+def _metrics_with_identity(
+    spec: Spec,
+    snapshot: Callable[..., pd.DataFrame | Plan],
+    pairs: Sequence[tuple[str, str]],
+    arguments: dict[str, Any],
+) -> pd.DataFrame | Plan:
+    """Load a metrics frame (``spec``, a loader's ``locals()``) and fill its identity columns
+    from ``snapshot`` of the same wallets (:func:`~inchframe.portfolio._identity.with_identity`).
+
+    ``plan=True`` counts the snapshot requests the join may need too; ``dtype_backend`` is
+    applied after the join, so joined columns get it as well.
+    """
+    backend = check_dtype_backend(arguments["dtype_backend"])
+    frame = spec.load({**arguments, "dtype_backend": None})
+
+    def load_snapshot(plan: bool = False) -> pd.DataFrame | Plan:
+        return snapshot(
+            arguments["addresses"], arguments["chain"], client=arguments["client"],
+            progress=arguments["progress"], errors="ignore",
+            chunk_size=arguments["chunk_size"], plan=plan,
+        )  # fmt: skip
+
+    if isinstance(frame, Plan):
+        snapshot_plan = load_snapshot(plan=True)
+        assert isinstance(snapshot_plan, Plan)
+        return get_client(arguments["client"]).plan([*frame.calls, *snapshot_plan.calls])
+    joined = with_identity(
+        frame,
+        load_snapshot,  # type: ignore[arg-type]  # plan=False: a frame
+        pairs=pairs,
+        snapshot_name=snapshot.__name__,
+        asked_wallets=normalize_addresses(arguments["addresses"], what="wallet address"),
+    )
+    if backend is None:
+        return joined
+    joined.attrs[ATTRS_KEY]["params"]["dtype_backend"] = backend
+    return with_dtype_backend(joined, backend)

@@ -38,6 +38,7 @@ from ..chains import resolve_chains
 from ..client import BatchResult, Client, Plan, Reply
 from ..endpoints import TIMERANGES, Call, endpoint
 from ..errors import InputError
+from ..frames.schema import DtypeBackend, check_dtype_backend
 
 __all__ = ["ADDRESSES_PER_CALL", "Spec", "load", "load_plain", "sum_chunks"]
 
@@ -106,7 +107,8 @@ class Spec:
 
     def load(self, arguments: Mapping[str, Any]) -> pd.DataFrame | Plan:
         """Run :func:`load` with a loader's arguments (its ``locals()``): addresses, chain, the
-        row's options, and ``client``, ``progress``, ``errors``, ``plan``, ``chunk_size``."""
+        row's options, and ``client``, ``progress``, ``errors``, ``plan``, ``chunk_size``,
+        ``dtype_backend``."""
         return load(
             self,
             arguments["addresses"],
@@ -118,6 +120,7 @@ class Spec:
             plan=arguments["plan"],
             chunk_size=arguments["chunk_size"],
             name=self.name,
+            dtype_backend=arguments.get("dtype_backend"),
         )
 
     def load_plain(self, client: Client | None) -> Any:
@@ -211,9 +214,11 @@ def load(
     plan: bool,
     chunk_size: int,
     name: str,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """Validate, plan the requests, send them, convert, merge and attach provenance."""
     errors = check_loader_options(errors=errors, progress=progress, plan=plan)
+    dtype_backend = check_dtype_backend(dtype_backend)
     check_options(options)
     address_list = normalize_addresses(addresses, what="wallet address", allow_base58=True)
     chains = None if chain is None else resolve_chains(chain, api="portfolio")
@@ -262,6 +267,8 @@ def load(
         frame=spec.frame,
         params={"addresses": address_list, "chains": chains, **options, "chunk_size": size},
         attribution=attribute,
+        dtype_backend=dtype_backend,
+        stream=spec.merge is None or len(chunks) == 1,  # merged frames need every chunk
     )
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._loading import ErrorPolicy
 from ..client import Client, Plan
+from ..frames.schema import DtypeBackend
 from ._common import ADDRESSES_PER_CALL, Spec, sum_chunks
 
 __all__ = [
@@ -75,6 +76,7 @@ def current_value(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def current_value(
@@ -87,6 +89,7 @@ def current_value(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -100,6 +103,7 @@ def current_value(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/current_value: value per address (long frame, dimension ``address``)."""
     return _CURRENT_VALUE.load(locals())
@@ -117,6 +121,7 @@ def profit_and_loss(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def profit_and_loss(
@@ -130,6 +135,7 @@ def profit_and_loss(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -144,6 +150,7 @@ def profit_and_loss(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/profit_and_loss: profit and ROI per chain plus the all-chains total."""
     return _PROFIT_AND_LOSS.load(locals())
@@ -161,6 +168,7 @@ def value_chart(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def value_chart(
@@ -174,6 +182,7 @@ def value_chart(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -188,6 +197,7 @@ def value_chart(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET general/value_chart: total value over time (v5.0: :func:`~inchframe.portfolio.chart`)."""
     return _VALUE_CHART.load(locals())
@@ -204,6 +214,7 @@ def protocols_current_value(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def protocols_current_value(
@@ -216,6 +227,7 @@ def protocols_current_value(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -229,6 +241,7 @@ def protocols_current_value(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/protocols/current_value: value per protocol (and per chain)."""
     return _PROTOCOLS_CURRENT_VALUE.load(locals())
@@ -246,6 +259,7 @@ def protocols_profit_and_loss(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def protocols_profit_and_loss(
@@ -259,6 +273,7 @@ def protocols_profit_and_loss(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -273,6 +288,7 @@ def protocols_profit_and_loss(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/protocols/profit_and_loss: protocol profit and ROI per chain."""
     return _PROTOCOLS_PROFIT_AND_LOSS.load(locals())
@@ -291,6 +307,7 @@ def protocols_details(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def protocols_details(
@@ -305,6 +322,7 @@ def protocols_details(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -320,6 +338,7 @@ def protocols_details(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/protocols/details: positions with underlying tokens, profit, ROI, APR."""
     return _PROTOCOLS_DETAILS.load(locals())
@@ -336,6 +355,7 @@ def tokens_current_value(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def tokens_current_value(
@@ -348,6 +368,7 @@ def tokens_current_value(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -361,6 +382,7 @@ def tokens_current_value(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/erc20/current_value: value per token category (native, stable, token)."""
     return _TOKENS_CURRENT_VALUE.load(locals())
@@ -378,6 +400,7 @@ def tokens_profit_and_loss(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def tokens_profit_and_loss(
@@ -391,6 +414,7 @@ def tokens_profit_and_loss(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -405,6 +429,7 @@ def tokens_profit_and_loss(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/erc20/profit_and_loss: token profit and ROI per chain."""
     return _TOKENS_PROFIT_AND_LOSS.load(locals())
@@ -424,6 +449,7 @@ def tokens_details(
     errors: ErrorPolicy = ...,
     plan: Literal[False] = ...,
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def tokens_details(
@@ -439,6 +465,7 @@ def tokens_details(
     errors: ErrorPolicy = ...,
     plan: Literal[True],
     chunk_size: int = ...,
+    dtype_backend: DtypeBackend | None = ...,
 ) -> Plan: ...
 
 
@@ -455,6 +482,7 @@ def tokens_details(
     errors: ErrorPolicy = "raise",
     plan: bool = False,
     chunk_size: int = ADDRESSES_PER_CALL,
+    dtype_backend: DtypeBackend | None = None,
 ) -> pd.DataFrame | Plan:
     """GET overview/erc20/details: per token amount, price, value, profit and ROI."""
     return _TOKENS_DETAILS.load(locals())

@@ -400,3 +400,60 @@ def test_large_batches_are_read_in_groups(monkeypatch: pytest.MonkeyPatch, spy: 
     ]
     same(v5.protocols_snapshot, pairs)
     assert spy == []
+
+
+def test_aggregated_zero_pairs_are_dropped_before_arrow_reads_them(spy: list[str]) -> None:
+    """Zero entries first, last, alone and in between, mixed-case wallet keys, a zero entry in
+    a spelling the byte filter does not know: the fast path (bodies filtered before Arrow
+    reads them) gives the parsed path's frame, wallet order included."""
+    import hashlib
+
+    holders = ["0x" + hashlib.sha256(f"{i}".encode()).hexdigest()[:40] for i in range(300)]
+    holders[7] = holders[7].upper().replace("0X", "0x")
+    zero = {"balance": "0", "allowance": "0"}
+    body = []
+    for t in range(30):
+        address = "0x" + hashlib.sha256(f"t{t}".encode()).hexdigest()[:40]
+        wallets_map = {w: zero for w in holders}
+        if t % 3 == 0:
+            wallets_map[holders[(t * 7) % 300]] = {"balance": str(t + 1), "allowance": "0"}
+        if t % 5 == 0:
+            wallets_map[holders[-1]] = {"balance": "0", "allowance": str(10**30)}
+        if t == 4:
+            wallets_map = {holders[0]: zero}  # nothing but one zero entry
+        body.append(token(address, f"t{t}", 18, wallets_map))
+    encoded = compact(body).replace(
+        b'"allowance":"0"}}', b'"allowance":"00"}}', 1
+    )  # "00": a zero the byte filter leaves, dropped later
+    assert len(encoded) > fb._AGG_ARROW_MIN_BYTES
+    raw = [((1, ROUTER), encoded)]
+    parsed = [((1, ROUTER), json.loads(encoded))]
+    frame = fb.aggregated_frame(raw)
+    assert spy == []
+    pd.testing.assert_frame_equal(frame, fb.aggregated_frame(parsed), check_exact=True)
+    assert set(frame["balance_raw"]) | set(frame["allowance_raw"]) > {"0"}
+    assert len(frame) == 10 + 6
+
+
+def test_aggregated_wallet_order_when_the_first_token_lists_few_wallets(spy: list[str]) -> None:
+    import hashlib
+
+    holders = ["0x" + hashlib.sha256(f"h{i}".encode()).hexdigest()[:40] for i in range(50)]
+    zero = {"balance": "0", "allowance": "0"}
+    body = [
+        token(USDC, "usdc", 6, {holders[9]: zero, holders[3]: {"balance": "1", "allowance": "0"}})
+    ]
+    for t in range(5):
+        address = "0x" + hashlib.sha256(f"x{t}".encode()).hexdigest()[:40]
+        body.append(
+            token(
+                address,
+                f"x{t}",
+                18,
+                {w: {"balance": str(i % 3), "allowance": "0"} for i, w in enumerate(holders)},
+            )
+        )
+    raw = [((1, ROUTER), compact(body))]
+    frame = fb.aggregated_frame(raw)
+    assert spy == []
+    pd.testing.assert_frame_equal(frame, fb.aggregated_frame([((1, ROUTER), body)]))
