@@ -254,5 +254,17 @@ def with_dtype_backend(frame: pd.DataFrame, backend: DtypeBackend | None) -> pd.
                 changes[name] = _PLAIN_STRING if amount else DICTIONARY_STRING
         if changes:
             out = out.astype(changes)
+            for name in changes:
+                out[name] = _one_chunk(out[name])
     out.attrs = attrs
     return out
+
+
+def _one_chunk(column: pd.Series) -> pd.Series:
+    """``column`` with its Arrow chunks combined: a dictionary column built from several
+    chunks holds one copy of the dictionary per chunk, one is enough."""
+    chunked = column.array._pa_array  # type: ignore[attr-defined]
+    if chunked.num_chunks <= 1:
+        return column
+    array = pd.arrays.ArrowExtensionArray(chunked.combine_chunks())
+    return pd.Series(array, index=column.index, name=column.name)
