@@ -9,6 +9,7 @@ parameters (never the key), fetch times, cache hits, request and retry counts, f
 from __future__ import annotations
 
 import atexit
+import concurrent.futures as cf
 import dataclasses
 import datetime as dt
 import logging
@@ -501,9 +502,57 @@ def _convert_keeping_good(
 
 
 def _slice_size(client: Client) -> int:
-    """Calls per slice of a streamed batch: one per worker, so concurrency does not multiply
-    the bodies held at once."""
+    """The most calls per slice of a streamed batch (one per worker); fewer when the bodies are
+    large (:data:`SLICE_BYTES`)."""
     return max(8, client.max_workers)
+
+
+#: Bytes of bodies a streamed slice aims to hold at once. A slice is sent with one worker per
+#: call, so this bounds the bodies in flight too: concurrency does not multiply the peak.
+SLICE_BYTES = 32 * 2**20
+#: Calls of a streamed batch's first slice, sent before the size of its bodies is known.
+FIRST_SLICE = 2
+
+
+def _next_slice(limit: int, sent: int, body_bytes: int) -> int:
+    """Calls in the next slice: as many bodies of the mean size seen so far as fit in
+    :data:`SLICE_BYTES` (at least one, at most ``limit``)."""
+    if not sent or not body_bytes:
+        return limit
+    return max(1, min(limit, SLICE_BYTES * sent // body_bytes))
+
+
+def _release_memory() -> None:
+    """Hand the pages of the bodies just freed back to the system (glibc's ``malloc_trim``).
+
+    A body of a few MB freed by one worker thread stays in that thread's malloc arena; the next
+    slice's bodies, read by other threads, land elsewhere, so the process grows by a slice at a
+    time although each slice is released. Elsewhere (no glibc), nothing is done.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+_TRIM: list[Any] = []
+
+
+def _malloc_trim() -> Any:
+    if not _TRIM:
+        found = None
+        try:
+            import ctypes
+            import ctypes.util
+
+            name = ctypes.util.find_library("c")
+            if name and os.name == "posix":
+                found = getattr(ctypes.CDLL(name), "malloc_trim", None)
+                if found is not None:
+                    found.argtypes, found.restype = [ctypes.c_size_t], ctypes.c_int
+        except (OSError, AttributeError):
+            found = None
+        _TRIM.append(found)
+    return _TRIM[0]
 
 
 def _convert_attributed(
@@ -552,10 +601,27 @@ def _run_streamed(
     total = BatchResult([], [])
     parts: list[pd.DataFrame] = []
     reasked: list[Call] = []
-    size = _slice_size(client)
+    limit = _slice_size(client)
+    ahead = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="inchframe-next")
+
+    def fetch(lo: int, hi: int) -> tuple[int, BatchResult]:
+        return hi - lo, client.fetch_many(calls[lo:hi], progress=False, parse=False)
+
+    # the next slice is read (hits) or sent (misses) while this one is converted: at most two
+    # slices of bodies are held at once, and one slice's requests are in flight
+    start = min(len(calls), limit, FIRST_SLICE)
+    pending: cf.Future[tuple[int, BatchResult]] | None = ahead.submit(fetch, 0, start)
+    sent = body_bytes = 0
     try:
-        for start in range(0, len(calls), size):
-            part = client.fetch_many(calls[start : start + size], progress=False, parse=False)
+        while pending is not None:
+            count, part = pending.result()
+            pending = None
+            sent += len(part.replies)
+            body_bytes += sum(len(r.content) for r in part.replies)
+            if start < len(calls):
+                size = _next_slice(limit, sent, body_bytes)
+                pending = ahead.submit(fetch, start, min(len(calls), start + size))
+                start += size
             frame, extra = _convert_attributed(
                 client, part, convert, attribution, endpoint=endpoint, progress=False
             )
@@ -567,9 +633,13 @@ def _run_streamed(
             total.retries += part.retries
             total.rate_waits += part.rate_waits
             total.elapsed += part.elapsed
-            bar.update(min(size, len(calls) - start))
-            del part
+            bar.update(count)
+            del part, frame
+            _release_memory()
     finally:
+        if pending is not None:
+            pending.cancel()
+        ahead.shutdown(wait=True, cancel_futures=True)
         bar.close()
     kept = [p for p in parts if len(p)] or parts[:1]
     frame = kept[0] if len(kept) == 1 else pd.concat(kept, ignore_index=True)
