@@ -728,9 +728,9 @@ def run_batch(
         return result
     note = failure_note(batch.failures) if failure_note is not None else None
     if errors == "raise":
-        misses = [f for f in batch.failures if isinstance(f.error, OfflineCacheMiss)]
+        misses = [f.error for f in batch.failures if isinstance(f.error, OfflineCacheMiss)]
         if len(misses) == len(batch.failures):
-            raise OfflineCacheMiss([url for f in misses for url in f.error.missing], frame=result)
+            raise OfflineCacheMiss([url for miss in misses for url in miss.missing], frame=result)
         error = BatchError(result, failures_frame(batch.failures), total=len(calls))
         if note:
             error.args = (f"{error.args[0]}; {note}",)
