@@ -37,7 +37,8 @@ from .errors import (
     PayloadError,
     user_stacklevel,
 )
-from .frames.schema import DtypeBackend, check_dtype_backend, with_dtype_backend
+from .frames.schema import DtypeBackend, with_dtype_backend
+from .frames.schema import check_dtype_backend as _check_dtype_backend
 
 __all__ = [
     "ATTRS_KEY",
@@ -45,6 +46,7 @@ __all__ = [
     "ErrorPolicy",
     "PartialResultWarning",
     "check_choice",
+    "check_dtype_backend",
     "check_errors_policy",
     "check_flag",
     "check_loader_options",
@@ -179,6 +181,15 @@ def check_choice(
 def check_errors_policy(errors: Any) -> ErrorPolicy:
     """``errors`` when it is ``"raise"``, ``"warn"`` or ``"ignore"``; else :class:`InputError`."""
     return check_choice("errors", errors, _POLICIES)  # type: ignore[return-value]
+
+
+def check_dtype_backend(value: Any) -> DtypeBackend | None:
+    """``dtype_backend`` checked (:func:`inchframe.frames.schema.check_dtype_backend`), a long
+    value's repr cut short in the message."""
+    try:
+        return _check_dtype_backend(value)
+    except InputError as error:
+        raise shortened(error, [value]) from None
 
 
 def check_loader_options(*, errors: Any, progress: Any, plan: Any) -> ErrorPolicy:
