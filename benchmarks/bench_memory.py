@@ -9,6 +9,10 @@ above that starting point (``VmHWM``), next to the frame's own size
 Target: peak while building <= 2 x the output frame + one response body; a Balance frame
 (the columns ``inchframe.balances`` returns) at most 40 bytes per row. The categorical
 variants are computed for the report only; the library's dtypes are unchanged.
+
+The first row is the loader check: ``inchframe.balances`` for 2,000 wallets x 5 chains end to
+end (sandbox in its own process, the loader in a fresh one, RSS read from outside), cold and
+warm, whose peak must stay within 3 x the frame it returns + 250 MiB.
 """
 
 from __future__ import annotations
@@ -142,7 +146,7 @@ def run(options: Options) -> list[Result]:
     ]
     if options.quick:
         plan = [("balances", "fast"), ("aggregated", "fast"), ("balances", "safe")]
-    results = []
+    results = [_loader_check()]
     for family, path in plan:
         m = _spawn(family, rows, path)
         allowed = 2 * m["frame_bytes"] + m["largest_body"]
@@ -218,6 +222,45 @@ def run(options: Options) -> list[Result]:
         if options.verbose:
             print(f"  {label}: {m}", flush=True)
     return results
+
+
+#: Wallets of the loader check (x 5 chains): ``inchframe.balances`` end to end.
+LOADER_WALLETS = 2000
+
+
+def _loader_check() -> Result:
+    """``inchframe.balances`` for 2,000 wallets x 5 chains in a fresh process against the
+    sandbox (its own process), cold then warm; peak RSS read from outside
+    (:func:`benchmarks.bench_loaders.measure`) against 3 x the frame + 250 MiB."""
+    import tempfile
+
+    from . import bench_loaders as loaders
+
+    server, url = loaders._serve([])
+    try:
+        with tempfile.TemporaryDirectory() as cache:
+            cold = loaders.measure("balances", LOADER_WALLETS, url, cache)
+            warm = loaders.measure("balances", LOADER_WALLETS, url, cache)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    mib = 2**20
+    allowed = 3 * warm["frame_bytes"] + 250 * mib
+    peak = max(cold["peak_above_start"], warm["peak_above_start"])
+    return Result(
+        NAME,
+        f"balances loader {LOADER_WALLETS:,} wallets x {len(loaders.CHAINS)} chains: "
+        "peak RSS / (3 x frame + 250 MiB)",
+        peak / mib,
+        allowed / mib,
+        "MiB",
+        peak / allowed,
+        "≤ 1",
+        check(peak / allowed, "≤ 1"),
+        f"fresh process, RSS read from outside; cold {cold['peak_above_start'] / mib:.0f} MiB, "
+        f"warm {warm['peak_above_start'] / mib:.0f} MiB above the RSS before the call; frame "
+        f"{warm['frame_bytes'] / mib:.1f} MiB ({warm['rows']:,} rows)",
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use

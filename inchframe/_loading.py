@@ -9,6 +9,7 @@ parameters (never the key), fetch times, cache hits, request and retry counts, f
 from __future__ import annotations
 
 import atexit
+import concurrent.futures as cf
 import dataclasses
 import datetime as dt
 import logging
@@ -36,7 +37,8 @@ from .errors import (
     PayloadError,
     user_stacklevel,
 )
-from .frames.schema import DtypeBackend, check_dtype_backend, with_dtype_backend
+from .frames.schema import DtypeBackend, with_dtype_backend
+from .frames.schema import check_dtype_backend as _check_dtype_backend
 
 __all__ = [
     "ATTRS_KEY",
@@ -44,6 +46,7 @@ __all__ = [
     "ErrorPolicy",
     "PartialResultWarning",
     "check_choice",
+    "check_dtype_backend",
     "check_errors_policy",
     "check_flag",
     "check_loader_options",
@@ -178,6 +181,15 @@ def check_choice(
 def check_errors_policy(errors: Any) -> ErrorPolicy:
     """``errors`` when it is ``"raise"``, ``"warn"`` or ``"ignore"``; else :class:`InputError`."""
     return check_choice("errors", errors, _POLICIES)  # type: ignore[return-value]
+
+
+def check_dtype_backend(value: Any) -> DtypeBackend | None:
+    """``dtype_backend`` checked (:func:`inchframe.frames.schema.check_dtype_backend`), a long
+    value's repr cut short in the message."""
+    try:
+        return _check_dtype_backend(value)
+    except InputError as error:
+        raise shortened(error, [value]) from None
 
 
 def check_loader_options(*, errors: Any, progress: Any, plan: Any) -> ErrorPolicy:
@@ -501,9 +513,57 @@ def _convert_keeping_good(
 
 
 def _slice_size(client: Client) -> int:
-    """Calls per slice of a streamed batch: one per worker, so concurrency does not multiply
-    the bodies held at once."""
+    """The most calls per slice of a streamed batch (one per worker); fewer when the bodies are
+    large (:data:`SLICE_BYTES`)."""
     return max(8, client.max_workers)
+
+
+#: Bytes of bodies a streamed slice aims to hold at once. A slice is sent with one worker per
+#: call, so this bounds the bodies in flight too: concurrency does not multiply the peak.
+SLICE_BYTES = 32 * 2**20
+#: Calls of a streamed batch's first slice, sent before the size of its bodies is known.
+FIRST_SLICE = 2
+
+
+def _next_slice(limit: int, sent: int, body_bytes: int) -> int:
+    """Calls in the next slice: as many bodies of the mean size seen so far as fit in
+    :data:`SLICE_BYTES` (at least one, at most ``limit``)."""
+    if not sent or not body_bytes:
+        return limit
+    return max(1, min(limit, SLICE_BYTES * sent // body_bytes))
+
+
+def _release_memory() -> None:
+    """Hand the pages of the bodies just freed back to the system (glibc's ``malloc_trim``).
+
+    A body of a few MB freed by one worker thread stays in that thread's malloc arena; the next
+    slice's bodies, read by other threads, land elsewhere, so the process grows by a slice at a
+    time although each slice is released. Elsewhere (no glibc), nothing is done.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+_TRIM: list[Any] = []
+
+
+def _malloc_trim() -> Any:
+    if not _TRIM:
+        found = None
+        try:
+            import ctypes
+            import ctypes.util
+
+            name = ctypes.util.find_library("c")
+            if name and os.name == "posix":
+                found = getattr(ctypes.CDLL(name), "malloc_trim", None)
+                if found is not None:
+                    found.argtypes, found.restype = [ctypes.c_size_t], ctypes.c_int
+        except (OSError, AttributeError):
+            found = None
+        _TRIM.append(found)
+    return _TRIM[0]
 
 
 def _convert_attributed(
@@ -552,10 +612,27 @@ def _run_streamed(
     total = BatchResult([], [])
     parts: list[pd.DataFrame] = []
     reasked: list[Call] = []
-    size = _slice_size(client)
+    limit = _slice_size(client)
+    ahead = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="inchframe-next")
+
+    def fetch(lo: int, hi: int) -> tuple[int, BatchResult]:
+        return hi - lo, client.fetch_many(calls[lo:hi], progress=False, parse=False)
+
+    # the next slice is read (hits) or sent (misses) while this one is converted: at most two
+    # slices of bodies are held at once, and one slice's requests are in flight
+    start = min(len(calls), limit, FIRST_SLICE)
+    pending: cf.Future[tuple[int, BatchResult]] | None = ahead.submit(fetch, 0, start)
+    sent = body_bytes = 0
     try:
-        for start in range(0, len(calls), size):
-            part = client.fetch_many(calls[start : start + size], progress=False, parse=False)
+        while pending is not None:
+            count, part = pending.result()
+            pending = None
+            sent += len(part.replies)
+            body_bytes += sum(len(r.content) for r in part.replies)
+            if start < len(calls):
+                size = _next_slice(limit, sent, body_bytes)
+                pending = ahead.submit(fetch, start, min(len(calls), start + size))
+                start += size
             frame, extra = _convert_attributed(
                 client, part, convert, attribution, endpoint=endpoint, progress=False
             )
@@ -567,9 +644,13 @@ def _run_streamed(
             total.retries += part.retries
             total.rate_waits += part.rate_waits
             total.elapsed += part.elapsed
-            bar.update(min(size, len(calls) - start))
-            del part
+            bar.update(count)
+            del part, frame
+            _release_memory()
     finally:
+        if pending is not None:
+            pending.cancel()
+        ahead.shutdown(wait=True, cancel_futures=True)
         bar.close()
     kept = [p for p in parts if len(p)] or parts[:1]
     frame = kept[0] if len(kept) == 1 else pd.concat(kept, ignore_index=True)
@@ -658,9 +739,9 @@ def run_batch(
         return result
     note = failure_note(batch.failures) if failure_note is not None else None
     if errors == "raise":
-        misses = [f for f in batch.failures if isinstance(f.error, OfflineCacheMiss)]
+        misses = [f.error for f in batch.failures if isinstance(f.error, OfflineCacheMiss)]
         if len(misses) == len(batch.failures):
-            raise OfflineCacheMiss([url for f in misses for url in f.error.missing], frame=result)
+            raise OfflineCacheMiss([url for miss in misses for url in miss.missing], frame=result)
         error = BatchError(result, failures_frame(batch.failures), total=len(calls))
         if note:
             error.args = (f"{error.args[0]}; {note}",)

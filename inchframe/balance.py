@@ -22,6 +22,7 @@ from ._loading import (
     ErrorPolicy,
     attributed_rows,
     check_choice,
+    check_dtype_backend,
     check_flag,
     check_loader_options,
     get_client,
@@ -32,7 +33,7 @@ from .chains import chain_name, resolve_chains
 from .client import Client, Failure, Plan, Reply
 from .errors import InputError
 from .frames import balance as fb
-from .frames.schema import DtypeBackend, FrameSchema, check_dtype_backend, empty_frame
+from .frames.schema import DtypeBackend, FrameSchema, empty_frame
 
 __all__ = [
     "MAX_TOKENS_PER_CALL",

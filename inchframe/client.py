@@ -83,6 +83,8 @@ BODY_RETRIES = 2
 _CACHE_KEYS_KEPT = 100_000
 #: Batches at least this long show a progress bar when ``progress=None``.
 PROGRESS_THRESHOLD = 8
+#: For :meth:`Client._fetch`: the call's cache entry is still to be looked up.
+_UNREAD = object()
 
 
 @dataclass(frozen=True)
@@ -412,6 +414,11 @@ class Client:
         as the loaders do (one parse per body).
         """
         self._check_ready()
+        return self._fetch(call, raw, parse, _UNREAD)
+
+    def _fetch(self, call: ep.Call, raw: bool, parse: bool, known: Any) -> Reply:
+        """:meth:`fetch`; ``known``: the fresh cache entry of ``call`` already read (a hit, or
+        None for a miss; :data:`_UNREAD`: look it up)."""
         url = self._url(call)
         expire = expiry_for(call.endpoint, historical=call.historical)
         for attempt in range(BODY_RETRIES + 1):
@@ -420,7 +427,9 @@ class Client:
             # and would be pickled with it)
             failure: InchframeError | None = None
             try:
-                hit = self._fresh_hit(call) if attempt == 0 else None
+                hit = None
+                if attempt == 0:
+                    hit = self._fresh_hit(call) if known is _UNREAD else known
                 response = hit or self._session.request(
                     call.method,
                     url,
@@ -556,12 +565,30 @@ class Client:
         if show is None:
             show = len(calls) >= PROGRESS_THRESHOLD
         bar = _progress_bar(len(calls), description or _describe(calls), enabled=show)
-        workers = min(self.max_workers, max(1, len(calls)))
         breaker = _Breaker(self.settings.stop_after)
+        # fresh hits first, read together and answered in this thread: no worker, no limiter
+        known = self._fresh_hits(calls)
+        for i, hit in enumerate(known):
+            if hit is not None and hit is not SLOW_PATH:
+                results[i] = self._fetch_quietly(calls[i], raw, parse, breaker, hit)
+                known[i] = None  # the reply holds the body now
+        answered = sum(r is not None for r in results)
+        if answered:
+            bar.update(answered)
+        # the rest (misses, entries of older formats) go through the session, concurrently
+        todo = [i for i, r in enumerate(results) if r is None]
+        workers = min(self.max_workers, max(1, len(todo)))
         with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inchframe") as pool:
             futures = {
-                pool.submit(self._fetch_quietly, call, raw, parse, breaker): i
-                for i, call in enumerate(calls)
+                pool.submit(
+                    self._fetch_quietly,
+                    calls[i],
+                    raw,
+                    parse,
+                    breaker,
+                    known[i] if known else _UNREAD,
+                ): i
+                for i in todo
             }
             pending = set(futures)
             shown = ""
@@ -592,19 +619,39 @@ class Client:
         )
 
     def _fetch_quietly(
-        self, call: ep.Call, raw: bool, parse: bool = True, breaker: _Breaker | None = None
+        self,
+        call: ep.Call,
+        raw: bool,
+        parse: bool = True,
+        breaker: _Breaker | None = None,
+        known: Any = _UNREAD,
     ) -> Reply | Failure:
         if breaker is not None and breaker.tripped:
             return breaker.refusal(call)
         outcome: Reply | Failure
         try:
-            outcome = self.fetch(call, raw=raw, parse=parse)
+            outcome = self._fetch(call, raw, parse, _UNREAD if known is SLOW_PATH else known)
         except (ApiError, TransportError, PayloadError, OfflineCacheMiss) as error:
             log.info("%s failed: %s", call.endpoint, error)
             outcome = Failure(call, error)
         if breaker is not None:
             breaker.record(outcome)
         return outcome
+
+    def _fresh_hits(self, calls: Sequence[ep.Call]) -> list[Any]:
+        """The fresh cache entry of each call (:class:`~inchframe.cache_backend.CachedHit`),
+        None (a miss) or :data:`SLOW_PATH` (an entry of an older format), read with a few
+        queries; an empty list when the cache is not read this way (offline, a session of
+        yours, another backend) or cannot be read (the calls then report the error)."""
+        if not calls or not (self._owns_session and self._is_cached_session):
+            return []
+        reader = getattr(self._backend, "fast_reader", None)
+        if reader is None or self.settings.offline:
+            return []
+        try:
+            return reader.fresh_many([self._cache_key(call) for call in calls])
+        except sqlite3.Error:
+            return []
 
     def _fresh_hit(self, call: ep.Call) -> Any:
         """A fresh cached answer to ``call`` read straight from the backend, or None.

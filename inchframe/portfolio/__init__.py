@@ -14,10 +14,10 @@ from typing import Any, Literal, overload
 
 import pandas as pd
 
-from .._loading import ATTRS_KEY, ErrorPolicy, get_client
+from .._loading import ATTRS_KEY, ErrorPolicy, check_dtype_backend, get_client
 from ..addresses import normalize_addresses
 from ..client import Client, Plan
-from ..frames.schema import DtypeBackend, check_dtype_backend, with_dtype_backend
+from ..frames.schema import DtypeBackend, with_dtype_backend
 from ._common import ADDRESSES_PER_CALL, Spec, sum_chunks
 from ._identity import PROTOCOL_IDENTITY, TOKEN_IDENTITY, with_identity
 

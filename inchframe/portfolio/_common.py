@@ -25,6 +25,7 @@ from .._loading import (
     ErrorPolicy,
     attributed_rows,
     check_choice,
+    check_dtype_backend,
     check_flag,
     check_loader_options,
     get_client,
@@ -38,7 +39,7 @@ from ..chains import resolve_chains
 from ..client import BatchResult, Client, Plan, Reply
 from ..endpoints import TIMERANGES, Call, endpoint
 from ..errors import InputError
-from ..frames.schema import DtypeBackend, check_dtype_backend
+from ..frames.schema import DtypeBackend
 
 __all__ = ["ADDRESSES_PER_CALL", "Spec", "load", "load_plain", "sum_chunks"]
 
