@@ -42,7 +42,7 @@ import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -50,6 +50,9 @@ import pyarrow as pa
 from . import __version__
 from .addresses import is_address, normalize_address
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from ._workers import WorkerConfig
 
 __all__ = [
     "BATCH_COLUMN",
@@ -914,7 +917,7 @@ def _run_on_cluster(
 
 
 def _remote_batch(
-    name: str, batch: int, wallets: list[str], args: dict[str, Any], config: dict[str, Any]
+    name: str, batch: int, wallets: list[str], args: dict[str, Any], config: WorkerConfig
 ) -> _Fetched:
     """One batch on a Dask worker, through the worker's client (same configuration)."""
     from ._workers import worker_client
