@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._workers import client_config, worker_client
+from ._workers import WorkerConfig, client_config, worker_client
 from .errors import InputError
 
 __all__ = ["client_config", "from_loader", "partitions", "worker_client"]
@@ -53,7 +53,7 @@ class _Chunk:
 
 
 def _load_partition(
-    chunk: _Chunk, loader: str, loader_args: dict[str, Any], config: dict[str, Any], errors: str
+    chunk: _Chunk, loader: str, loader_args: dict[str, Any], config: WorkerConfig, errors: str
 ) -> pd.DataFrame:
     from .export import _frame_schema, resolve_loader
 

@@ -16,7 +16,7 @@ from . import plot
 from .addresses import ROUTER_V6
 from .analysis import chain_label
 from .client import Client
-from .errors import InchframeError, OfflineCacheMiss
+from .errors import InchframeError, InputError, OfflineCacheMiss
 from .plot import format_usd
 
 __all__ = ["Demo"]
@@ -185,7 +185,14 @@ class Demo:
             "value-over-time.png": lambda: plot.value_over_time(chart),
         }
         for name, draw in drawings.items():
-            ax = draw()
+            try:
+                ax = draw()
+            except InputError as error:
+                if "nothing to plot" not in str(error):
+                    raise
+                # e.g. wallets without tokens on the chains asked: the other files still count
+                self.say(f"skipped charts/{name}: {error}")
+                continue
             path = charts / name
             figure = ax.figure
             assert isinstance(figure, Figure)  # plot functions draw on a figure they made

@@ -486,6 +486,7 @@ def write_parquet(
     staging = _tmp_sibling(target, "new")
     try:
         _write_dataset_to(table, staging, part_schema, compression, stamp)
+        staging.mkdir(exist_ok=True)  # pyarrow writes no folder for a frame without rows
         _stage("dataset-staged")
         if mode == "append" and exists:
             _check_compatible(target, meta)

@@ -9,6 +9,7 @@ import pandas as pd
 
 import inchframe as ifr
 from inchframe.demo import Demo
+from inchframe.io import write_parquet
 
 from .conftest import VITALIK
 
@@ -41,3 +42,41 @@ def test_rerun_replaces_the_chains_fetched_again(client: Any, tmp_path: Path) ->
     )
     ethereum = narrow[narrow.chain_id == 1]
     assert set(ethereum.wallet) == {VITALIK.lower()}
+
+
+EMPTY = "0x1111111111111111111111111111111111111111"  # holds no token on base in the sandbox
+
+
+def test_demo_with_an_empty_snapshot_writes_what_it_has(client: Any, tmp_path: Path) -> None:
+    """``inchframe demo --wallets W --chains base`` with no token: replace_partitions into a
+    new folder used to fail (pyarrow writes no staging folder for zero rows)."""
+    out = tmp_path / "out"
+    lines: list[str] = []
+    for _ in range(2):  # a first run into a new folder, then a rerun into the same one
+        Demo(client, [EMPTY], ["base"], out, say=lines.append).run()
+        tokens = ifr.portfolio.tokens_snapshot([EMPTY], chain="base", client=client)
+        assert tokens.empty
+        snapshots = out / "portfolio-snapshots"
+        assert snapshots.is_dir() and not any(snapshots.rglob("*.parquet"))
+        assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left
+        assert ifr.read_parquet(out / "balances.parquet").empty
+        assert (out / "charts" / "value-over-time.png").stat().st_size > 0
+        assert any(line.startswith("skipped charts/composition-by-token.png") for line in lines)
+    # a snapshot with rows afterwards lands in the same (so far empty) dataset
+    _run(client, out, [VITALIK], ["ethereum"])
+    assert set(ifr.read_parquet(out / "portfolio-snapshots").chain_id) == {1}
+
+
+def test_replace_partitions_of_an_empty_frame(tmp_path: Path) -> None:
+    """An empty frame into a new dataset folder: an empty dataset, no error, nothing left over;
+    into an existing one: the partitions stay as they were."""
+    frame = pd.DataFrame({"chain_id": pd.Series([1, 8453], dtype="int64"), "x": [1.0, 2.0]})
+    target = tmp_path / "new"
+    write_parquet(frame.head(0), target, partition_by="chain_id", mode="replace_partitions")
+    assert target.is_dir() and list(target.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["new"]
+    write_parquet(frame, target, partition_by="chain_id", mode="replace_partitions")
+    write_parquet(frame.head(0), target, partition_by="chain_id", mode="replace_partitions")
+    back = ifr.read_parquet(target).sort_values("chain_id").reset_index(drop=True)
+    assert back["x"].tolist() == [1.0, 2.0]
+    assert [p.name for p in tmp_path.iterdir()] == ["new"]

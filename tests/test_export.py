@@ -458,3 +458,26 @@ def test_killed_while_writing_the_manifest(client: Any, tmp_path: Path) -> None:
     leftover.write_text("{")
     result = export("balances", _wallets(2), tmp_path / "out", client=client, progress=False)
     assert result.written == 1 and not leftover.exists()
+
+
+def test_wallet_dedupe_keeps_first_occurrences_across_merges(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The compact seen-set (sorted 20-byte digests plus a small recent set) drops exactly the
+    repeats, also across merges and for digests ending in zero bytes (NumPy strips those)."""
+    from inchframe import export as export_module
+
+    monkeypatch.setattr(export_module._SeenWallets, "RECENT", 7)
+    rng = random.Random(3)
+    distinct = [f"0x{rng.getrandbits(160):040x}" for _ in range(60)]
+    distinct += [
+        f"0x{rng.getrandbits(120):030x}0000000000",
+        "0x" + "00" * 19 + "01",
+        "0x" + "0" * 40,
+    ]
+    distinct += ["0x" + "00" * 19 + "0a", "0x" + "ab" + "00" * 19]
+    listed = distinct + [rng.choice(distinct) for _ in range(200)] + distinct[::-1]
+    rng.shuffle(listed)
+    want = list(dict.fromkeys(a.lower() for a in listed))
+    assert list(export_module._Wallets(listed)) == want
+    assert export_module._Wallets(listed).fingerprint()[1] == len(distinct)

@@ -373,3 +373,29 @@ def test_timestamps_stored_as_microseconds_when_lossless(tmp_path: Path) -> None
     path = write_parquet(precise, tmp_path / "p.parquet")
     assert str(pq.read_schema(path).field("timestamp").type) == "timestamp[ns, tz=UTC]"
     pd.testing.assert_frame_equal(read_parquet(path), precise)
+
+
+def test_what_a_killed_writer_leaves_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    """Real SIGKILLs (not made-up names): mid-append and mid-replace_partitions each leave a
+    hidden staging sibling; the next write to the same target removes it, and a rerun of the
+    killed replace_partitions ends with each partition once (no mix, no doubles)."""
+    root = tmp_path / "ds"
+    old = F.tokens_snapshot().inch.with_snapshot_time("2026-05-01T00:00Z")
+    write_parquet(old, root, partition_by=PARTS)
+
+    def staging() -> list[str]:
+        return sorted(p.name for p in tmp_path.rglob(".*inchframe-*"))
+
+    _run_killed("part-moved", root, partitioned=True)  # append killed after one part file
+    left = staging()
+    assert left and all(n.startswith(".ds.inchframe-new-") for n in left)
+    _run_killed("partition-replaced", root, partitioned=True, mode="replace_partitions")
+    assert len(staging()) == 1  # the append's leftover went; this run's is there now
+    assert staging() != left
+
+    new = F.tokens_snapshot().inch.with_snapshot_time("2026-05-09T00:00Z")
+    write_parquet(new, root, partition_by=PARTS, mode="replace_partitions")  # the rerun
+    assert staging() == []
+    back = read_parquet(root)
+    assert not back.duplicated(ROW_KEY).any()
+    assert len(back) == len(old) + len(new)
