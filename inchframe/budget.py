@@ -89,7 +89,7 @@ def _shared_classes() -> tuple[Any, Any, Any]:
     from pyrate_limiter import RedisBucket, SQLiteBucket
     from requests_ratelimiter import HostBucketFactory
 
-    class StampedSQLiteBucket(SQLiteBucket):  # type: ignore[misc]
+    class StampedSQLiteBucket(SQLiteBucket):
         """pyrate-limiter dates a request before it waits for the file lock; a process that
         waited (another held the lock, or it was descheduled) would record a time already
         past, and the next process's request would follow it too closely at the server."""
@@ -99,7 +99,7 @@ def _shared_classes() -> tuple[Any, Any, Any]:
                 item.timestamp = self.now()
                 return bool(super().put(item))
 
-    class StampedRedisBucket(RedisBucket):  # type: ignore[misc]
+    class StampedRedisBucket(RedisBucket):
         """Dates a request just before the check-and-insert script runs, not before the
         limiter's own lock was taken."""
 
@@ -107,7 +107,7 @@ def _shared_classes() -> tuple[Any, Any, Any]:
             item.timestamp = self.now()
             return super().put(item)
 
-    class SharedBucketFactory(HostBucketFactory):  # type: ignore[misc]
+    class SharedBucketFactory(HostBucketFactory):
         """requests-ratelimiter's per-host factory, with one bucket for every host: the
         key's budget."""
 
