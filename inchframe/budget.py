@@ -25,12 +25,15 @@ import logging
 import secrets
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .backends import REDIS_BUDGET_PREFIX, key_digest, redis_connection, redis_salt
 from .config import SANDBOX_API_KEY, Settings
 from .errors import CacheError
+
+if TYPE_CHECKING:
+    from pyrate_limiter import Limiter
 
 __all__ = ["BUDGET_FILE", "build_limiter", "is_shared"]
 
@@ -146,7 +149,7 @@ def _redis_factory(url: str, settings: Settings, rates: list[Any]) -> Any:
     return factory
 
 
-def build_limiter(settings: Settings, rates: list[Any], *, buffer_ms: int) -> Any:
+def build_limiter(settings: Settings, rates: list[Any], *, buffer_ms: int) -> Limiter:
     """The pyrate-limiter ``Limiter`` of ``settings``' key: its buckets where
     ``settings.limiter_url`` says, by default in a file next to the cache; ``memory``, and a
     client's own embedded sandbox, get in-memory buckets (one per host).
