@@ -5,7 +5,7 @@ hit costs no rate-limit token; the rate limiter (requests-ratelimiter) sits in t
 urllib3's ``Retry`` runs inside it for 429 (honouring ``Retry-After``, capped), 5xx and dropped
 connections, with exponential backoff and jitter.
 
-Hooks: the limiter is made in :func:`build_limiter`, the cache's storage in
+Hooks: the limiter is made in :func:`inchframe.budget.build_limiter`, the cache's storage in
 :func:`inchframe.cache_backend.build_backend` (SQLite in WAL mode with a JSON serializer, no
 pickle). The ``Authorization`` header is neither part of a cache key nor
 stored (requests-cache redacts ``ignored_parameters`` from the stored request). POST bodies are
@@ -27,7 +27,6 @@ from itertools import takewhile
 from typing import Any
 
 import requests
-from pyrate_limiter import Limiter
 from requests.adapters import HTTPAdapter
 from requests_ratelimiter import LimiterAdapter
 from urllib3.exceptions import DecodeError, MaxRetryError, ProtocolError, ReadTimeoutError
@@ -46,7 +45,6 @@ __all__ = [
     "RETRY_STATUSES",
     "BearerAuth",
     "StatusBoard",
-    "build_limiter",
     "build_session",
     "cache_serializer",
     "expiry_for",
@@ -478,30 +476,20 @@ def build_retry(settings: Settings, board: StatusBoard | None) -> ObservedRetry:
     return retry
 
 
-def build_limiter(settings: Settings) -> Limiter:
-    """The rate limiter of a client's adapter: one in-memory bucket per host, paced as
-    :func:`pacing_rates` says, with a :data:`LIMITER_BUFFER_MS` buffer.
-
-    The one place the limiter is made: the buckets are those of the key's rate budget, shared
-    by every process using it (:func:`inchframe.budget.build_limiter`: by default a file next
-    to the cache, ``INCHFRAME_LIMITER_URL`` for Redis). The adapter closes it with itself.
-    """
-    from .budget import build_limiter as build_budget_limiter
-
-    limiter: Limiter = build_budget_limiter(
-        settings, pacing_rates(settings.rate), buffer_ms=LIMITER_BUFFER_MS
-    )
-    return limiter
-
-
 def build_adapter(
     settings: Settings, board: StatusBoard, *, pool_size: int
 ) -> ObservedLimiterAdapter:
+    """requests-ratelimiter's adapter with urllib3 retries, on the limiter of the key's rate
+    budget (:func:`inchframe.budget.build_limiter`: shared by every process using it, by
+    default a file next to the cache, ``INCHFRAME_LIMITER_URL`` for Redis). The adapter
+    closes the limiter with itself."""
+    from .budget import build_limiter, is_shared
+
     # requests-ratelimiter's public `limiter=` parameter: half-second bursts under the 1 s
     # window, and a 10 ms buffer instead of its 50 ms (which alone caps a batch at 1/1.05 = 95%
     # of the rate): see pacing_rates
     adapter = ObservedLimiterAdapter(
-        limiter=build_limiter(settings),
+        limiter=build_limiter(settings, pacing_rates(settings.rate), buffer_ms=LIMITER_BUFFER_MS),
         per_host=True,
         limit_statuses=(429,),
         max_retries=build_retry(settings, board),
@@ -509,8 +497,6 @@ def build_adapter(
         pool_maxsize=pool_size,
     )
     adapter.board = board
-    from .budget import is_shared
-
     adapter.rate_text = f"{settings.rate:g}/s" + (" shared" if is_shared(adapter.limiter) else "")
     if isinstance(adapter.max_retries, ObservedRetry):
         adapter.max_retries.pace = adapter.pace_retry

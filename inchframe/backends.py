@@ -17,8 +17,9 @@ import hashlib
 import hmac
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import CacheError, ConfigError
@@ -37,6 +38,8 @@ __all__ = [
     "redis_in_use",
     "redis_salt",
 ]
+
+_Info = TypeVar("_Info")
 
 #: Prefix of the cache's Redis keys (requests-cache's namespace): ``inchframe-cache:<key>``.
 REDIS_NAMESPACE = "inchframe-cache"
@@ -183,7 +186,7 @@ def _session(url: str, serializer: Any) -> Any:
     return CachedSession(backend=open_redis_cache(url, serializer))
 
 
-def redis_cache_info(url: str, info_class: Any, serializer: Any) -> Any:
+def redis_cache_info(url: str, info_class: Callable[..., _Info], serializer: Any) -> _Info:
     """``info_class`` (:class:`~inchframe.cache.CacheInfo`, passed in so this module never
     imports the cache report) of the Redis cache at ``url``."""
     CacheInfo = info_class

@@ -25,12 +25,15 @@ import logging
 import secrets
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .backends import REDIS_BUDGET_PREFIX, key_digest, redis_connection, redis_salt
 from .config import SANDBOX_API_KEY, Settings
 from .errors import CacheError
+
+if TYPE_CHECKING:
+    from pyrate_limiter import Limiter
 
 __all__ = ["BUDGET_FILE", "build_limiter", "is_shared"]
 
@@ -89,7 +92,7 @@ def _shared_classes() -> tuple[Any, Any, Any]:
     from pyrate_limiter import RedisBucket, SQLiteBucket
     from requests_ratelimiter import HostBucketFactory
 
-    class StampedSQLiteBucket(SQLiteBucket):  # type: ignore[misc]
+    class StampedSQLiteBucket(SQLiteBucket):
         """pyrate-limiter dates a request before it waits for the file lock; a process that
         waited (another held the lock, or it was descheduled) would record a time already
         past, and the next process's request would follow it too closely at the server."""
@@ -99,7 +102,7 @@ def _shared_classes() -> tuple[Any, Any, Any]:
                 item.timestamp = self.now()
                 return bool(super().put(item))
 
-    class StampedRedisBucket(RedisBucket):  # type: ignore[misc]
+    class StampedRedisBucket(RedisBucket):
         """Dates a request just before the check-and-insert script runs, not before the
         limiter's own lock was taken."""
 
@@ -107,7 +110,7 @@ def _shared_classes() -> tuple[Any, Any, Any]:
             item.timestamp = self.now()
             return super().put(item)
 
-    class SharedBucketFactory(HostBucketFactory):  # type: ignore[misc]
+    class SharedBucketFactory(HostBucketFactory):
         """requests-ratelimiter's per-host factory, with one bucket for every host: the
         key's budget."""
 
@@ -146,7 +149,7 @@ def _redis_factory(url: str, settings: Settings, rates: list[Any]) -> Any:
     return factory
 
 
-def build_limiter(settings: Settings, rates: list[Any], *, buffer_ms: int) -> Any:
+def build_limiter(settings: Settings, rates: list[Any], *, buffer_ms: int) -> Limiter:
     """The pyrate-limiter ``Limiter`` of ``settings``' key: its buckets where
     ``settings.limiter_url`` says, by default in a file next to the cache; ``memory``, and a
     client's own embedded sandbox, get in-memory buckets (one per host).

@@ -134,7 +134,7 @@ def cache_info(
     if url:
         from .backends import redis_cache_info
 
-        return redis_cache_info(url, CacheInfo, cache_serializer())  # type: ignore[no-any-return]
+        return redis_cache_info(url, CacheInfo, cache_serializer())
     directory = _cache_dir(cache_dir)
     path = directory / CACHE_FILE
     if not path.exists():

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -383,7 +383,7 @@ def _check_fetch_options(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _failure_kinds(failures: Sequence[dict[str, Any]]) -> str:
+def _failure_kinds(failures: Sequence[Mapping[Hashable, Any]]) -> str:
     """``"2 OfflineCacheMiss, 1 ServerError"`` from failure records."""
     counts = Counter(str(failure.get("error") or "error") for failure in failures)
     return ", ".join(f"{n} {kind}" for kind, n in counts.items())

@@ -361,14 +361,14 @@ class DoctorReport:
             status = c.status if len(c.status) <= 10 else c.status[:10]
             rows = "" if c.rows is None else str(c.rows)
             lines.append(f"{c.endpoint:44} {status:10} {rows:>6}  {forms}")
-            if not c.ok:
-                lines.append(f"{'':44} {c.status}")
-            if c.unknown_fields:
-                lines.append(f"{'':44} unknown fields: {', '.join(c.unknown_fields)}")
-            if c.empty_columns:
-                lines.append(f"{'':44} no values for: {', '.join(c.empty_columns)}")
-            if c.fallbacks:
-                lines.append(f"{'':44} fell back: {', '.join(c.fallbacks)}")
+            details = [
+                ("", [] if c.ok else [c.status]),
+                ("unknown fields: ", c.unknown_fields),
+                ("no values for: ", c.empty_columns),
+                ("fell back: ", c.fallbacks),
+            ]
+            # under the endpoint's line, indented past its name: one line per kind present
+            lines += [f"{'':44} {label}{', '.join(items)}" for label, items in details if items]
         lines += ["", "Open questions (docs/api-contract.md), as observed in this run:"]
         observed = self.observed()
         for q in OPEN_QUESTIONS:
@@ -534,18 +534,14 @@ def doctor(
             try:
                 reply = client.fetch(call, raw=True)
             except InchframeError as error:
-                check = EndpointCheck(endpoint, call.describe())
+                check = _failed(endpoint, call, error, secret)
                 check.http_status = getattr(error, "status", None)
-                first = (str(error).splitlines() or [type(error).__name__])[0]
-                check.status = f"error: {type(error).__name__}: {_scrub_text(first, secret)}"
             else:
                 body = reply.content
                 try:
                     _, check = _convert(endpoint, call, body)
                 except InchframeError as error:
-                    check = EndpointCheck(endpoint, call.describe())
-                    first = (str(error).splitlines() or [type(error).__name__])[0]
-                    check.status = f"error: {type(error).__name__}: {_scrub_text(first, secret)}"
+                    check = _failed(endpoint, call, error, secret)
                 check.http_status = 200
                 if record_dir is not None:
                     suffix = ".txt" if call.response == "text" else ".json"
@@ -575,6 +571,13 @@ def doctor(
         report.record_dir = str(record_dir)
         _write_index(record_dir, index, report)
     return report
+
+
+def _failed(endpoint: str, call: ep.Call, error: Exception, secret: str | None) -> EndpointCheck:
+    """The check of an endpoint whose request or conversion raised ``error``: its first line."""
+    first = (str(error).splitlines() or [type(error).__name__])[0]
+    status = f"error: {type(error).__name__}: {_scrub_text(first, secret)}"
+    return EndpointCheck(endpoint, call.describe(), status=status)
 
 
 def _scrub_text(text: str, secret: str | None) -> str:

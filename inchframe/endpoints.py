@@ -141,7 +141,8 @@ class Endpoint:
         return self.build_function()(*args, **kwargs)
 
     def build_function(self) -> Callable[..., Call]:
-        return globals()[self.builder]  # type: ignore[no-any-return]
+        builder: Callable[..., Call] = globals()[self.builder]
+        return builder
 
     def load_function(self) -> Callable[..., Any]:
         return _resolve(self.loader)
@@ -158,7 +159,7 @@ def _resolve(target: str) -> Callable[..., Any]:
     obj: Any = importlib.import_module(module)
     for part in name.split("."):
         obj = getattr(obj, part)
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 BALANCE_PREFIX = "/balance/v1.2"
@@ -588,7 +589,9 @@ def normalize_timestamp(timestamp: int | float | str | dt.datetime | dt.date | N
         ) from None
 
 
-def _unix_seconds(timestamp: int | float | str | dt.datetime | dt.date | None) -> int | None:
+def _unix_seconds(timestamp: object) -> int | None:
+    # ``object``, not the public hint: a caller may pass anything (a pandas or numpy scalar,
+    # an object with ``.timestamp()``), and this is where it is checked
     if timestamp is None:
         return None
     if isinstance(timestamp, bool):

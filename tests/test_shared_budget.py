@@ -5,11 +5,6 @@ other gets from the shared cache."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +14,7 @@ import pytest
 from inchframe import endpoints as ep
 from inchframe.budget import BUDGET_FILE
 
+from ._processes import finish, go_file, out_file, ready_file, start_ready
 from .conftest import FAKE_KEY, REPO
 
 pytestmark = pytest.mark.slow
@@ -70,12 +66,11 @@ def run_together(
 ) -> dict[str, dict[str, Any]]:
     """Run one worker process per plan ``{name: (first, count)}``, released at one moment;
     ``env``: extra environment variables; ``separate_caches``: each its own cache directory."""
-    go = tmp_path / f"go-{'-'.join(plans)}"
-    procs = {}
-    for name, (first, count) in plans.items():
-        code = _WORKER.format(
+    go = go_file(tmp_path, plans)
+    codes = {
+        name: _WORKER.format(
             repo=str(REPO),
-            ready=str(tmp_path / f"ready-{name}"),
+            ready=str(ready_file(tmp_path, name)),
             go=str(go),
             key=FAKE_KEY,
             url=url,
@@ -83,25 +78,15 @@ def run_together(
             rate=rate,
             first=first,
             count=count,
-            out=str(tmp_path / f"out-{name}.json"),
+            out=str(out_file(tmp_path, name)),
         )
-        procs[name] = subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(code)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**os.environ, **(env or {})},
-        )
-    deadline = time.monotonic() + 90
-    while not all((tmp_path / f"ready-{n}").exists() for n in plans):
-        assert time.monotonic() < deadline, "the worker processes did not start"
-        assert all(p.poll() is None for p in procs.values()), "a worker process died"
-        time.sleep(0.05)
+        for name, (first, count) in plans.items()
+    }
+    procs = start_ready(tmp_path, codes, env=env)
     go.touch()
     results = {}
     for name, proc in procs.items():
-        _, err = proc.communicate(timeout=240)
-        assert proc.returncode == 0, err.decode()
-        results[name] = json.loads((tmp_path / f"out-{name}.json").read_text())
+        _, results[name] = finish(tmp_path, name, proc, timeout=240)
         assert results[name]["errors"] == [], results[name]["errors"]
     return results
 

@@ -12,19 +12,11 @@ import pytest
 from inchframe import endpoints as ep
 from inchframe._http import parse_retry_after
 from inchframe._json import loads_json
-from inchframe.client import Client, Failure
+from inchframe.client import Failure
 from inchframe.errors import BadRequestError, InchframeError, PayloadError, RateLimitError
 
-from .conftest import FAKE_KEY, VITALIK, Reply, ScriptedServer
-
-WALLET = VITALIK.lower()
-BALANCES_PATH = f"/balance/v1.2/1/balances/{WALLET}"
-BODY = {"0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee": "1250000000000000000"}
-
-
-def make_client(server: ScriptedServer, tmp_path: Path, **options: object) -> Client:
-    options.setdefault("rate", 50)
-    return Client(FAKE_KEY, base_url=server.url, cache_dir=tmp_path / "cache", **options)
+from ._client_helpers import BALANCES_PATH, BODY, make_client
+from .conftest import VITALIK, Reply, ScriptedServer
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pyrate_limiter import Limiter
 from requests_ratelimiter import HostBucketFactory
 
 from inchframe import endpoints as ep
-from inchframe._http import LIMITER_BUFFER_MS, build_limiter, pacing_rates
+from inchframe._http import LIMITER_BUFFER_MS, StatusBoard, build_adapter, pacing_rates
 from inchframe.cache_backend import CACHE_FILE
 from inchframe.client import Client
 from inchframe.config import resolve_settings
@@ -26,7 +26,7 @@ def wallet(i: int) -> str:
 
 def test_build_limiter_uses_the_public_api() -> None:
     settings = resolve_settings(api_key=FAKE_KEY, base_url="https://example.test", rate=7)
-    limiter = build_limiter(settings)
+    limiter = build_adapter(settings, StatusBoard(), pool_size=1).limiter
     assert isinstance(limiter, Limiter) and limiter.buffer_ms == LIMITER_BUFFER_MS
     assert isinstance(limiter.bucket_factory, HostBucketFactory)
     rates = [(r.limit, r.interval) for r in limiter.bucket_factory.rates]

@@ -383,6 +383,7 @@ class Universe:
         tokens = [native]
         symbols = {native.symbol}
         for address, symbol, name, decimals, price, kind in WELL_KNOWN.get(chain_id, ()):
+            tags: tuple[str, ...]
             if kind == "stable":
                 tags, category = ("PEG:USD", "tokens"), "stable"
             elif kind == "wrapped":

@@ -137,7 +137,7 @@ def _parse_bool(
     return default
 
 
-def _check_length(value: str, loc: list[Any], out: PortfolioQuery) -> bool:
+def _check_length(value: str, loc: str | list[Any], out: PortfolioQuery) -> bool:
     if len(value) < 42:
         out.errors.append(
             _error(
@@ -190,17 +190,17 @@ def parse_portfolio_query(
                     )
                 )
                 continue
-            for i, value in enumerate(values):
-                if _check_length(value, ["addresses", i], out):
-                    lower = value.lower()
+            for i, address in enumerate(values):
+                if _check_length(address, ["addresses", i], out):
+                    lower = address.lower()
                     if lower not in out.addresses:
                         out.addresses.append(lower)
         elif name == "chain_id":
             # a plain integer in the official documents (``anyOf: [integer, null]``), not the
             # ChainId enum: an unknown but well-formed id is valid, and its answer is empty
-            value = _parse_int(query, name, out)
-            if value is not None:
-                out.chain_id = value
+            chain_id = _parse_int(query, name, out)
+            if chain_id is not None:
+                out.chain_id = chain_id
         elif name == "timerange":
             raw = _last(query, name)
             if raw is not None:
@@ -231,8 +231,8 @@ def parse_portfolio_query(
                     )
         elif name == "timestamp":
             raw = _last(query, name)
-            value = _parse_int(query, name, out)
-            if value is not None and value < 0:
+            timestamp = _parse_int(query, name, out)
+            if timestamp is not None and timestamp < 0:
                 out.errors.append(
                     _error(
                         "greater_than_equal",
@@ -242,14 +242,14 @@ def parse_portfolio_query(
                         {"ge": 0},
                     )
                 )
-            elif value is not None and value >= _U32:
+            elif timestamp is not None and timestamp >= _U32:
                 out.errors.append(
                     _error(
                         "less_than", name, f"Input should be less than {_U32}", raw, {"lt": _U32}
                     )
                 )
             else:
-                out.timestamp = value
+                out.timestamp = timestamp
         elif name == "token_id":
             out.token_id = _parse_int(query, name, out)
         elif name == "protocol_group_id":

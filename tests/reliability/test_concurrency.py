@@ -7,11 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import subprocess
-import sys
-import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +16,7 @@ import requests
 from inchframe import endpoints as ep
 from inchframe.client import Client
 
+from .._processes import finish, go_file, out_file, ready_file, start_ready
 from ..conftest import FAKE_KEY, REPO
 
 CHAINS = (1, 8453, 42161)
@@ -96,29 +93,22 @@ def test_two_processes_and_eight_threads_share_one_cache(sandbox: Any, tmp_path:
     # process A: calls 0-119, process B: 60-179, threads: 30-149 -> every call is overlapped
     plans = {"a": (0, 120), "b": (60, 120)}
     truth = _expected(sandbox, _calls(0, 180))
-    go = tmp_path / "go"
-    procs = {}
-    for name, (first, count) in plans.items():
-        code = _WORKER.format(
+    go = go_file(tmp_path, plans)
+    codes = {
+        name: _WORKER.format(
             repo=str(REPO),
-            ready=str(tmp_path / f"ready-{name}"),
+            ready=str(ready_file(tmp_path, name)),
             go=str(go),
             key=FAKE_KEY,
             url=sandbox.url,
             cache=str(cache),
             first=first,
             count=count,
-            out=str(tmp_path / f"out-{name}.json"),
+            out=str(out_file(tmp_path, name)),
         )
-        procs[name] = subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(code)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-    for _ in range(1200):  # both processes imported everything (60 s at most)
-        if all((tmp_path / f"ready-{n}").exists() for n in plans):
-            break
-        time.sleep(0.05)
+        for name, (first, count) in plans.items()
+    }
+    procs = start_ready(tmp_path, codes)  # both processes imported everything
 
     mine = _calls(30, 120)
     outcomes: dict[int, list[str]] = {}
@@ -148,10 +138,8 @@ def test_two_processes_and_eight_threads_share_one_cache(sandbox: Any, tmp_path:
         thread.join(timeout=300)
     results = {}
     for name, proc in procs.items():
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err.decode()
-        assert b"locked" not in out + err, (out + err).decode()
-        results[name] = json.loads((tmp_path / f"out-{name}.json").read_text())
+        output, results[name] = finish(tmp_path, name, proc)
+        assert b"locked" not in output, output.decode()
 
     assert errors == []
     assert not any(t.is_alive() for t in threads)
