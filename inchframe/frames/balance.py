@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -600,6 +600,11 @@ class _Rows:
     #: some (chain, wallet, spender, token) may occur twice: keys differing only in case, a
     #: repeated request or token object. False only when the converter knows it cannot.
     may_repeat: bool = True
+    #: per-row scope of the repeat check, computed only when some key repeats: -1 for rows
+    #: naming a wallet their request asked for (checked across the batch), the response number
+    #: for rows naming a wallet it did not ask for (checked within that response only: the
+    #: loaders give such rows to the asked wallet or drop them, never keep them as they are)
+    scope: Callable[[], np.ndarray] | None = None
 
 
 def _repeats(rows: _Rows, endpoint: str) -> np.ndarray | None:
@@ -613,6 +618,11 @@ def _repeats(rows: _Rows, endpoint: str) -> np.ndarray | None:
     names = list(key)
     if not frame.duplicated(names).any():
         return None
+    if rows.scope is not None:
+        frame.insert(0, "scope", rows.scope())
+        names.insert(0, "scope")
+        if not frame.duplicated(names).any():
+            return None
     for name, raw in (("balance_raw", rows.balance), ("allowance_raw", rows.allowance)):
         if raw is not None:
             frame[name] = _string_array(raw.text)
@@ -623,7 +633,7 @@ def _repeats(rows: _Rows, endpoint: str) -> np.ndarray | None:
     conflict = kept.duplicated(names, keep=False).to_numpy()
     if conflict.any():
         row = kept[conflict].iloc[0]
-        where = ", ".join(f"{n} {row[n]}" for n in names[:-1])
+        where = ", ".join(f"{n} {row[n]}" for n in names[:-1] if n != "scope")
         raise PayloadError(
             endpoint,
             f"[{row['token']}]",
@@ -1294,14 +1304,58 @@ def _aggregated_body(
     return tokens, keys, valid, balances, allowances
 
 
-def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
+def _split_asked(responses: Any) -> tuple[Any, list[frozenset[str] | None] | None]:
+    """The pairs with ``(chain_id, spender)`` contexts, and the wallets each request asked for
+    when its context carries them as a third item ``(chain_id, spender, wallets)`` (None when
+    no context does)."""
+    if not isinstance(responses, list):
+        return responses, None
+    out: list[Any] = []
+    asked: list[frozenset[str] | None] = []
+    for item in responses:
+        ctx = item[0] if isinstance(item, tuple) and len(item) == 2 else None
+        if isinstance(ctx, (tuple, list)) and len(ctx) == 3:
+            wallets = ctx[2]
+            if isinstance(wallets, str) or not isinstance(wallets, Iterable):
+                raise InputError(
+                    f"{ENDPOINT_AGGREGATED}: the third context item should be the wallets asked "
+                    f"for (a list of addresses), got {wallets!r:.80}"
+                )
+            asked.append(frozenset(str(w).lower() for w in wallets))
+            out.append((tuple(ctx[:2]), item[1]))
+        else:
+            asked.append(None)
+            out.append(item)
+    return out, (asked if any(a is not None for a in asked) else None)
+
+
+def _asked_scope(
+    asked: list[frozenset[str] | None] | None, response: np.ndarray, wallet: pa.Array
+) -> Callable[[], np.ndarray] | None:
+    """``_Rows.scope`` of aggregated rows (``response``: each row's response number)."""
+    if asked is None:
+        return None
+
+    def scope() -> np.ndarray:
+        known = np.asarray([a is not None for a in asked], dtype=bool)[response]
+        listed = [f"{r}:{w}" for r, a in enumerate(asked) if a is not None for w in sorted(a)]
+        hit = pc.is_in(_join_key(response, wallet), value_set=pa.array(listed, type=_STR_TYPE))
+        owned = ~known | np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+        return np.where(owned, -1, response).astype(np.int64)
+
+    return scope
+
+
+def _aggregated_fast(
+    pairs: list[Any], keep_zero: bool, asked: list[frozenset[str] | None] | None = None
+) -> pd.DataFrame:
     """:func:`aggregated_frame` of raw bodies, read by Arrow one body at a time (or NoFit)."""
     endpoint = ENDPOINT_AGGREGATED
     contexts = _fast_contexts(pairs, ("chain_id", "spender"), endpoint)
-    token_parts, wallet_keys, token_rows, wallet_rows = [], [], [], []
+    token_parts, wallet_keys, token_rows, wallet_rows, response_rows = [], [], [], [], []
     chain_of_token, spender_of_token, balances, allowances = [], [], [], []
     offset = 0
-    for context, (_, body) in zip(contexts, pairs, strict=True):
+    for number, (context, (_, body)) in enumerate(zip(contexts, pairs, strict=True)):
         # one body at a time: only the columns kept outlive it (a body's Arrow table holds a
         # struct field per wallet, several times the size of what is kept)
         if keep_zero:
@@ -1323,6 +1377,7 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
         if len(set(lowered)) != len(lowered):
             raise F.NoFit  # two spellings of one wallet: the safe path groups them
         wallet_rows.append(len(wallet_keys) + wallet_of_row)
+        response_rows.append(np.full(len(wallet_of_row), number, dtype=np.int64))
         wallet_keys += keys
         token_rows.append(offset + token_of_row)
         token_parts.append(_known_fields(tokens))
@@ -1358,9 +1413,11 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
         [k.encode("utf-8").decode("ascii", "replace") for k in wallet_keys], type=_STR_TYPE
     )
     take = pa.array(rows_token)
+    wallet = _fast_addresses(wallets).take(pa.array(np.concatenate(wallet_rows)))
     rows = _Rows(
         chain=np.concatenate(chain_of_token)[rows_token],
-        wallet=_fast_addresses(wallets).take(pa.array(np.concatenate(wallet_rows))),
+        wallet=wallet,
+        scope=_asked_scope(asked, np.concatenate(response_rows), wallet),
         spender=pa.array(spender_of_token, type=_STR_TYPE).take(take),
         token=address.take(take),
         balance=_fast_raw(pa.concat_arrays(balances).cast(_STR_TYPE)),
@@ -1396,10 +1453,11 @@ def aggregated_frame(
     """
     endpoint = ENDPOINT_AGGREGATED
     responses, raw = F.split_raw(responses)
+    responses, asked = _split_asked(responses)
     # Arrow's reader has a fixed cost per wallet column: small batches parse faster
     if raw and sum(len(body) for _, body in responses) >= _AGG_ARROW_MIN_BYTES:
         try:
-            return _aggregated_fast(responses, keep_zero)
+            return _aggregated_fast(responses, keep_zero, asked)
         except F.NoFit:
             observe("fast path", "fell back to the safe path")
             pass
@@ -1430,6 +1488,7 @@ def aggregated_frame(
     )
     # wallet-major: group rows by (response, wallet) in order of first appearance; stable
     response = np.asarray(agg.response, dtype=np.int64)[seg]
+    rows.scope = _asked_scope(asked, response, wallet)
     wallet_code, _ = pd.factorize(pd.Series(_string_array(wallet)))
     pair_code, _ = pd.factorize(response * (int(wallet_code.max()) + 1) + wallet_code)
     order = np.argsort(pair_code, kind="stable")

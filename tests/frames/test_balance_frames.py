@@ -446,6 +446,74 @@ def test_aggregated_wallet_order_per_response() -> None:
     ]
 
 
+FOREIGN = "0x" + "f0" * 20
+
+
+def _agg_answer(wallet: str, balance: str, *, token: str = USDC) -> list[dict[str, Any]]:
+    return [
+        {
+            "symbol": "USDC",
+            "name": "USD Coin",
+            "logoURI": "https://tokens.1inch.io/usdc.png",
+            "isCustom": False,
+            "type": "token",
+            "tags": ["tokens"],
+            "address": token,
+            "decimals": 6,
+            "wallets": {wallet: {"balance": balance, "allowance": "0"}},
+        }
+    ]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["parsed", "bytes"])
+def test_aggregated_repeats_of_wallets_not_asked_are_checked_per_answer(
+    raw: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-asked single-wallet answers that both name one foreign wallet (the loader gives
+    each to the wallet asked) are not two answers for one row: the frame keeps both."""
+    import json
+
+    from inchframe.frames._forms import recording
+
+    monkeypatch.setattr(fb, "_AGG_ARROW_MIN_BYTES", 0)  # bytes: Arrow's reader, however small
+
+    def body(payload: Any) -> Any:
+        return json.dumps(payload, separators=(",", ":")).encode() if raw else payload
+
+    pairs = [
+        ((1, ROUTER, [A]), body(_agg_answer(FOREIGN, "5"))),
+        ((1, ROUTER, [B_MIXED]), body(_agg_answer(FOREIGN, "7"))),
+    ]
+    with recording() as forms:
+        df = fb.aggregated_frame(pairs)
+    assert ("fast path", "fell back to the safe path") not in forms
+    assert list(zip(df.wallet, df.balance_raw, strict=True)) == [(FOREIGN, "5"), (FOREIGN, "7")]
+    # without the asked wallets the converter cannot tell: two answers for one row
+    with pytest.raises(PayloadError, match="two different answers"):
+        fb.aggregated_frame([(ctx[:2], payload) for ctx, payload in pairs])
+    # a wallet asked by both requests (or named by an answer that asked for it) is checked
+    # across the batch: different answers for it stay an error, identical ones collapse
+    for asked in ([A], [A, B]):
+        twice = [
+            ((1, ROUTER, [A]), body(_agg_answer(A, "5"))),
+            ((1, ROUTER, asked), body(_agg_answer(A, "7"))),
+        ]
+        with pytest.raises(PayloadError, match="two different answers"):
+            fb.aggregated_frame(twice)
+    same = [
+        ((1, ROUTER, [A]), body(_agg_answer(A, "5"))),
+        ((1, ROUTER, [A, B]), body(_agg_answer(A, "5"))),
+    ]
+    assert list(fb.aggregated_frame(same).balance_raw) == ["5"]
+    # within one answer a foreign wallet repeated in two spellings still conflicts
+    one = _agg_answer(FOREIGN, "5")
+    one[0]["wallets"][FOREIGN.upper().replace("0X", "0x")] = {"balance": "6", "allowance": "0"}
+    with pytest.raises(PayloadError, match="two different answers"):
+        fb.aggregated_frame([((1, ROUTER, [A]), body(one))])
+    with pytest.raises(InputError, match="wallets asked"):
+        fb.aggregated_frame([((1, ROUTER, A), body(_agg_answer(A, "5")))])
+
+
 def test_large_batch() -> None:
     tokens = [f"0x{i:040x}" for i in range(1, 501)]
     payload = {t: str(i * 10**20) for i, t in enumerate(tokens)}
