@@ -1216,12 +1216,64 @@ def _known_fields(tokens: pa.StructArray) -> pa.StructArray:
     return pa.StructArray.from_arrays([tokens.field(name) for name in names], names=names)
 
 
-#: A wallet entry whose balance and allowance are both "0", in the compact form the API sends:
-#: ``"0x<40 hex>":{"balance":"0","allowance":"0"}``. A quote inside a JSON string is escaped,
-#: so this can only match an entry (a key and its object), never the inside of a string.
-_ZERO_ENTRY = rb'"0x[0-9a-fA-F]{40}":\{"balance":"0","allowance":"0"\}'
-_ZERO_THEN_COMMA = re.compile(_ZERO_ENTRY + rb",")
-_ZERO_LAST = re.compile(rb",?" + _ZERO_ENTRY + rb"(?=\})")
+#: What follows the wallet key of an entry whose balance and allowance are both "0", in the
+#: compact form the API sends: ``"0x<40 hex>":{"balance":"0","allowance":"0"}``. A quote inside
+#: a JSON string is escaped, so this can only occur after a key, never inside a string.
+_ZERO_VALUE = b'":{"balance":"0","allowance":"0"}'
+_KEY_BYTES = 43  # '"0x' and 40 hex digits: the key before _ZERO_VALUE
+_IS_HEX = np.zeros(256, dtype=bool)
+_IS_HEX[np.frombuffer(b"0123456789abcdefABCDEF", dtype=np.uint8)] = True
+_QUOTE_B, _COMMA_B, _OPEN_B, _CLOSE_B = (ord(c) for c in '",{}')
+
+
+def _drop_zero_entries(body: bytes) -> bytes:
+    """``body`` without its compact zero entries ``"0x<40 hex>":{"balance":"0","allowance":"0"}``
+    and the comma that joined each to the map (the map stays valid JSON: ``{a,Z,b}`` gives
+    ``{a,b}``, ``{Z,Z}`` gives ``{}``). No Python object per entry: the entries are found by
+    one ``bytes.split`` and their keys checked and cut out with numpy. An entry whose key is not
+    ``0x`` + 40 hex digits, or that is not between ``{``/``,`` and ``,``/``}``, stays (the
+    converter then reads it, and names a bad key)."""
+    pieces = body.split(_ZERO_VALUE)
+    if len(pieces) == 1:
+        return body
+    buf = np.frombuffer(body, dtype=np.uint8)
+    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+    del pieces
+    size = len(_ZERO_VALUE)
+    found = np.cumsum(lengths[:-1]) + size * np.arange(len(lengths) - 1, dtype=np.int64)
+    key, end = found - _KEY_BYTES, found + size  # the key's opening quote; past the entry
+    inside = (key >= 1) & (end < len(buf))
+    key, end = key[inside], end[inside]
+    good = (buf[key] == _QUOTE_B) & (buf[key + 1] == ord("0")) & (buf[key + 2] == ord("x"))
+    for j in range(3, _KEY_BYTES):  # column by column: no (entries x 40) index matrix
+        np.logical_and(good, _IS_HEX.take(buf.take(key + j)), out=good)
+    key, end = key[good], end[good]
+    if not len(key):
+        return body
+    after = buf[end]
+    # runs of adjacent entries (one starts right after the previous one's comma) go together
+    joined = (end[:-1] + 1 == key[1:]) & (after[:-1] == _COMMA_B)
+    run_key = key[np.concatenate(([True], ~joined))]
+    run_end = end[np.concatenate((~joined, [True]))]
+    before, after = buf[run_key - 1], buf[run_end]
+    fits = ((before == _COMMA_B) | (before == _OPEN_B)) & (
+        (after == _COMMA_B) | (after == _CLOSE_B)
+    )
+    run_key, run_end = run_key[fits], run_end[fits]
+    before, after = before[fits], after[fits]
+    # a run followed by a comma goes with that comma; one that ends its map, with the comma
+    # before it (if any)
+    start = np.where(after == _COMMA_B, run_key, np.where(before == _COMMA_B, run_key - 1, run_key))
+    stop = np.where(after == _COMMA_B, run_end + 1, run_end)
+    # the runs are sorted and apart: keep, cut, keep, cut ... keep
+    bounds = np.empty(2 * len(start) + 2, dtype=np.int64)
+    bounds[0], bounds[-1] = 0, len(buf)
+    bounds[1:-1:2], bounds[2:-1:2] = start, stop
+    keep = np.zeros(len(bounds) - 1, dtype=bool)
+    keep[0::2] = True
+    return buf[np.repeat(keep, np.diff(bounds))].tobytes()
+
+
 _WALLET_KEY = re.compile(rb'"(0x[0-9a-fA-F]{40})":\{"balance"')
 
 
@@ -1238,7 +1290,7 @@ def _without_zero_pairs(body: bytes) -> tuple[bytes, list[str]]:
     if start >= 0:
         end = body.find(b"}}", start)
         first = [k.decode("ascii") for k in _WALLET_KEY.findall(body, start, end + 2)]
-    return _ZERO_LAST.sub(b"", _ZERO_THEN_COMMA.sub(b"", body)), first
+    return _drop_zero_entries(body), first
 
 
 def _wallet_order(body: bytes) -> list[str]:
