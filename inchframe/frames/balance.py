@@ -1398,6 +1398,142 @@ def _asked_scope(
     return scope
 
 
+_ENTRY_SEP = b'":{"balance":"'  # between a wallet key and its balance, in the compact form
+_ALLOWANCE_SEP = b'","allowance":"'
+_WALLETS_OPEN = re.compile(rb'"wallets":\{')
+
+
+def _gather(buf: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
+    """``buf[at[i] : at[i] + width]`` for every i, as an (n, width) array, column by column."""
+    out = np.empty((len(at), width), dtype=np.uint8)
+    for j in range(width):
+        out[:, j] = buf.take(at + j)
+    return out
+
+
+def _spans(body: bytes, start: np.ndarray, stop: np.ndarray) -> pa.Array:
+    """The strings ``body[start[i]:stop[i]]`` (sorted and apart), as one Arrow array laid over
+    the bytes (no Python object per string)."""
+    if not len(start):
+        return pa.array([], type=_STR_TYPE)
+    offsets = np.empty(2 * len(start), dtype=np.int64)
+    offsets[0::2], offsets[1::2] = start, stop
+    parts = pa.LargeStringArray.from_buffers(
+        len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(body)
+    )
+    return parts.take(pa.array(np.arange(0, len(offsets) - 1, 2, dtype=np.int64)))
+
+
+def _aggregated_entries(
+    body: bytes, keep_zero: bool
+) -> tuple[pa.StructArray, list[str], np.ndarray, np.ndarray, pa.Array, pa.Array]:
+    """One aggregated body read from its bytes: the token objects (Arrow reads them with their
+    ``wallets`` maps emptied), the wallet keys in frame order, and for every (wallet, token)
+    entry, wallet-major, its wallet and token numbers and its balance and allowance strings.
+
+    The entries are found in the compact form the API sends (``"0x..":{"balance":"..",
+    "allowance":".."}``) with one ``bytes.split`` and numpy, and checked to tile every
+    ``wallets`` map exactly, so no Python object is made per entry; a body in any other form
+    raises NoFit. Without ``keep_zero`` the zero entries are cut from the bytes first."""
+    whole = bytes(body)
+    order: list[str] | None = None
+    data = whole
+    if not keep_zero:
+        data, order = _without_zero_pairs(whole)
+    if b"\\" in data:
+        raise F.NoFit  # an escape: keys and amounts are not plain strings
+    buf = np.frombuffer(data, dtype=np.uint8)
+    opens = np.fromiter((m.end() for m in _WALLETS_OPEN.finditer(data)), dtype=np.int64)
+    lengths = np.fromiter(map(len, data.split(_ENTRY_SEP)), dtype=np.int64)
+    n = len(lengths) - 1
+    sep = np.cumsum(lengths[:-1]) + len(_ENTRY_SEP) * np.arange(n, dtype=np.int64)
+    quotes = np.flatnonzero(buf == _QUOTE_B)
+    key_at = sep - 43  # the key's opening quote
+    bal0 = sep + len(_ENTRY_SEP)
+    token = np.searchsorted(opens, key_at, side="right") - 1
+    if n and (key_at.min() < 0 or token.min() < 0):
+        raise F.NoFit
+    i = np.searchsorted(quotes, bal0)
+    if n and i.max() >= len(quotes):
+        raise F.NoFit
+    bal1 = quotes[i] if n else bal0
+    if (
+        n
+        and (
+            _gather(buf, bal1, len(_ALLOWANCE_SEP)) != np.frombuffer(_ALLOWANCE_SEP, np.uint8)
+        ).any()
+    ):
+        raise F.NoFit
+    alw0 = bal1 + len(_ALLOWANCE_SEP)
+    i = np.searchsorted(quotes, alw0)
+    if n and i.max() >= len(quotes) - 0:
+        raise F.NoFit
+    alw1 = quotes[i] if n else alw0
+    if n and (alw1.max() + 2 >= len(buf) or (buf[key_at] != _QUOTE_B).any()):
+        raise F.NoFit
+    after = buf[alw1 + 2] if n else alw1
+    if n and (buf[alw1 + 1] != _CLOSE_B).any():
+        raise F.NoFit
+    # the entries tile every map: the first starts at its "{", each next one after a comma
+    first = np.ones(n, dtype=bool)
+    first[1:] = token[1:] != token[:-1]
+    follows = np.empty(n, dtype=np.int64)
+    follows[1:] = alw1[:-1] + 3
+    follows[first] = opens[token[first]]
+    if (key_at != follows).any():
+        raise F.NoFit
+    last = np.ones(n, dtype=bool)
+    last[:-1] = first[1:]
+    if (after[last] != _CLOSE_B).any() or (after[~last] != _COMMA_B).any():
+        raise F.NoFit
+    close = opens.copy()  # where each map's closing brace is
+    close[token[last]] = alw1[last] + 2
+    empty = np.ones(len(opens), dtype=bool)
+    empty[token] = False
+    if (buf[opens[empty]] != _CLOSE_B).any():
+        raise F.NoFit
+    # the token objects, with "wallets":{} (the reader no longer builds a field per wallet)
+    bounds = np.empty(2 * len(opens) + 2, dtype=np.int64)
+    bounds[0], bounds[-1] = 0, len(buf)
+    bounds[1:-1:2], bounds[2:-1:2] = opens, close
+    keep = np.zeros(len(bounds) - 1, dtype=bool)
+    keep[0::2] = True
+    tokens, _, _, _, _ = _aggregated_body(buf[np.repeat(keep, np.diff(bounds))].tobytes())
+    if len(tokens) != len(opens):
+        raise F.NoFit  # a "wallets" key outside the token objects, or a null one
+    # wallets in frame order: first appearance in the whole answer
+    keys_text = _gather(buf, key_at + 1, 42).tobytes()
+    raw_keys = pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(np.arange(n + 1, dtype=np.int64) * 42), pa.py_buffer(keys_text)
+    )
+    encoded = pc.dictionary_encode(raw_keys)
+    try:
+        seen = [k.decode("ascii") for k in encoded.dictionary.cast(pa.large_binary()).to_pylist()]
+    except UnicodeDecodeError:
+        raise F.NoFit from None
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if order is not None:
+        rank = {key: r for r, key in enumerate(order)}
+        if any(key not in rank for key in seen):
+            rank = {key: r for r, key in enumerate(_wallet_order(whole))}
+            if any(key not in rank for key in seen):
+                raise F.NoFit
+        ranked = sorted(range(len(seen)), key=lambda c: rank[seen[c]])
+    else:
+        ranked = list(range(len(seen)))
+    position = np.empty(len(seen), dtype=np.int64)
+    position[ranked] = np.arange(len(seen), dtype=np.int64)
+    wallet = position[codes]
+    perm = np.argsort(wallet, kind="stable")  # wallet-major, tokens in payload order
+    wallet, token = wallet[perm], token[perm]
+    if n > 1 and ((wallet[1:] == wallet[:-1]) & (token[1:] == token[:-1])).any():
+        raise F.NoFit  # one wallet twice in a map: the safe path decides
+    take = pa.array(perm)
+    balances = _spans(data, bal0, bal1).take(take)
+    allowances = _spans(data, alw0, alw1).take(take)
+    return tokens, [seen[c] for c in ranked], wallet, token, balances, allowances
+
+
 def _aggregated_fast(
     pairs: list[Any], keep_zero: bool, asked: list[frozenset[str] | None] | None = None
 ) -> pd.DataFrame:
@@ -1410,14 +1546,7 @@ def _aggregated_fast(
     for number, (context, (_, body)) in enumerate(zip(contexts, pairs, strict=True)):
         # one body at a time: only the columns kept outlive it (a body's Arrow table holds a
         # struct field per wallet, several times the size of what is kept)
-        if keep_zero:
-            tokens, keys, valid, bal, alw = _aggregated_body(body)
-        else:
-            whole = bytes(body)
-            filtered, order = _without_zero_pairs(whole)
-            tokens, keys, valid, bal, alw = _aggregated_body(filtered, order, whole)
-            del filtered
-        wallet_of_row, token_of_row = np.nonzero(valid)  # wallet-major, tokens in order
+        tokens, keys, wallet_of_row, token_of_row, bal, alw = _aggregated_entries(body, keep_zero)
         if not keep_zero and len(bal):
             # drop the plain zero pairs now: most pairs of a 100-wallet answer are zeros, and
             # building their rows first costs gigabytes (other zero spellings go in _build)
