@@ -901,9 +901,9 @@ def _flat_map_frame(
         wallet=_repeat_strings([c[1] for c in contexts], segments),
         spender=_repeat_strings([c[2] for c in contexts], segments) if spender else None,
         token=token,
-        **{measure: _raw(values, endpoint, segments, keys)},
         may_repeat=folded or not _unique_contexts(contexts),
     )
+    setattr(rows, measure, _raw(values, endpoint, segments, keys))
     return _build(schema, rows, token_info=token_info, keep_zero=keep_zero, endpoint=endpoint)
 
 
@@ -948,7 +948,7 @@ def wallets_and_tokens_frame(
         try:
             return _build(
                 BALANCES,
-                _nested_fast(responses),
+                _nested_fast(list(responses)),
                 token_info=token_info,
                 keep_zero=keep_zero,
                 endpoint=endpoint,
@@ -1540,8 +1540,15 @@ def _aggregated_fast(
     """:func:`aggregated_frame` of raw bodies, read by Arrow one body at a time (or NoFit)."""
     endpoint = ENDPOINT_AGGREGATED
     contexts = _fast_contexts(pairs, ("chain_id", "spender"), endpoint)
-    token_parts, wallet_keys, token_rows, wallet_rows, response_rows = [], [], [], [], []
-    chain_of_token, spender_of_token, balances, allowances = [], [], [], []
+    token_parts: list[pa.StructArray] = []
+    wallet_keys: list[str] = []
+    token_rows: list[np.ndarray] = []
+    wallet_rows: list[np.ndarray] = []
+    response_rows: list[np.ndarray] = []
+    chain_of_token: list[np.ndarray] = []
+    spender_of_token: list[str] = []
+    balances: list[pa.Array] = []
+    allowances: list[pa.Array] = []
     offset = 0
     for number, (context, (_, body)) in enumerate(zip(contexts, pairs, strict=True)):
         # one body at a time: only the columns kept outlive it (a body's Arrow table holds a
@@ -1638,7 +1645,7 @@ def aggregated_frame(
     # Arrow's reader has a fixed cost per wallet column: small batches parse faster
     if raw and sum(len(body) for _, body in responses) >= _AGG_ARROW_MIN_BYTES:
         try:
-            return _aggregated_fast(responses, keep_zero, asked)
+            return _aggregated_fast(list(responses), keep_zero, asked)
         except F.NoFit:
             observe("fast path", "fell back to the safe path")
             pass
