@@ -197,7 +197,9 @@ def _aggregated_rows(replies: list[Reply], keep_zero: bool = True) -> pd.DataFra
     """The aggregated frame of ``replies``, single-wallet answers given to the wallet asked."""
 
     def rows(some: list[Reply]) -> pd.DataFrame:
-        pairs = _pairs(some, "balance.aggregated", "chain_id", "spender", raw=True)
+        # the wallets asked ride along: the converter checks repeats of rows naming a wallet
+        # their request did not ask for within that answer only (they are re-attributed here)
+        pairs = _pairs(some, "balance.aggregated", "chain_id", "spender", "wallets", raw=True)
         return fb.aggregated_frame(pairs, keep_zero=keep_zero)
 
     return attributed_rows(rows, replies)

@@ -224,15 +224,7 @@ def _foreign_keys(path: str, wallets: list[str], body: Any) -> Any:
 @pytest.mark.parametrize(
     "method",
     [
-        pytest.param(
-            "auto",
-            marks=pytest.mark.xfail(
-                reason="open defect: after the merge of the duplicate-token check (converters) "
-                "and the re-ask (attribution), the aggregated re-ask answers raise a duplicate "
-                "PayloadError instead of a frame; no wrong row is produced",
-                strict=False,
-            ),
-        ),
+        "auto",
         "per_wallet",
     ],
 )

@@ -46,7 +46,7 @@ from .._json import loads_json
 from ..chains import chain_name, resolve_chain
 from ..errors import InchframeError, PayloadError
 from ._forms import observe
-from ._parse import warn_unknown_fields
+from ._parse import unwrap_result, warn_unknown_fields
 from .schema import STRING, UTC_TIMESTAMP, Column, FrameSchema
 
 __all__ = [
@@ -622,3 +622,246 @@ def schema_markdown(schema: FrameSchema) -> str:
         cells = [f"`{row.column}`", f"`{row.dtype}`", row.unit, row.description.replace("|", "/")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Shared by the v4 and v5.0 converters (columns, rows and frames both versions build)
+
+#: Columns of every current-value frame (v5 current_value and the three v4 current values).
+CURRENT_VALUE_COLUMNS: list[Any] = [
+    "dimension",
+    "key",
+    "label",
+    "value_usd",
+    CHAIN_ID_NULLABLE,
+    "wallet",
+    WALLETS,
+]
+CHART_COLUMNS: list[Any] = [
+    "timestamp",
+    "value_usd",
+    CHAIN_ID_NULLABLE,
+    "wallet",
+    WALLETS,
+    "timerange",
+]
+SUPPORTED_CHAINS_COLUMNS: list[Any] = [
+    "chain_id",
+    "chain_name",
+    c("chain_icon", STRING, "URL", "chain icon"),
+    c("native_token", STRING, "address", "native token address as sent (0xeeee... or 0x000...)"),
+    c("native_symbol", STRING, "", "native token symbol"),
+    c("native_name", STRING, "", "native token name"),
+    c("native_decimals", "Int64", "", "native token decimals"),
+]
+SUPPORTED_PROTOCOLS_COLUMNS: list[Any] = [
+    CHAIN_ID_NULLABLE,
+    "protocol",
+    "protocol_name",
+    PROTOCOL_ICON,
+]
+TOKEN_FIELDS = frozenset(
+    {
+        "chain",
+        "chain_id",
+        "address",
+        "decimals",
+        "symbol",
+        "name",
+        "amount",
+        "price_usd",
+        "price_to_usd",
+        "value_usd",
+    }
+)
+
+
+def parse_token(tok: Any, endpoint: str, where: str, builder: RowBuilder) -> dict[str, Any]:
+    """One TokenBalance (v5) or ProtocolUnderlyingTokenResponseItem (v4) as row values.
+
+    ``address``, ``amount`` and ``price_usd`` (or ``price_to_usd``) must be present (an absent
+    one is a PayloadError; ``null`` amounts and prices give NaN); ``value_usd`` = amount x price
+    when absent. The token's own ``chain``/``chain_id`` is accepted and otherwise ignored (the
+    row takes the position's chain).
+    """
+    tok = mapping_at(tok, endpoint, where)
+    address = to_address(
+        require_key(tok, ("address",), endpoint, where), endpoint, f"{where}.address"
+    )
+    amount = required_float(tok, ("amount",), endpoint, where)
+    price = required_float(tok, ("price_usd", "price_to_usd"), endpoint, where)
+    if tok.get("value_usd") is None:
+        value = amount * price
+    else:
+        value = to_float(tok["value_usd"], endpoint, f"{where}.value_usd")
+    row = {
+        "token": address,
+        "symbol": to_str(tok.get("symbol"), endpoint, f"{where}.symbol"),
+        "name": to_str(tok.get("name"), endpoint, f"{where}.name"),
+        "decimals": to_int(tok.get("decimals"), endpoint, f"{where}.decimals"),
+        "amount": amount,
+        "price_usd": price,
+        "value_usd": value,
+    }
+    row.update(builder.extras(tok, TOKEN_FIELDS, prefix="token_", where="token."))
+    return row
+
+
+def items(payload: Any, endpoint: str) -> list[Any]:
+    result = unwrap_result(payload, endpoint)
+    if result is None:
+        raise PayloadError(endpoint, "result", "expected a list, got null")
+    return items_of(result, endpoint, "result")
+
+
+def append_position_rows(
+    builder: RowBuilder,
+    pos: dict[str, Any],
+    item: Mapping[str, Any],
+    reward_field: str,
+    endpoint: str,
+    where: str,
+) -> None:
+    """One row per underlying and reward token of a position (``role``, ``underlying_index``),
+    or one bare row when it lists none: the shape v5 protocol snapshots and v4 protocol
+    details share. ``underlying_tokens`` must be present (``[]`` or null: no tokens); the
+    reward list may be absent."""
+    require_key(item, ("underlying_tokens",), endpoint, where)
+    n = 0
+    for role, field in (("underlying", "underlying_tokens"), ("reward", reward_field)):
+        tokens = items_of(item.get(field), endpoint, f"{where}.{field}")
+        for j, tok in enumerate(tokens):
+            row = parse_token(tok, endpoint, f"{where}.{field}[{j}]", builder)
+            builder.append({**pos, **row, "role": role, "underlying_index": j})
+            n += 1
+    if n == 0:
+        builder.append(pos)
+
+
+def chart_frame(
+    responses: Batch, endpoint: str, schema: FrameSchema, api_version: str
+) -> pd.DataFrame:
+    """Shared by v5 ``general/chart`` and v4 ``general/value_chart``."""
+    builder = RowBuilder(schema, endpoint)
+    known = frozenset({"timestamp", "value_usd"})
+
+    def parse(ctx: Ctx, payload: Any) -> None:
+        base = {
+            "chain_id": ctx.chain_id,
+            "wallet": ctx.wallet,
+            "wallets": ctx.wallets,
+            "timerange": ctx.timerange,
+        }
+        for i, point in enumerate(items(payload, endpoint)):
+            where = f"result[{i}]"
+            point = mapping_at(point, endpoint, where)
+            ts = to_unix_seconds(
+                require_key(point, ("timestamp",), endpoint, where),
+                endpoint,
+                f"{where}.timestamp",
+                required=True,
+            )
+            row = {
+                **base,
+                "timestamp": ts,
+                "value_usd": required_float(point, ("value_usd",), endpoint, where),
+            }
+            row.update(builder.extras(point, known))
+            builder.append(row)
+
+    run_batch(responses, endpoint, parse)
+    return builder.build({"api_version": api_version})
+
+
+def chain_row(
+    item: Any, endpoint: str, where: str, builder: RowBuilder, known: frozenset[str]
+) -> dict[str, Any]:
+    """One supported-chain entry: an int, or an object with a chain id and optional details."""
+    if not isinstance(item, Mapping):
+        observe("supported_chains item", "bare chain id")
+        chain_id = to_chain(item, endpoint, where)
+        return {"chain_id": chain_id, "chain_name": chain_label(chain_id)}
+    observe("supported_chains item", "object")
+    name, raw = first_of(item, ("chain_id", "id", "id_num", "chain"))
+    if name not in item:
+        raise PayloadError(endpoint, f"{where}.chain_id", "required field is missing")
+    chain_id = to_chain(raw, endpoint, f"{where}.{name}")
+    label_name, label = first_of(item, ("chain_name", "name_readable", "name"))
+    icon_name, icon = first_of(item, ("chain_icon", "icon_url", "icon"))
+    row: dict[str, Any] = {
+        "chain_id": chain_id,
+        "chain_name": to_str(label, endpoint, f"{where}.{label_name}") or chain_label(chain_id),
+        "chain_icon": to_str(icon, endpoint, f"{where}.{icon_name}"),
+    }
+    native = item.get("native_token")
+    if native is not None:
+        nw = f"{where}.native_token"
+        native = mapping_at(native, endpoint, nw)
+        row.update(
+            {
+                "native_token": to_address(
+                    native.get("address"), endpoint, f"{nw}.address", required=False
+                ),
+                "native_symbol": to_str(native.get("symbol"), endpoint, f"{nw}.symbol"),
+                "native_name": to_str(native.get("name"), endpoint, f"{nw}.name"),
+                "native_decimals": to_int(native.get("decimals"), endpoint, f"{nw}.decimals"),
+            }
+        )
+    row.update(
+        builder.extras(item, known | {"id", "id_num", "name", "name_readable", "icon", "icon_url"})
+    )
+    return row
+
+
+def protocol_row(
+    item: Any, endpoint: str, where: str, builder: RowBuilder, *, chain_required: bool = False
+) -> dict[str, Any]:
+    """One supported-protocol entry: an object (v5 protocol group) or a bare name (v4 guess).
+
+    ``chain_required`` (v5, whose contract lists ``chain_id`` as required): an object without
+    ``chain_id`` (or ``chain``) is a PayloadError instead of a row with chain_id NA.
+    """
+    if isinstance(item, str):
+        return {"protocol": item, "protocol_name": item}
+    item = mapping_at(item, endpoint, where)
+    key_name, key = first_of(item, ("protocol_group_id", "protocol", "id", "protocol_name", "name"))
+    if key is None:
+        raise PayloadError(endpoint, f"{where}.protocol_group_id", "required field is missing")
+    label_name, label = first_of(item, ("protocol_group_name", "protocol_name", "name", "title"))
+    icon_name, icon = first_of(item, ("protocol_group_icon", "protocol_icon", "icon", "icon_url"))
+    if chain_required:
+        require_first(item, ("chain_id", "chain"), endpoint, where)
+    chain = item.get("chain_id", item.get("chain"))
+    row = {
+        "chain_id": None if chain is None else to_chain(chain, endpoint, f"{where}.chain_id"),
+        "protocol": to_str(key, endpoint, f"{where}.{key_name}", required=True),
+        "protocol_name": to_str(label, endpoint, f"{where}.{label_name}"),
+        "protocol_icon": to_str(icon, endpoint, f"{where}.{icon_name}"),
+    }
+    if row["protocol_name"] is None:
+        row["protocol_name"] = row["protocol"]
+    used = {key_name, label_name, icon_name, "chain_id", "chain"}
+    row.update(builder.extras(item, frozenset(used)))
+    return row
+
+
+def availability(responses: Batch, endpoint: str) -> bool:
+    """Shared by v5 ``status`` and v4 ``is_available``: True only if every response says so."""
+    answers: list[bool] = []
+
+    def parse(ctx: Ctx, payload: Any) -> None:
+        result = unwrap_result(payload, endpoint)
+        field = "result"
+        if isinstance(result, Mapping):
+            if "is_available" not in result:
+                raise PayloadError(endpoint, "result.is_available", "required field is missing")
+            result, field = result["is_available"], "result.is_available"
+        value = to_bool(result, endpoint, field)
+        if value is None:
+            raise PayloadError(endpoint, field, "required field is null")
+        answers.append(value)
+
+    run_batch(responses, endpoint, parse)
+    if not answers:
+        raise PayloadError(endpoint, "result", "the batch holds no response")
+    return all(answers)

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -600,6 +600,11 @@ class _Rows:
     #: some (chain, wallet, spender, token) may occur twice: keys differing only in case, a
     #: repeated request or token object. False only when the converter knows it cannot.
     may_repeat: bool = True
+    #: per-row scope of the repeat check, computed only when some key repeats: -1 for rows
+    #: naming a wallet their request asked for (checked across the batch), the response number
+    #: for rows naming a wallet it did not ask for (checked within that response only: the
+    #: loaders give such rows to the asked wallet or drop them, never keep them as they are)
+    scope: Callable[[], np.ndarray] | None = None
 
 
 def _repeats(rows: _Rows, endpoint: str) -> np.ndarray | None:
@@ -613,6 +618,11 @@ def _repeats(rows: _Rows, endpoint: str) -> np.ndarray | None:
     names = list(key)
     if not frame.duplicated(names).any():
         return None
+    if rows.scope is not None:
+        frame.insert(0, "scope", rows.scope())
+        names.insert(0, "scope")
+        if not frame.duplicated(names).any():
+            return None
     for name, raw in (("balance_raw", rows.balance), ("allowance_raw", rows.allowance)):
         if raw is not None:
             frame[name] = _string_array(raw.text)
@@ -623,7 +633,7 @@ def _repeats(rows: _Rows, endpoint: str) -> np.ndarray | None:
     conflict = kept.duplicated(names, keep=False).to_numpy()
     if conflict.any():
         row = kept[conflict].iloc[0]
-        where = ", ".join(f"{n} {row[n]}" for n in names[:-1])
+        where = ", ".join(f"{n} {row[n]}" for n in names[:-1] if n != "scope")
         raise PayloadError(
             endpoint,
             f"[{row['token']}]",
@@ -891,9 +901,9 @@ def _flat_map_frame(
         wallet=_repeat_strings([c[1] for c in contexts], segments),
         spender=_repeat_strings([c[2] for c in contexts], segments) if spender else None,
         token=token,
-        **{measure: _raw(values, endpoint, segments, keys)},
         may_repeat=folded or not _unique_contexts(contexts),
     )
+    setattr(rows, measure, _raw(values, endpoint, segments, keys))
     return _build(schema, rows, token_info=token_info, keep_zero=keep_zero, endpoint=endpoint)
 
 
@@ -938,7 +948,7 @@ def wallets_and_tokens_frame(
         try:
             return _build(
                 BALANCES,
-                _nested_fast(responses),
+                _nested_fast(list(responses)),
                 token_info=token_info,
                 keep_zero=keep_zero,
                 endpoint=endpoint,
@@ -1206,12 +1216,64 @@ def _known_fields(tokens: pa.StructArray) -> pa.StructArray:
     return pa.StructArray.from_arrays([tokens.field(name) for name in names], names=names)
 
 
-#: A wallet entry whose balance and allowance are both "0", in the compact form the API sends:
-#: ``"0x<40 hex>":{"balance":"0","allowance":"0"}``. A quote inside a JSON string is escaped,
-#: so this can only match an entry (a key and its object), never the inside of a string.
-_ZERO_ENTRY = rb'"0x[0-9a-fA-F]{40}":\{"balance":"0","allowance":"0"\}'
-_ZERO_THEN_COMMA = re.compile(_ZERO_ENTRY + rb",")
-_ZERO_LAST = re.compile(rb",?" + _ZERO_ENTRY + rb"(?=\})")
+#: What follows the wallet key of an entry whose balance and allowance are both "0", in the
+#: compact form the API sends: ``"0x<40 hex>":{"balance":"0","allowance":"0"}``. A quote inside
+#: a JSON string is escaped, so this can only occur after a key, never inside a string.
+_ZERO_VALUE = b'":{"balance":"0","allowance":"0"}'
+_KEY_BYTES = 43  # '"0x' and 40 hex digits: the key before _ZERO_VALUE
+_IS_HEX = np.zeros(256, dtype=bool)
+_IS_HEX[np.frombuffer(b"0123456789abcdefABCDEF", dtype=np.uint8)] = True
+_QUOTE_B, _COMMA_B, _OPEN_B, _CLOSE_B = (ord(c) for c in '",{}')
+
+
+def _drop_zero_entries(body: bytes) -> bytes:
+    """``body`` without its compact zero entries ``"0x<40 hex>":{"balance":"0","allowance":"0"}``
+    and the comma that joined each to the map (the map stays valid JSON: ``{a,Z,b}`` gives
+    ``{a,b}``, ``{Z,Z}`` gives ``{}``). No Python object per entry: the entries are found by
+    one ``bytes.split`` and their keys checked and cut out with numpy. An entry whose key is not
+    ``0x`` + 40 hex digits, or that is not between ``{``/``,`` and ``,``/``}``, stays (the
+    converter then reads it, and names a bad key)."""
+    pieces = body.split(_ZERO_VALUE)
+    if len(pieces) == 1:
+        return body
+    buf = np.frombuffer(body, dtype=np.uint8)
+    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+    del pieces
+    size = len(_ZERO_VALUE)
+    found = np.cumsum(lengths[:-1]) + size * np.arange(len(lengths) - 1, dtype=np.int64)
+    key, end = found - _KEY_BYTES, found + size  # the key's opening quote; past the entry
+    inside = (key >= 1) & (end < len(buf))
+    key, end = key[inside], end[inside]
+    good = (buf[key] == _QUOTE_B) & (buf[key + 1] == ord("0")) & (buf[key + 2] == ord("x"))
+    for j in range(3, _KEY_BYTES):  # column by column: no (entries x 40) index matrix
+        np.logical_and(good, _IS_HEX.take(buf.take(key + j)), out=good)
+    key, end = key[good], end[good]
+    if not len(key):
+        return body
+    after = buf[end]
+    # runs of adjacent entries (one starts right after the previous one's comma) go together
+    joined = (end[:-1] + 1 == key[1:]) & (after[:-1] == _COMMA_B)
+    run_key = key[np.concatenate(([True], ~joined))]
+    run_end = end[np.concatenate((~joined, [True]))]
+    before, after = buf[run_key - 1], buf[run_end]
+    fits = ((before == _COMMA_B) | (before == _OPEN_B)) & (
+        (after == _COMMA_B) | (after == _CLOSE_B)
+    )
+    run_key, run_end = run_key[fits], run_end[fits]
+    before, after = before[fits], after[fits]
+    # a run followed by a comma goes with that comma; one that ends its map, with the comma
+    # before it (if any)
+    start = np.where(after == _COMMA_B, run_key, np.where(before == _COMMA_B, run_key - 1, run_key))
+    stop = np.where(after == _COMMA_B, run_end + 1, run_end)
+    # the runs are sorted and apart: keep, cut, keep, cut ... keep
+    bounds = np.empty(2 * len(start) + 2, dtype=np.int64)
+    bounds[0], bounds[-1] = 0, len(buf)
+    bounds[1:-1:2], bounds[2:-1:2] = start, stop
+    keep = np.zeros(len(bounds) - 1, dtype=bool)
+    keep[0::2] = True
+    return buf[np.repeat(keep, np.diff(bounds))].tobytes()
+
+
 _WALLET_KEY = re.compile(rb'"(0x[0-9a-fA-F]{40})":\{"balance"')
 
 
@@ -1228,7 +1290,7 @@ def _without_zero_pairs(body: bytes) -> tuple[bytes, list[str]]:
     if start >= 0:
         end = body.find(b"}}", start)
         first = [k.decode("ascii") for k in _WALLET_KEY.findall(body, start, end + 2)]
-    return _ZERO_LAST.sub(b"", _ZERO_THEN_COMMA.sub(b"", body)), first
+    return _drop_zero_entries(body), first
 
 
 def _wallet_order(body: bytes) -> list[str]:
@@ -1294,24 +1356,204 @@ def _aggregated_body(
     return tokens, keys, valid, balances, allowances
 
 
-def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
+def _split_asked(responses: Any) -> tuple[Any, list[frozenset[str] | None] | None]:
+    """The pairs with ``(chain_id, spender)`` contexts, and the wallets each request asked for
+    when its context carries them as a third item ``(chain_id, spender, wallets)`` (None when
+    no context does)."""
+    if not isinstance(responses, list):
+        return responses, None
+    out: list[Any] = []
+    asked: list[frozenset[str] | None] = []
+    for item in responses:
+        ctx = item[0] if isinstance(item, tuple) and len(item) == 2 else None
+        if isinstance(ctx, (tuple, list)) and len(ctx) == 3:
+            wallets = ctx[2]
+            if isinstance(wallets, str) or not isinstance(wallets, Iterable):
+                raise InputError(
+                    f"{ENDPOINT_AGGREGATED}: the third context item should be the wallets asked "
+                    f"for (a list of addresses), got {wallets!r:.80}"
+                )
+            asked.append(frozenset(str(w).lower() for w in wallets))
+            out.append((tuple(ctx[:2]), item[1]))
+        else:
+            asked.append(None)
+            out.append(item)
+    return out, (asked if any(a is not None for a in asked) else None)
+
+
+def _asked_scope(
+    asked: list[frozenset[str] | None] | None, response: np.ndarray, wallet: pa.Array
+) -> Callable[[], np.ndarray] | None:
+    """``_Rows.scope`` of aggregated rows (``response``: each row's response number)."""
+    if asked is None:
+        return None
+
+    def scope() -> np.ndarray:
+        known = np.asarray([a is not None for a in asked], dtype=bool)[response]
+        listed = [f"{r}:{w}" for r, a in enumerate(asked) if a is not None for w in sorted(a)]
+        hit = pc.is_in(_join_key(response, wallet), value_set=pa.array(listed, type=_STR_TYPE))
+        owned = ~known | np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+        return np.where(owned, -1, response).astype(np.int64)
+
+    return scope
+
+
+_ENTRY_SEP = b'":{"balance":"'  # between a wallet key and its balance, in the compact form
+_ALLOWANCE_SEP = b'","allowance":"'
+_WALLETS_OPEN = re.compile(rb'"wallets":\{')
+
+
+def _gather(buf: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
+    """``buf[at[i] : at[i] + width]`` for every i, as an (n, width) array, column by column."""
+    out = np.empty((len(at), width), dtype=np.uint8)
+    for j in range(width):
+        out[:, j] = buf.take(at + j)
+    return out
+
+
+def _spans(body: bytes, start: np.ndarray, stop: np.ndarray) -> pa.Array:
+    """The strings ``body[start[i]:stop[i]]`` (sorted and apart), as one Arrow array laid over
+    the bytes (no Python object per string)."""
+    if not len(start):
+        return pa.array([], type=_STR_TYPE)
+    offsets = np.empty(2 * len(start), dtype=np.int64)
+    offsets[0::2], offsets[1::2] = start, stop
+    parts = pa.LargeStringArray.from_buffers(
+        len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(body)
+    )
+    return parts.take(pa.array(np.arange(0, len(offsets) - 1, 2, dtype=np.int64)))
+
+
+def _aggregated_entries(
+    body: bytes, keep_zero: bool
+) -> tuple[pa.StructArray, list[str], np.ndarray, np.ndarray, pa.Array, pa.Array]:
+    """One aggregated body read from its bytes: the token objects (Arrow reads them with their
+    ``wallets`` maps emptied), the wallet keys in frame order, and for every (wallet, token)
+    entry, wallet-major, its wallet and token numbers and its balance and allowance strings.
+
+    The entries are found in the compact form the API sends (``"0x..":{"balance":"..",
+    "allowance":".."}``) with one ``bytes.split`` and numpy, and checked to tile every
+    ``wallets`` map exactly, so no Python object is made per entry; a body in any other form
+    raises NoFit. Without ``keep_zero`` the zero entries are cut from the bytes first."""
+    whole = bytes(body)
+    order: list[str] | None = None
+    data = whole
+    if not keep_zero:
+        data, order = _without_zero_pairs(whole)
+    if b"\\" in data:
+        raise F.NoFit  # an escape: keys and amounts are not plain strings
+    buf = np.frombuffer(data, dtype=np.uint8)
+    opens = np.fromiter((m.end() for m in _WALLETS_OPEN.finditer(data)), dtype=np.int64)
+    lengths = np.fromiter(map(len, data.split(_ENTRY_SEP)), dtype=np.int64)
+    n = len(lengths) - 1
+    sep = np.cumsum(lengths[:-1]) + len(_ENTRY_SEP) * np.arange(n, dtype=np.int64)
+    quotes = np.flatnonzero(buf == _QUOTE_B)
+    key_at = sep - 43  # the key's opening quote
+    bal0 = sep + len(_ENTRY_SEP)
+    token = np.searchsorted(opens, key_at, side="right") - 1
+    if n and (key_at.min() < 0 or token.min() < 0):
+        raise F.NoFit
+    i = np.searchsorted(quotes, bal0)
+    if n and i.max() >= len(quotes):
+        raise F.NoFit
+    bal1 = quotes[i] if n else bal0
+    if (
+        n
+        and (
+            _gather(buf, bal1, len(_ALLOWANCE_SEP)) != np.frombuffer(_ALLOWANCE_SEP, np.uint8)
+        ).any()
+    ):
+        raise F.NoFit
+    alw0 = bal1 + len(_ALLOWANCE_SEP)
+    i = np.searchsorted(quotes, alw0)
+    if n and i.max() >= len(quotes) - 0:
+        raise F.NoFit
+    alw1 = quotes[i] if n else alw0
+    if n and (alw1.max() + 2 >= len(buf) or (buf[key_at] != _QUOTE_B).any()):
+        raise F.NoFit
+    after = buf[alw1 + 2] if n else alw1
+    if n and (buf[alw1 + 1] != _CLOSE_B).any():
+        raise F.NoFit
+    # the entries tile every map: the first starts at its "{", each next one after a comma
+    first = np.ones(n, dtype=bool)
+    first[1:] = token[1:] != token[:-1]
+    follows = np.empty(n, dtype=np.int64)
+    follows[1:] = alw1[:-1] + 3
+    follows[first] = opens[token[first]]
+    if (key_at != follows).any():
+        raise F.NoFit
+    last = np.ones(n, dtype=bool)
+    last[:-1] = first[1:]
+    if (after[last] != _CLOSE_B).any() or (after[~last] != _COMMA_B).any():
+        raise F.NoFit
+    close = opens.copy()  # where each map's closing brace is
+    close[token[last]] = alw1[last] + 2
+    empty = np.ones(len(opens), dtype=bool)
+    empty[token] = False
+    if (buf[opens[empty]] != _CLOSE_B).any():
+        raise F.NoFit
+    # the token objects, with "wallets":{} (the reader no longer builds a field per wallet)
+    bounds = np.empty(2 * len(opens) + 2, dtype=np.int64)
+    bounds[0], bounds[-1] = 0, len(buf)
+    bounds[1:-1:2], bounds[2:-1:2] = opens, close
+    keep = np.zeros(len(bounds) - 1, dtype=bool)
+    keep[0::2] = True
+    tokens, _, _, _, _ = _aggregated_body(buf[np.repeat(keep, np.diff(bounds))].tobytes())
+    if len(tokens) != len(opens):
+        raise F.NoFit  # a "wallets" key outside the token objects, or a null one
+    # wallets in frame order: first appearance in the whole answer
+    keys_text = _gather(buf, key_at + 1, 42).tobytes()
+    raw_keys = pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(np.arange(n + 1, dtype=np.int64) * 42), pa.py_buffer(keys_text)
+    )
+    encoded = pc.dictionary_encode(raw_keys)
+    try:
+        seen = [k.decode("ascii") for k in encoded.dictionary.cast(pa.large_binary()).to_pylist()]
+    except UnicodeDecodeError:
+        raise F.NoFit from None
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if order is not None:
+        rank = {key: r for r, key in enumerate(order)}
+        if any(key not in rank for key in seen):
+            rank = {key: r for r, key in enumerate(_wallet_order(whole))}
+            if any(key not in rank for key in seen):
+                raise F.NoFit
+        ranked = sorted(range(len(seen)), key=lambda c: rank[seen[c]])
+    else:
+        ranked = list(range(len(seen)))
+    position = np.empty(len(seen), dtype=np.int64)
+    position[ranked] = np.arange(len(seen), dtype=np.int64)
+    wallet = position[codes]
+    perm = np.argsort(wallet, kind="stable")  # wallet-major, tokens in payload order
+    wallet, token = wallet[perm], token[perm]
+    if n > 1 and ((wallet[1:] == wallet[:-1]) & (token[1:] == token[:-1])).any():
+        raise F.NoFit  # one wallet twice in a map: the safe path decides
+    take = pa.array(perm)
+    balances = _spans(data, bal0, bal1).take(take)
+    allowances = _spans(data, alw0, alw1).take(take)
+    return tokens, [seen[c] for c in ranked], wallet, token, balances, allowances
+
+
+def _aggregated_fast(
+    pairs: list[Any], keep_zero: bool, asked: list[frozenset[str] | None] | None = None
+) -> pd.DataFrame:
     """:func:`aggregated_frame` of raw bodies, read by Arrow one body at a time (or NoFit)."""
     endpoint = ENDPOINT_AGGREGATED
     contexts = _fast_contexts(pairs, ("chain_id", "spender"), endpoint)
-    token_parts, wallet_keys, token_rows, wallet_rows = [], [], [], []
-    chain_of_token, spender_of_token, balances, allowances = [], [], [], []
+    token_parts: list[pa.StructArray] = []
+    wallet_keys: list[str] = []
+    token_rows: list[np.ndarray] = []
+    wallet_rows: list[np.ndarray] = []
+    response_rows: list[np.ndarray] = []
+    chain_of_token: list[np.ndarray] = []
+    spender_of_token: list[str] = []
+    balances: list[pa.Array] = []
+    allowances: list[pa.Array] = []
     offset = 0
-    for context, (_, body) in zip(contexts, pairs, strict=True):
+    for number, (context, (_, body)) in enumerate(zip(contexts, pairs, strict=True)):
         # one body at a time: only the columns kept outlive it (a body's Arrow table holds a
         # struct field per wallet, several times the size of what is kept)
-        if keep_zero:
-            tokens, keys, valid, bal, alw = _aggregated_body(body)
-        else:
-            whole = bytes(body)
-            filtered, order = _without_zero_pairs(whole)
-            tokens, keys, valid, bal, alw = _aggregated_body(filtered, order, whole)
-            del filtered
-        wallet_of_row, token_of_row = np.nonzero(valid)  # wallet-major, tokens in order
+        tokens, keys, wallet_of_row, token_of_row, bal, alw = _aggregated_entries(body, keep_zero)
         if not keep_zero and len(bal):
             # drop the plain zero pairs now: most pairs of a 100-wallet answer are zeros, and
             # building their rows first costs gigabytes (other zero spellings go in _build)
@@ -1323,6 +1565,7 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
         if len(set(lowered)) != len(lowered):
             raise F.NoFit  # two spellings of one wallet: the safe path groups them
         wallet_rows.append(len(wallet_keys) + wallet_of_row)
+        response_rows.append(np.full(len(wallet_of_row), number, dtype=np.int64))
         wallet_keys += keys
         token_rows.append(offset + token_of_row)
         token_parts.append(_known_fields(tokens))
@@ -1358,9 +1601,11 @@ def _aggregated_fast(pairs: list[Any], keep_zero: bool) -> pd.DataFrame:
         [k.encode("utf-8").decode("ascii", "replace") for k in wallet_keys], type=_STR_TYPE
     )
     take = pa.array(rows_token)
+    wallet = _fast_addresses(wallets).take(pa.array(np.concatenate(wallet_rows)))
     rows = _Rows(
         chain=np.concatenate(chain_of_token)[rows_token],
-        wallet=_fast_addresses(wallets).take(pa.array(np.concatenate(wallet_rows))),
+        wallet=wallet,
+        scope=_asked_scope(asked, np.concatenate(response_rows), wallet),
         spender=pa.array(spender_of_token, type=_STR_TYPE).take(take),
         token=address.take(take),
         balance=_fast_raw(pa.concat_arrays(balances).cast(_STR_TYPE)),
@@ -1396,10 +1641,11 @@ def aggregated_frame(
     """
     endpoint = ENDPOINT_AGGREGATED
     responses, raw = F.split_raw(responses)
+    responses, asked = _split_asked(responses)
     # Arrow's reader has a fixed cost per wallet column: small batches parse faster
     if raw and sum(len(body) for _, body in responses) >= _AGG_ARROW_MIN_BYTES:
         try:
-            return _aggregated_fast(responses, keep_zero)
+            return _aggregated_fast(list(responses), keep_zero, asked)
         except F.NoFit:
             observe("fast path", "fell back to the safe path")
             pass
@@ -1430,6 +1676,7 @@ def aggregated_frame(
     )
     # wallet-major: group rows by (response, wallet) in order of first appearance; stable
     response = np.asarray(agg.response, dtype=np.int64)[seg]
+    rows.scope = _asked_scope(asked, response, wallet)
     wallet_code, _ = pd.factorize(pd.Series(_string_array(wallet)))
     pair_code, _ = pd.factorize(response * (int(wallet_code.max()) + 1) + wallet_code)
     order = np.argsort(pair_code, kind="stable")

@@ -30,19 +30,6 @@ import pandas as pd
 from ..errors import PayloadError
 from . import _portfolio as P
 from ._parse import unwrap_result
-from .portfolio_v5 import (
-    CHART_COLUMNS,
-    CURRENT_VALUE_COLUMNS,
-    SUPPORTED_CHAINS_COLUMNS,
-    SUPPORTED_PROTOCOLS_COLUMNS,
-    TOKEN_FIELDS,
-    append_position_rows,
-    availability,
-    chain_row,
-    chart_frame,
-    parse_token,
-    protocol_row,
-)
 from .schema import STRING, FrameSchema
 
 __all__ = [
@@ -81,20 +68,20 @@ _c = P.c
 
 CURRENT_VALUE = FrameSchema.of(
     "portfolio_v4.current_value",
-    [*CURRENT_VALUE_COLUMNS, "api_version"],
+    [*P.CURRENT_VALUE_COLUMNS, "api_version"],
     key=("wallets", "dimension", "key", "chain_id"),
     description="v4 general/current_value: one address row per wallet (dimension address).",
 )
 PROTOCOLS_CURRENT_VALUE = FrameSchema.of(
     "portfolio_v4.protocols_current_value",
-    [*CURRENT_VALUE_COLUMNS, P.LOCKED, "api_version"],
+    [*P.CURRENT_VALUE_COLUMNS, P.LOCKED, "api_version"],
     key=CURRENT_VALUE.key,
     description="v4 overview/protocols/current_value: dimension protocol (the all-chains row "
     "of each protocol) and protocol_chain (one row per protocol x chain).",
 )
 TOKENS_CURRENT_VALUE = FrameSchema.of(
     "portfolio_v4.tokens_current_value",
-    [*CURRENT_VALUE_COLUMNS, "api_version"],
+    [*P.CURRENT_VALUE_COLUMNS, "api_version"],
     key=CURRENT_VALUE.key,
     description="v4 overview/erc20/current_value: dimension category (native, stable, token; "
     "all chains) and category_chain (one row per category x chain).",
@@ -134,7 +121,7 @@ TOKENS_PROFIT_AND_LOSS = FrameSchema.of(
 
 VALUE_CHART = FrameSchema.of(
     "portfolio_v4.value_chart",
-    [*CHART_COLUMNS, "api_version"],
+    [*P.CHART_COLUMNS, "api_version"],
     key=("wallets", "chain_id", "timestamp"),
     description="v4 general/value_chart: one row per point in time (UTC).",
 )
@@ -208,25 +195,18 @@ TOKENS_DETAILS = FrameSchema.of(
 
 SUPPORTED_CHAINS = FrameSchema.of(
     "portfolio_v4.supported_chains",
-    [*SUPPORTED_CHAINS_COLUMNS, "api_version"],
+    [*P.SUPPORTED_CHAINS_COLUMNS, "api_version"],
     key=("chain_id",),
     description="v4 general/supported_chains (ints or objects; names from the local chain table "
     "when only ids are sent).",
 )
 SUPPORTED_PROTOCOLS = FrameSchema.of(
     "portfolio_v4.supported_protocols",
-    [*SUPPORTED_PROTOCOLS_COLUMNS, "api_version"],
+    [*P.SUPPORTED_PROTOCOLS_COLUMNS, "api_version"],
     key=("chain_id", "protocol"),
     description="v4 general/supported_protocols (undocumented shape; anything list- or "
     "mapping-shaped is accepted, unknown fields kept).",
 )
-
-
-def _items(payload: Any, endpoint: str) -> list[Any]:
-    result = unwrap_result(payload, endpoint)
-    if result is None:
-        raise PayloadError(endpoint, "result", "expected a list, got null")
-    return P.items_of(result, endpoint, "result")
 
 
 def _chain_or_none(
@@ -256,7 +236,7 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
     known = frozenset({"address", "value_usd", "chain_id", "chain"})
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        for i, item in enumerate(_items(payload, endpoint)):
+        for i, item in enumerate(P.items(payload, endpoint)):
             where = f"result[{i}]"
             item = P.mapping_at(item, endpoint, where)
             wallet = P.to_address(
@@ -289,7 +269,7 @@ def _grouped_value(
     has_locked = "locked" in schema.names
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        for i, group in enumerate(_items(payload, endpoint)):
+        for i, group in enumerate(P.items(payload, endpoint)):
             where = f"result[{i}]"
             group = P.mapping_at(group, endpoint, where)
             name = P.to_str(
@@ -355,7 +335,7 @@ def _pnl(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataFrame
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
         base = {"wallet": ctx.wallet, "wallets": ctx.wallets, "timerange": ctx.timerange}
-        for i, item in enumerate(_items(payload, endpoint)):
+        for i, item in enumerate(P.items(payload, endpoint)):
             where = f"result[{i}]"
             item = P.mapping_at(item, endpoint, where)
             chain_id = _chain_or_none(item, endpoint, where)
@@ -409,7 +389,7 @@ def tokens_profit_and_loss(responses: P.Batch) -> pd.DataFrame:
 
 def value_chart(responses: P.Batch) -> pd.DataFrame:
     """``v4/general/value_chart`` -> :data:`VALUE_CHART` (context ``timerange`` is recorded)."""
-    return chart_frame(responses, "v4.value_chart", VALUE_CHART, API_VERSION)
+    return P.chart_frame(responses, "v4.value_chart", VALUE_CHART, API_VERSION)
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,41 +427,38 @@ _DETAIL_FIELDS = frozenset(
 )
 
 
-#: ProtocolOverviewResponseItem fields the contract requires (absent = PayloadError naming
-#: the field, present ``null`` = NA); ``chain_id`` is checked apart (the request's chain may
-#: stand in) and ``addresses`` may be absent (the request's addresses).
+#: The profit field's spellings, in the order each details endpoint prefers them (v4 protocol
+#: details send ``profit_abs_usd`` as v5 does; erc20 details send ``abs_profit_usd``).
+_DETAIL_PROFIT = ("profit_abs_usd", "abs_profit_usd")
+_ERC20_PROFIT = ("abs_profit_usd", "profit_abs_usd")
+#: Fields every v4 overview details item requires, protocols (ProtocolOverviewResponseItem) and
+#: erc20 (Erc20OverviewResponseItem) alike (absent = PayloadError naming the field, present
+#: ``null`` = NA).
+_OVERVIEW_REQUIRED: tuple[str | tuple[str, ...], ...] = ("name", "value_usd", "roi", "status")
+#: ProtocolOverviewResponseItem: the shared fields and its own; ``chain_id`` is checked apart
+#: (the request's chain may stand in) and ``addresses`` may be absent (the request's addresses).
 _DETAIL_REQUIRED: tuple[str | tuple[str, ...], ...] = (
+    *_OVERVIEW_REQUIRED,
     "contract_address",
     "token_id",
     "protocol",
-    "name",
     "contract_type",
     "sub_contract_type",
     "is_whitelisted",
     "protocol_name",
     "protocol_icon",
-    "status",
     "token_address",
     "underlying_tokens",
-    "value_usd",
     "debt",
     ("rewards_tokens", "reward_tokens"),
-    ("profit_abs_usd", "abs_profit_usd"),
-    "roi",
+    _DETAIL_PROFIT,
     ("weighted_apr", "apr"),
     "holding_time_days",
     "info",
 )
-#: Erc20OverviewResponseItem fields the contract requires (besides ``chain_id``, the token's
+#: Erc20OverviewResponseItem: the shared fields and its own (besides ``chain_id``, the token's
 #: address, amount and price, checked where they are read).
-_ERC20_REQUIRED: tuple[str | tuple[str, ...], ...] = (
-    "name",
-    "symbol",
-    "value_usd",
-    ("abs_profit_usd", "profit_abs_usd"),
-    "roi",
-    "status",
-)
+_ERC20_REQUIRED: tuple[str | tuple[str, ...], ...] = (*_OVERVIEW_REQUIRED, "symbol", _ERC20_PROFIT)
 
 
 def protocols_details(responses: P.Batch) -> pd.DataFrame:
@@ -497,7 +474,7 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
     builder = P.RowBuilder(PROTOCOLS_DETAILS, endpoint)
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        for i, item in enumerate(_items(payload, endpoint)):
+        for i, item in enumerate(P.items(payload, endpoint)):
             where = f"result[{i}]"
             item = P.mapping_at(item, endpoint, where)
             chain_id = _chain_or_none(item, endpoint, where, required=ctx.chain_id is None)
@@ -529,7 +506,7 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
                 P.require_key(item, ("debt",), endpoint, where), endpoint, f"{where}.debt"
             )
             value = P.required_float(item, ("value_usd",), endpoint, where)
-            profit = P.required_float(item, ("profit_abs_usd", "abs_profit_usd"), endpoint, where)
+            profit = P.required_float(item, _DETAIL_PROFIT, endpoint, where)
             roi = P.required_float(item, ("roi",), endpoint, where)
             apr_name, apr = P.first_of(item, ("weighted_apr", "apr"))
             info = g("info")
@@ -571,13 +548,13 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
             }
             pos.update(builder.extras(item, _DETAIL_FIELDS))
             reward_field = "reward_tokens" if "reward_tokens" in item else "rewards_tokens"
-            append_position_rows(builder, pos, item, reward_field, endpoint, where)
+            P.append_position_rows(builder, pos, item, reward_field, endpoint, where)
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})
 
 
-_ERC20_FIELDS = TOKEN_FIELDS | {
+_ERC20_FIELDS = P.TOKEN_FIELDS | {
     "contract_address",
     "abs_profit_usd",
     "profit_abs_usd",
@@ -597,7 +574,7 @@ def tokens_details(responses: P.Batch) -> pd.DataFrame:
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
         base = {"wallet": ctx.wallet, "wallets": ctx.wallets, "timerange": ctx.timerange}
-        for i, item in enumerate(_items(payload, endpoint)):
+        for i, item in enumerate(P.items(payload, endpoint)):
             where = f"result[{i}]"
             item = P.mapping_at(item, endpoint, where)
             chain_id = _chain_or_none(item, endpoint, where)
@@ -609,12 +586,12 @@ def tokens_details(responses: P.Batch) -> pd.DataFrame:
             if token is None:
                 raise PayloadError(endpoint, f"{where}.{token_name}", "required field is null")
             P.require_all(item, _ERC20_REQUIRED, endpoint, where)
-            profit = P.required_float(item, ("abs_profit_usd", "profit_abs_usd"), endpoint, where)
+            profit = P.required_float(item, _ERC20_PROFIT, endpoint, where)
             roi = P.required_float(item, ("roi",), endpoint, where)
-            # parse_token reads symbol/name/decimals/amount/price/value the same way as v5
+            # P.parse_token reads symbol/name/decimals/amount/price/value the same way as v5
             # (amount and price_to_usd required).
-            fields = {k: v for k, v in item.items() if k in TOKEN_FIELDS}
-            tok = parse_token({**fields, "address": token}, endpoint, where, builder)
+            fields = {k: v for k, v in item.items() if k in P.TOKEN_FIELDS}
+            tok = P.parse_token({**fields, "address": token}, endpoint, where, builder)
             row = {
                 **base,
                 **tok,
@@ -636,7 +613,7 @@ def tokens_details(responses: P.Batch) -> pd.DataFrame:
 
 def is_available(responses: P.Batch) -> bool:
     """``v4/general/is_available`` (``{result: bool}`` or ``{result: {is_available}}``) -> bool."""
-    return availability(responses, "v4.is_available")
+    return P.availability(responses, "v4.is_available")
 
 
 def supported_chains(responses: P.Batch) -> pd.DataFrame:
@@ -650,8 +627,8 @@ def supported_chains(responses: P.Batch) -> pd.DataFrame:
     known = frozenset({"chain_id", "chain", "chain_name", "chain_icon", "native_token"})
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        for i, item in enumerate(_items(payload, endpoint)):
-            builder.append(chain_row(item, endpoint, f"result[{i}]", builder, known))
+        for i, item in enumerate(P.items(payload, endpoint)):
+            builder.append(P.chain_row(item, endpoint, f"result[{i}]", builder, known))
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})
@@ -674,13 +651,13 @@ def supported_protocols(responses: P.Batch) -> pd.DataFrame:
                 if isinstance(value, list):
                     chain_id = P.to_chain(key, endpoint, where) if str(key).isdigit() else None
                     for j, item in enumerate(value):
-                        row = protocol_row(item, endpoint, f"{where}[{j}]", builder)
+                        row = P.protocol_row(item, endpoint, f"{where}[{j}]", builder)
                         if row.get("chain_id") is None:
                             row["chain_id"] = chain_id
                         builder.append(row)
                 elif isinstance(value, Mapping):
                     builder.append(
-                        protocol_row({"protocol": key, **value}, endpoint, where, builder)
+                        P.protocol_row({"protocol": key, **value}, endpoint, where, builder)
                     )
                 else:
                     row = {"protocol": str(key), "protocol_name": str(key)}
@@ -688,7 +665,7 @@ def supported_protocols(responses: P.Batch) -> pd.DataFrame:
                     builder.append(row)
             return
         for i, item in enumerate(P.items_of(result, endpoint, "result")):
-            builder.append(protocol_row(item, endpoint, f"result[{i}]", builder))
+            builder.append(P.protocol_row(item, endpoint, f"result[{i}]", builder))
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})

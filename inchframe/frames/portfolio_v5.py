@@ -199,64 +199,31 @@ PROTOCOLS_METRICS = FrameSchema.of(
     "position_index; NA for a closed position).",
 )
 
-#: Columns of every current-value frame (v5 current_value and the three v4 current values).
-CURRENT_VALUE_COLUMNS: list[Any] = [
-    "dimension",
-    "key",
-    "label",
-    "value_usd",
-    P.CHAIN_ID_NULLABLE,
-    "wallet",
-    P.WALLETS,
-]
 CURRENT_VALUE = FrameSchema.of(
     "portfolio_v5.current_value",
-    [*CURRENT_VALUE_COLUMNS, "api_version"],
+    [*P.CURRENT_VALUE_COLUMNS, "api_version"],
     key=("wallets", "dimension", "key", "chain_id"),
     description="v5.0 general/current_value as a long frame: filter on dimension (total, "
     "address, category, protocol, chain) before summing.",
 )
 
-CHART_COLUMNS: list[Any] = [
-    "timestamp",
-    "value_usd",
-    P.CHAIN_ID_NULLABLE,
-    "wallet",
-    P.WALLETS,
-    "timerange",
-]
 CHART = FrameSchema.of(
     "portfolio_v5.chart",
-    [*CHART_COLUMNS, "api_version"],
+    [*P.CHART_COLUMNS, "api_version"],
     key=("wallets", "chain_id", "timestamp"),
     description="v5.0 general/chart: one row per point in time (UTC).",
 )
 
-SUPPORTED_CHAINS_COLUMNS: list[Any] = [
-    "chain_id",
-    "chain_name",
-    _c("chain_icon", STRING, "URL", "chain icon"),
-    _c("native_token", STRING, "address", "native token address as sent (0xeeee... or 0x000...)"),
-    _c("native_symbol", STRING, "", "native token symbol"),
-    _c("native_name", STRING, "", "native token name"),
-    _c("native_decimals", "Int64", "", "native token decimals"),
-]
 SUPPORTED_CHAINS = FrameSchema.of(
     "portfolio_v5.supported_chains",
-    [*SUPPORTED_CHAINS_COLUMNS, "api_version"],
+    [*P.SUPPORTED_CHAINS_COLUMNS, "api_version"],
     key=("chain_id",),
     description="v5.0 general/supported_chains: one row per chain.",
 )
 
-SUPPORTED_PROTOCOLS_COLUMNS: list[Any] = [
-    P.CHAIN_ID_NULLABLE,
-    "protocol",
-    "protocol_name",
-    P.PROTOCOL_ICON,
-]
 SUPPORTED_PROTOCOLS = FrameSchema.of(
     "portfolio_v5.supported_protocols",
-    [*SUPPORTED_PROTOCOLS_COLUMNS, "api_version"],
+    [*P.SUPPORTED_PROTOCOLS_COLUMNS, "api_version"],
     key=("chain_id", "protocol"),
     description="v5.0 general/supported_protocols: one row per chain x protocol group.",
 )
@@ -336,51 +303,6 @@ ITEM_REQUIRED = (
     "value_usd",
     "underlying_tokens",
 )
-TOKEN_FIELDS = frozenset(
-    {
-        "chain",
-        "chain_id",
-        "address",
-        "decimals",
-        "symbol",
-        "name",
-        "amount",
-        "price_usd",
-        "price_to_usd",
-        "value_usd",
-    }
-)
-
-
-def parse_token(tok: Any, endpoint: str, where: str, builder: P.RowBuilder) -> dict[str, Any]:
-    """One TokenBalance (v5) or ProtocolUnderlyingTokenResponseItem (v4) as row values.
-
-    ``address``, ``amount`` and ``price_usd`` (or ``price_to_usd``) must be present (an absent
-    one is a PayloadError; ``null`` amounts and prices give NaN); ``value_usd`` = amount x price
-    when absent. The token's own ``chain``/``chain_id`` is accepted and otherwise ignored (the
-    row takes the position's chain).
-    """
-    tok = P.mapping_at(tok, endpoint, where)
-    address = P.to_address(
-        P.require_key(tok, ("address",), endpoint, where), endpoint, f"{where}.address"
-    )
-    amount = P.required_float(tok, ("amount",), endpoint, where)
-    price = P.required_float(tok, ("price_usd", "price_to_usd"), endpoint, where)
-    if tok.get("value_usd") is None:
-        value = amount * price
-    else:
-        value = P.to_float(tok["value_usd"], endpoint, f"{where}.value_usd")
-    row = {
-        "token": address,
-        "symbol": P.to_str(tok.get("symbol"), endpoint, f"{where}.symbol"),
-        "name": P.to_str(tok.get("name"), endpoint, f"{where}.name"),
-        "decimals": P.to_int(tok.get("decimals"), endpoint, f"{where}.decimals"),
-        "amount": amount,
-        "price_usd": price,
-        "value_usd": value,
-    }
-    row.update(builder.extras(tok, TOKEN_FIELDS, prefix="token_", where="token."))
-    return row
 
 
 def _item_chain(item: Mapping[str, Any], ctx: P.Ctx, endpoint: str, where: str) -> int:
@@ -465,13 +387,6 @@ def _position(
     return row
 
 
-def _items(payload: Any, endpoint: str) -> list[Any]:
-    result = unwrap_result(payload, endpoint)
-    if result is None:
-        raise PayloadError(endpoint, "result", "expected a list, got null")
-    return P.items_of(result, endpoint, "result")
-
-
 _TOKEN_ONLY_DROP = (
     "protocol_sub_group",
     "protocol_sub_group_name",
@@ -481,30 +396,6 @@ _TOKEN_ONLY_DROP = (
     "contract_address",
     "position_value_usd",
 )
-
-
-def append_position_rows(
-    builder: P.RowBuilder,
-    pos: dict[str, Any],
-    item: Mapping[str, Any],
-    reward_field: str,
-    endpoint: str,
-    where: str,
-) -> None:
-    """One row per underlying and reward token of a position (``role``, ``underlying_index``),
-    or one bare row when it lists none: the shape v5 protocol snapshots and v4 protocol
-    details share. ``underlying_tokens`` must be present (``[]`` or null: no tokens); the
-    reward list may be absent."""
-    P.require_key(item, ("underlying_tokens",), endpoint, where)
-    n = 0
-    for role, field in (("underlying", "underlying_tokens"), ("reward", reward_field)):
-        tokens = P.items_of(item.get(field), endpoint, f"{where}.{field}")
-        for j, tok in enumerate(tokens):
-            row = parse_token(tok, endpoint, f"{where}.{field}[{j}]", builder)
-            builder.append({**pos, **row, "role": role, "underlying_index": j})
-            n += 1
-    if n == 0:
-        builder.append(pos)
 
 
 def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
@@ -535,7 +426,7 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
     builder = P.RowBuilder(TOKENS_SNAPSHOT, endpoint)
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        for i, item in enumerate(_items(payload, endpoint)):
+        for i, item in enumerate(P.items(payload, endpoint)):
             where = f"result[{i}]"
             pos = _position(item, ctx, endpoint, where, builder)
             tokens = P.items_of(
@@ -563,7 +454,7 @@ def tokens_snapshot(responses: P.Batch) -> pd.DataFrame:
                 builder.append(
                     {
                         **pos,
-                        **parse_token(tok, endpoint, f"{where}.underlying_tokens[{j}]", builder),
+                        **P.parse_token(tok, endpoint, f"{where}.underlying_tokens[{j}]", builder),
                     }
                 )
 
@@ -593,10 +484,10 @@ def protocols_snapshot(responses: P.Batch) -> pd.DataFrame:
     builder = P.RowBuilder(PROTOCOLS_SNAPSHOT, endpoint)
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        for i, item in enumerate(_items(payload, endpoint)):
+        for i, item in enumerate(P.items(payload, endpoint)):
             where = f"result[{i}]"
             pos = _position(item, ctx, endpoint, where, builder)
-            append_position_rows(builder, pos, item, "reward_tokens", endpoint, where)
+            P.append_position_rows(builder, pos, item, "reward_tokens", endpoint, where)
 
     P.run_batch(responses, endpoint, parse)
     frame = builder.build({"api_version": API_VERSION})
@@ -688,7 +579,7 @@ def _unix_seconds(arr: pa.Array) -> pa.Array:
 
 
 def _token_columns(tokens: pa.StructArray) -> dict[str, Any]:
-    """``parse_token`` for every TokenBalance (Arrow arrays, one per row column)."""
+    """``P.parse_token`` for every TokenBalance (Arrow arrays, one per row column)."""
     if tokens.null_count:
         raise F.NoFit
     f = tokens.field
@@ -973,7 +864,7 @@ def _metrics(responses: P.Batch, endpoint: str, schema: FrameSchema) -> pd.DataF
     builder = P.RowBuilder(schema, endpoint)
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        for i, item in enumerate(_items(payload, endpoint)):
+        for i, item in enumerate(P.items(payload, endpoint)):
             where = f"result[{i}]"
             item = P.mapping_at(item, endpoint, where)
             index = P.require_key(item, ("index",), endpoint, where)
@@ -1122,44 +1013,9 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
     return builder.build({"api_version": API_VERSION})
 
 
-def chart_frame(
-    responses: P.Batch, endpoint: str, schema: FrameSchema, api_version: str
-) -> pd.DataFrame:
-    """Shared by v5 ``general/chart`` and v4 ``general/value_chart``."""
-    builder = P.RowBuilder(schema, endpoint)
-    known = frozenset({"timestamp", "value_usd"})
-
-    def parse(ctx: P.Ctx, payload: Any) -> None:
-        base = {
-            "chain_id": ctx.chain_id,
-            "wallet": ctx.wallet,
-            "wallets": ctx.wallets,
-            "timerange": ctx.timerange,
-        }
-        for i, point in enumerate(_items(payload, endpoint)):
-            where = f"result[{i}]"
-            point = P.mapping_at(point, endpoint, where)
-            ts = P.to_unix_seconds(
-                P.require_key(point, ("timestamp",), endpoint, where),
-                endpoint,
-                f"{where}.timestamp",
-                required=True,
-            )
-            row = {
-                **base,
-                "timestamp": ts,
-                "value_usd": P.required_float(point, ("value_usd",), endpoint, where),
-            }
-            row.update(builder.extras(point, known))
-            builder.append(row)
-
-    P.run_batch(responses, endpoint, parse)
-    return builder.build({"api_version": api_version})
-
-
 def chart(responses: P.Batch) -> pd.DataFrame:
     """``v5.0/general/chart`` -> :data:`CHART` (context ``timerange`` is recorded)."""
-    return chart_frame(responses, "v5.chart", CHART, API_VERSION)
+    return P.chart_frame(responses, "v5.chart", CHART, API_VERSION)
 
 
 def supported_chains(responses: P.Batch) -> pd.DataFrame:
@@ -1169,85 +1025,11 @@ def supported_chains(responses: P.Batch) -> pd.DataFrame:
     known = frozenset({"chain_id", "chain", "chain_name", "chain_icon", "native_token"})
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        for i, item in enumerate(_items(payload, endpoint)):
-            builder.append(chain_row(item, endpoint, f"result[{i}]", builder, known))
+        for i, item in enumerate(P.items(payload, endpoint)):
+            builder.append(P.chain_row(item, endpoint, f"result[{i}]", builder, known))
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})
-
-
-def chain_row(
-    item: Any, endpoint: str, where: str, builder: P.RowBuilder, known: frozenset[str]
-) -> dict[str, Any]:
-    """One supported-chain entry: an int, or an object with a chain id and optional details."""
-    if not isinstance(item, Mapping):
-        observe("supported_chains item", "bare chain id")
-        chain_id = P.to_chain(item, endpoint, where)
-        return {"chain_id": chain_id, "chain_name": P.chain_label(chain_id)}
-    observe("supported_chains item", "object")
-    name, raw = P.first_of(item, ("chain_id", "id", "id_num", "chain"))
-    if name not in item:
-        raise PayloadError(endpoint, f"{where}.chain_id", "required field is missing")
-    chain_id = P.to_chain(raw, endpoint, f"{where}.{name}")
-    label_name, label = P.first_of(item, ("chain_name", "name_readable", "name"))
-    icon_name, icon = P.first_of(item, ("chain_icon", "icon_url", "icon"))
-    row: dict[str, Any] = {
-        "chain_id": chain_id,
-        "chain_name": P.to_str(label, endpoint, f"{where}.{label_name}") or P.chain_label(chain_id),
-        "chain_icon": P.to_str(icon, endpoint, f"{where}.{icon_name}"),
-    }
-    native = item.get("native_token")
-    if native is not None:
-        nw = f"{where}.native_token"
-        native = P.mapping_at(native, endpoint, nw)
-        row.update(
-            {
-                "native_token": P.to_address(
-                    native.get("address"), endpoint, f"{nw}.address", required=False
-                ),
-                "native_symbol": P.to_str(native.get("symbol"), endpoint, f"{nw}.symbol"),
-                "native_name": P.to_str(native.get("name"), endpoint, f"{nw}.name"),
-                "native_decimals": P.to_int(native.get("decimals"), endpoint, f"{nw}.decimals"),
-            }
-        )
-    row.update(
-        builder.extras(item, known | {"id", "id_num", "name", "name_readable", "icon", "icon_url"})
-    )
-    return row
-
-
-def protocol_row(
-    item: Any, endpoint: str, where: str, builder: P.RowBuilder, *, chain_required: bool = False
-) -> dict[str, Any]:
-    """One supported-protocol entry: an object (v5 protocol group) or a bare name (v4 guess).
-
-    ``chain_required`` (v5, whose contract lists ``chain_id`` as required): an object without
-    ``chain_id`` (or ``chain``) is a PayloadError instead of a row with chain_id NA.
-    """
-    if isinstance(item, str):
-        return {"protocol": item, "protocol_name": item}
-    item = P.mapping_at(item, endpoint, where)
-    key_name, key = P.first_of(
-        item, ("protocol_group_id", "protocol", "id", "protocol_name", "name")
-    )
-    if key is None:
-        raise PayloadError(endpoint, f"{where}.protocol_group_id", "required field is missing")
-    label_name, label = P.first_of(item, ("protocol_group_name", "protocol_name", "name", "title"))
-    icon_name, icon = P.first_of(item, ("protocol_group_icon", "protocol_icon", "icon", "icon_url"))
-    if chain_required:
-        P.require_first(item, ("chain_id", "chain"), endpoint, where)
-    chain = item.get("chain_id", item.get("chain"))
-    row = {
-        "chain_id": None if chain is None else P.to_chain(chain, endpoint, f"{where}.chain_id"),
-        "protocol": P.to_str(key, endpoint, f"{where}.{key_name}", required=True),
-        "protocol_name": P.to_str(label, endpoint, f"{where}.{label_name}"),
-        "protocol_icon": P.to_str(icon, endpoint, f"{where}.{icon_name}"),
-    }
-    if row["protocol_name"] is None:
-        row["protocol_name"] = row["protocol"]
-    used = {key_name, label_name, icon_name, "chain_id", "chain"}
-    row.update(builder.extras(item, frozenset(used)))
-    return row
 
 
 def supported_protocols(responses: P.Batch) -> pd.DataFrame:
@@ -1256,40 +1038,18 @@ def supported_protocols(responses: P.Batch) -> pd.DataFrame:
     builder = P.RowBuilder(SUPPORTED_PROTOCOLS, endpoint)
 
     def parse(ctx: P.Ctx, payload: Any) -> None:
-        for i, item in enumerate(_items(payload, endpoint)):
+        for i, item in enumerate(P.items(payload, endpoint)):
             builder.append(
-                protocol_row(item, endpoint, f"result[{i}]", builder, chain_required=True)
+                P.protocol_row(item, endpoint, f"result[{i}]", builder, chain_required=True)
             )
 
     P.run_batch(responses, endpoint, parse)
     return builder.build({"api_version": API_VERSION})
 
 
-def availability(responses: P.Batch, endpoint: str) -> bool:
-    """Shared by v5 ``status`` and v4 ``is_available``: True only if every response says so."""
-    answers: list[bool] = []
-
-    def parse(ctx: P.Ctx, payload: Any) -> None:
-        result = unwrap_result(payload, endpoint)
-        field = "result"
-        if isinstance(result, Mapping):
-            if "is_available" not in result:
-                raise PayloadError(endpoint, "result.is_available", "required field is missing")
-            result, field = result["is_available"], "result.is_available"
-        value = P.to_bool(result, endpoint, field)
-        if value is None:
-            raise PayloadError(endpoint, field, "required field is null")
-        answers.append(value)
-
-    P.run_batch(responses, endpoint, parse)
-    if not answers:
-        raise PayloadError(endpoint, "result", "the batch holds no response")
-    return all(answers)
-
-
 def status(responses: P.Batch) -> bool:
     """``v5.0/general/status`` (``{result: {is_available}}``) -> bool."""
-    return availability(responses, "v5.status")
+    return P.availability(responses, "v5.status")
 
 
 def address_check(responses: P.Batch) -> pd.DataFrame:

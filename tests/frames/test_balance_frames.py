@@ -446,6 +446,74 @@ def test_aggregated_wallet_order_per_response() -> None:
     ]
 
 
+FOREIGN = "0x" + "f0" * 20
+
+
+def _agg_answer(wallet: str, balance: str, *, token: str = USDC) -> list[dict[str, Any]]:
+    return [
+        {
+            "symbol": "USDC",
+            "name": "USD Coin",
+            "logoURI": "https://tokens.1inch.io/usdc.png",
+            "isCustom": False,
+            "type": "token",
+            "tags": ["tokens"],
+            "address": token,
+            "decimals": 6,
+            "wallets": {wallet: {"balance": balance, "allowance": "0"}},
+        }
+    ]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["parsed", "bytes"])
+def test_aggregated_repeats_of_wallets_not_asked_are_checked_per_answer(
+    raw: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-asked single-wallet answers that both name one foreign wallet (the loader gives
+    each to the wallet asked) are not two answers for one row: the frame keeps both."""
+    import json
+
+    from inchframe.frames._forms import recording
+
+    monkeypatch.setattr(fb, "_AGG_ARROW_MIN_BYTES", 0)  # bytes: Arrow's reader, however small
+
+    def body(payload: Any) -> Any:
+        return json.dumps(payload, separators=(",", ":")).encode() if raw else payload
+
+    pairs = [
+        ((1, ROUTER, [A]), body(_agg_answer(FOREIGN, "5"))),
+        ((1, ROUTER, [B_MIXED]), body(_agg_answer(FOREIGN, "7"))),
+    ]
+    with recording() as forms:
+        df = fb.aggregated_frame(pairs)
+    assert ("fast path", "fell back to the safe path") not in forms
+    assert list(zip(df.wallet, df.balance_raw, strict=True)) == [(FOREIGN, "5"), (FOREIGN, "7")]
+    # without the asked wallets the converter cannot tell: two answers for one row
+    with pytest.raises(PayloadError, match="two different answers"):
+        fb.aggregated_frame([(ctx[:2], payload) for ctx, payload in pairs])
+    # a wallet asked by both requests (or named by an answer that asked for it) is checked
+    # across the batch: different answers for it stay an error, identical ones collapse
+    for asked in ([A], [A, B]):
+        twice = [
+            ((1, ROUTER, [A]), body(_agg_answer(A, "5"))),
+            ((1, ROUTER, asked), body(_agg_answer(A, "7"))),
+        ]
+        with pytest.raises(PayloadError, match="two different answers"):
+            fb.aggregated_frame(twice)
+    same = [
+        ((1, ROUTER, [A]), body(_agg_answer(A, "5"))),
+        ((1, ROUTER, [A, B]), body(_agg_answer(A, "5"))),
+    ]
+    assert list(fb.aggregated_frame(same).balance_raw) == ["5"]
+    # within one answer a foreign wallet repeated in two spellings still conflicts
+    one = _agg_answer(FOREIGN, "5")
+    one[0]["wallets"][FOREIGN.upper().replace("0X", "0x")] = {"balance": "6", "allowance": "0"}
+    with pytest.raises(PayloadError, match="two different answers"):
+        fb.aggregated_frame([((1, ROUTER, [A]), body(one))])
+    with pytest.raises(InputError, match="wallets asked"):
+        fb.aggregated_frame([((1, ROUTER, A), body(_agg_answer(A, "5")))])
+
+
 def test_large_batch() -> None:
     tokens = [f"0x{i:040x}" for i in range(1, 501)]
     payload = {t: str(i * 10**20) for i, t in enumerate(tokens)}
@@ -998,3 +1066,58 @@ def test_repeated_requests_collapse_when_they_agree() -> None:
     pd.testing.assert_frame_equal(once, twice)
     with pytest.raises(PayloadError):
         fb.balances_frame([((1, A), {USDC: "5"}), ((1, A), {USDC: "6"})])
+
+
+def _zero_entries_by_regex(body: bytes) -> bytes:
+    """The former two-pass regex filter: the oracle of ``_drop_zero_entries``."""
+    import re
+
+    entry = rb'"0x[0-9a-fA-F]{40}":\{"balance":"0","allowance":"0"\}'
+    body = re.sub(entry + rb",", b"", body)
+    return re.sub(rb",?" + entry + rb"(?=\})", b"", body)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["hex", "HEX", "short", "nothex"]),
+                st.sampled_from(["0", "1"]),
+                st.sampled_from(["0", "2"]),
+            ),
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_zero_entries_are_cut_from_the_bytes_like_the_regex(
+    maps: list[list[tuple[str, str, str]]], rnd: Any
+) -> None:
+    def key(kind: str) -> str:
+        digits = "".join(rnd.choice("0123456789abcdef") for _ in range(40))
+        return {
+            "hex": "0x" + digits,
+            "HEX": "0x" + digits.upper(),
+            "short": "0x" + digits[:39],
+            "nothex": "0x" + digits[:39] + "g",
+        }[kind]
+
+    objects = []
+    for entries in maps:
+        wallets = ",".join(
+            f'"{key(kind)}":{{"balance":"{b}","allowance":"{a}"}}' for kind, b, a in entries
+        )
+        objects.append('{"address":"x","name":"a,}{","wallets":{' + wallets + '},"n":1}')
+    body = ("[" + ",".join(objects) + "]").encode()
+    cut = fb._drop_zero_entries(body)
+    assert cut == _zero_entries_by_regex(body)
+    import json
+
+    parsed = json.loads(cut)  # still valid JSON, every non-zero entry kept
+    assert [len(o["wallets"]) for o in parsed] == [
+        sum(1 for kind, b, a in entries if (b, a) != ("0", "0") or kind in ("short", "nothex"))
+        for entries in maps
+    ]

@@ -1092,3 +1092,25 @@ def test_a_duplicated_snapshot_item_collapses_or_is_a_payload_error(name: str, r
     with pytest.raises(PayloadError, match="two different items") as caught:
         convert([(ctx, enc(repeated))])
     assert caught.value.endpoint == name
+
+
+def test_v4_and_v5_share_helpers_only_through_portfolio_module() -> None:
+    """#14: the v4 converters depend on frames/_portfolio.py, never on v5 internals."""
+    import ast
+    from pathlib import Path
+
+    import inchframe.frames.portfolio_v4 as v4
+
+    tree = ast.parse(Path(v4.__file__).read_text(encoding="utf-8"))
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    }
+    assert "portfolio_v5" not in imported and "inchframe.frames.portfolio_v5" not in imported
+    # the v4 module names no v5 helper: what both versions build comes from _portfolio
+    from inchframe.frames import _portfolio, portfolio_v5
+
+    for name in ("chart_frame", "parse_token", "append_position_rows", "availability"):
+        assert not hasattr(v4, name) and not hasattr(portfolio_v5, name)
+        assert callable(getattr(_portfolio, name))
