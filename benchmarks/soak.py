@@ -69,6 +69,9 @@ class BatchSummary:
     from_cache: int
 
 
+_SUMMARY_FIELDS = ("replies", "failures", "retries", "rate_waits", "from_cache")
+
+
 class RecordingClient(Client):
     """A client that records the counts of every :class:`BatchResult` it returns."""
 
@@ -199,10 +202,14 @@ def run_path(
     ):
         sandbox.reset_stats()
         board0 = client.board.retries
+        first = len(client.batches)
         started = time.perf_counter()
         frame, failures = _load(loader, *args, client=client, **kwargs)
         elapsed = time.perf_counter() - started
-        batch = client.batches[-1]
+        # a streamed loader sends its calls in slices, one fetch_many each: count them all
+        batch = BatchSummary(
+            *(sum(getattr(b, f) for b in client.batches[first:]) for f in _SUMMARY_FIELDS)
+        )
         stats = sandbox.stats()
         wanted = {(c, w) for c in CHAINS for w in addresses}
         arrived = set(zip(frame["chain_id"].astype(int), frame["wallet"], strict=True))
@@ -237,8 +244,9 @@ def run_path(
         _check(report, frame, failures, arrived, wanted, name)
         if replay:
             sandbox.reset_stats()
+            first = len(client.batches)
             again, _ = _load(loader, *args, client=client, **kwargs)
-            report.replay_from_cache = client.batches[-1].from_cache
+            report.replay_from_cache = sum(b.from_cache for b in client.batches[first:])
             report.replay_sent = int(sandbox.stats()["total"])
             ok_calls = batch.replies
             if report.replay_from_cache < ok_calls:
