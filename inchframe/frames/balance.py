@@ -1195,7 +1195,6 @@ _AGG_FIELDS = [
     ("tracked", pa.bool_()),
 ]
 _AGG_SCHEMA = pa.schema([pa.field("result", pa.list_(pa.struct(_AGG_FIELDS)))])
-_ENTRY_TYPE = pa.struct([("balance", pa.string()), ("allowance", pa.string())])
 #: Below this many bytes a batch of aggregated bodies is parsed instead (measured crossover).
 _AGG_ARROW_MIN_BYTES = 1 << 19
 
@@ -1282,9 +1281,9 @@ def _without_zero_pairs(body: bytes) -> tuple[bytes, list[str]]:
     keys of its first ``wallets`` map, in order (the frame's wallet order when every wallet
     appears there, as in every answer on record; :func:`_wallet_order` otherwise).
 
-    Filtering the bytes before Arrow reads them is exact (only whole zero entries go) and
-    makes the read several times faster with a fraction of the memory; entries in any other
-    spelling stay and are dropped later, as before."""
+    Filtering the bytes before the entries are located is exact (only whole zero entries go)
+    and leaves a fraction of the bytes to read; entries in any other spelling stay and are
+    dropped later, as before."""
     start = body.find(b'"wallets":{')
     first: list[str] = []
     if start >= 0:
@@ -1298,12 +1297,9 @@ def _wallet_order(body: bytes) -> list[str]:
     return [k.decode("ascii") for k in dict.fromkeys(_WALLET_KEY.findall(body))]
 
 
-def _aggregated_body(
-    body: bytes, wallet_order: list[str] | None = None, full_body: bytes | None = None
-) -> tuple[pa.StructArray, list[str], np.ndarray, pa.Array, pa.Array]:
-    """One aggregated body: its token objects, wallet keys, the (wallet, token) pairs that
-    have an entry (wallet-major) and their balance and allowance strings. ``wallet_order``:
-    the wallets' order when ``body`` had entries removed (else the order they appear in)."""
+def _token_objects(body: bytes) -> pa.StructArray:
+    """The token objects of one aggregated body whose ``wallets`` maps were emptied (``{}``),
+    read by Arrow's JSON reader (or NoFit)."""
     table = F.read_json_objects([body], _AGG_SCHEMA, wrap_arrays="result", exact=False)
     result = table.column("result").combine_chunks()
     if result.null_count:
@@ -1321,39 +1317,11 @@ def _aggregated_body(
         if tokens.field(name).null_count and len(_KEY_RE[name].findall(body)) != len(tokens):
             raise F.NoFit
     index = kind.get_field_index("wallets")
-    if index < 0 or pa.types.is_null(kind.field(index).type):
+    if index < 0 or not pa.types.is_struct(kind.field(index).type):
         raise F.NoFit  # Arrow cannot tell a missing "wallets" (an error) from null (no rows)
-    holders = tokens.field(index)
-    if not pa.types.is_struct(holders.type):
-        raise F.NoFit
-    present = _validity(holders)
-    if not present.all():
-        raise F.NoFit  # the same question for some items: the safe path decides
-    fields = list(range(holders.type.num_fields))
-    if wallet_order is not None:
-        rank = {key: i for i, key in enumerate(wallet_order)}
-        names = [holders.type.field(j).name for j in fields]
-        if any(name not in rank for name in names):
-            if full_body is None:
-                raise F.NoFit
-            rank = {key: i for i, key in enumerate(_wallet_order(full_body))}
-            if any(name not in rank for name in names):
-                raise F.NoFit
-        fields.sort(key=lambda j: rank[names[j]])
-    children = [holders.field(j) for j in fields]
-    if any(child.type != _ENTRY_TYPE for child in children):
-        raise F.NoFit  # numbers, extra keys...: the safe path decides
-    keys = [holders.type.field(j).name for j in fields]
-    if not children:
-        return tokens, [], np.zeros((0, len(tokens)), dtype=bool), pa.array([]), pa.array([])
-    valid = np.stack([_validity(child) for child in children])
-    valid &= present
-    mask = pa.array(valid.ravel())
-    balances = pa.concat_arrays([c.field("balance") for c in children]).filter(mask)
-    allowances = pa.concat_arrays([c.field("allowance") for c in children]).filter(mask)
-    if balances.null_count or allowances.null_count:
-        raise F.NoFit  # a missing balance or allowance: the safe path names it
-    return tokens, keys, valid, balances, allowances
+    if not _validity(tokens.field(index)).all():
+        raise F.NoFit  # "wallets": null for some items: the safe path decides
+    return tokens
 
 
 def _split_asked(responses: Any) -> tuple[Any, list[frozenset[str] | None] | None]:
@@ -1498,7 +1466,7 @@ def _aggregated_entries(
     bounds[1:-1:2], bounds[2:-1:2] = opens, close
     keep = np.zeros(len(bounds) - 1, dtype=bool)
     keep[0::2] = True
-    tokens, _, _, _, _ = _aggregated_body(buf[np.repeat(keep, np.diff(bounds))].tobytes())
+    tokens = _token_objects(buf[np.repeat(keep, np.diff(bounds))].tobytes())
     if len(tokens) != len(opens):
         raise F.NoFit  # a "wallets" key outside the token objects, or a null one
     # wallets in frame order: first appearance in the whole answer
@@ -1628,16 +1596,20 @@ def aggregated_frame(
     """:data:`AGGREGATED` from ``aggregatedBalancesAndAllowances/{spender}?wallets=...`` payloads.
 
     ``responses``: ``((chain_id, spender), payload)`` pairs; the payload is a JSON array of token
-    objects whose ``wallets`` maps wallet (request casing) to ``{balance, allowance}``. A token
+    objects whose ``wallets`` maps wallet (request casing) to ``{balance, allowance}``. A context
+    ``(chain_id, spender, wallets)`` also names the wallets asked: a repeated row naming a
+    wallet its request did not ask for is then checked within its answer only (the loaders give
+    such rows to the asked wallet or drop them), asked wallets across the whole batch. A token
     with ``"wallets": null`` gives no rows; a missing ``tags`` gives NA, a missing ``decimals``
     (or another field of :data:`AGGREGATED_REQUIRED`) is a PayloadError. Rows are
     wallet-major (wallets in order of first appearance within a response), then tokens in payload
     order. Rows where balance and allowance are both ``"0"`` are dropped unless ``keep_zero``.
     Unknown token fields are not copied here; :func:`token_metadata_frame` keeps them.
 
-    Payloads may also be raw response bodies (``bytes``): large batches are then read by
-    Arrow's JSON reader, one body at a time, when they fit its schema (see
-    :mod:`inchframe.frames._fast`); the frame is the same either way.
+    Payloads may also be raw response bodies (``bytes``): large batches are then read from the
+    bytes, one body at a time, when they are in the API's compact form (wallet entries located
+    with numpy, token objects read by Arrow's JSON reader; see :func:`_aggregated_entries`);
+    the frame is the same either way.
     """
     endpoint = ENDPOINT_AGGREGATED
     responses, raw = F.split_raw(responses)

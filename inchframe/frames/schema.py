@@ -225,7 +225,7 @@ def check_dtype_backend(value: Any) -> DtypeBackend | None:
     if value is None or (isinstance(value, str) and value in DTYPE_BACKENDS):
         return value  # type: ignore[return-value]
     raise InputError(
-        f"dtype_backend={value!r}: accepted values are None (the documented dtypes), "
+        f"dtype_backend={value!r:.80}: accepted values are None (the documented dtypes), "
         "'numpy_nullable' and 'pyarrow'"
     )
 
