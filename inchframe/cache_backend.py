@@ -346,7 +346,7 @@ _DICT_MAX, _DICT_MIN = 128 * 1024, 2048
 
 @cache
 def _zstd() -> Any:
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa
 
     return pa.Codec("zstd", compression_level=ZSTD_LEVEL)
 

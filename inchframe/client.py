@@ -1037,6 +1037,6 @@ class _NoBar:
 def _progress_bar(total: int, description: str, *, enabled: bool) -> Any:
     if not enabled or total == 0:
         return _NoBar()
-    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+    from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=description, unit="req", leave=False)

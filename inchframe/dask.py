@@ -67,7 +67,10 @@ def _load_partition(
     )
     schema = _frame_schema(name)
     if schema is not None:
+        from .frames.schema import with_dtype_backend
+
         frame = schema.conform(frame)[list(schema.names)]
+        frame = with_dtype_backend(frame, loader_args.get("dtype_backend"))
     frame.attrs = {}
     return frame.reset_index(drop=True)
 
@@ -102,9 +105,11 @@ def from_loader(
     schema = _frame_schema(name)
     meta = None
     if schema is not None:
-        from .frames.schema import empty_frame
+        from .frames.schema import check_dtype_backend, empty_frame, with_dtype_backend
 
-        meta = empty_frame(schema)
+        # the partitions' dtypes: the schema's, under the dtype_backend the loader is given
+        backend = check_dtype_backend(args.get("dtype_backend"))
+        meta = with_dtype_backend(empty_frame(schema), backend)
     return dd.from_map(
         _load_partition,
         [_Chunk(tuple(c)) for c in chunks],

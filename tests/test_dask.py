@@ -74,6 +74,11 @@ def test_loaders_as_dask_frames(cluster: Any, sandbox: Any, tmp_path: Path) -> N
             _sorted(snap.compute()),
             _sorted(inchframe.portfolio.tokens_snapshot(wallets[:30], 1, client=client)),
         )
+        arrow = ifd.balances(wallets, chain=[1, 8453], client=client, dtype_backend="pyarrow")
+        assert arrow.dtypes.to_dict() == arrow.compute().dtypes.to_dict()  # meta tells the truth
+        assert all(isinstance(t, pd.ArrowDtype) for t in arrow.dtypes)
+        with pytest.raises(InputError, match="dtype_backend"):
+            ifd.balances(wallets, client=client, dtype_backend="arrow")
         with pytest.raises(InputError):
             ifd.balances(["0x1"], client=client)
         with pytest.raises(InputError):

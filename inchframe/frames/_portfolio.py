@@ -619,7 +619,12 @@ def schema_markdown(schema: FrameSchema) -> str:
     table = schema.describe()
     lines = ["| column | dtype | unit | description |", "|---|---|---|---|"]
     for row in table.itertuples(index=False):
-        cells = [f"`{row.column}`", f"`{row.dtype}`", row.unit, row.description.replace("|", "/")]
+        cells = [
+            f"`{row.column}`",
+            f"`{row.dtype}`",
+            str(row.unit),
+            str(row.description).replace("|", "/"),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

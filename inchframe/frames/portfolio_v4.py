@@ -23,7 +23,7 @@ across runs; never equal to a v5 index).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -494,7 +494,7 @@ def protocols_details(responses: P.Batch) -> pd.DataFrame:
                 addresses = list(ctx.addresses)
             else:
                 addresses = [
-                    P.to_address(a, endpoint, f"{where}.addresses[{k}]")
+                    cast(str, P.to_address(a, endpoint, f"{where}.addresses[{k}]"))  # required
                     for k, a in enumerate(P.items_of(raw_addresses, endpoint, f"{where}.addresses"))
                 ]
             g = item.get

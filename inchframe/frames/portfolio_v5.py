@@ -33,7 +33,7 @@ from . import _fast as F
 from . import _portfolio as P
 from ._forms import attribution, observe
 from ._parse import UnknownFieldsWarning, unwrap_result
-from .schema import STRING, UTC_TIMESTAMP, FrameSchema
+from .schema import STRING, UTC_TIMESTAMP, Column, FrameSchema
 
 __all__ = [
     "ADDRESS_CHECK",
@@ -138,7 +138,7 @@ PROTOCOLS_SNAPSHOT = FrameSchema.of(
     "(or reward) token; a position without tokens has one row with role NA.",
 )
 
-_METRIC_COLUMNS = [
+_METRIC_COLUMNS: list[str | Column] = [
     "position_index",
     "wallet",
     P.CHAIN_ID_NULLABLE,
@@ -989,14 +989,18 @@ def current_value(responses: P.Batch) -> pd.DataFrame:
                     chain_id = P.to_chain(raw_key, endpoint, f"{where}.{key_field}")
                     row["chain_id"] = chain_id
                     row["key"] = str(chain_id)
-                    label = P.to_str(entry.get(label_field), endpoint, f"{where}.{label_field}")
+                    label = P.to_str(
+                        entry.get(label_field or ""), endpoint, f"{where}.{label_field}"
+                    )
                     row["label"] = label if label is not None else P.chain_label(chain_id)
                 elif dimension == "address":
                     wallet = P.to_address(raw_key, endpoint, f"{where}.{key_field}")
                     row.update(key=wallet, label=wallet, wallet=wallet)
                 else:
                     row["key"] = P.to_str(raw_key, endpoint, f"{where}.{key_field}", required=True)
-                    label = P.to_str(entry.get(label_field), endpoint, f"{where}.{label_field}")
+                    label = P.to_str(
+                        entry.get(label_field or ""), endpoint, f"{where}.{label_field}"
+                    )
                     row["label"] = label if label is not None else row["key"]
                 known = frozenset({"value_usd", key_field, label_field or key_field})
                 row.update(builder.extras(entry, known, where=f"{field}[]."))

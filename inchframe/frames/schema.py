@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -241,7 +242,9 @@ def with_dtype_backend(frame: pd.DataFrame, backend: DtypeBackend | None) -> pd.
     if backend is None:
         return frame
     attrs = frame.attrs
-    out = frame.convert_dtypes(dtype_backend=backend)
+    # from each column's dtype, never its values (convert_dtypes would make a float column
+    # whose values happen to be whole an integer one, and an empty frame all integers)
+    out = _arrow_backed(frame) if backend == "pyarrow" else _numpy_nullable(frame)
     if backend == "pyarrow":
         changes: dict[str, Any] = {}
         for name in out.columns:
@@ -260,10 +263,31 @@ def with_dtype_backend(frame: pd.DataFrame, backend: DtypeBackend | None) -> pd.
     return out
 
 
+def _numpy_nullable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with numpy int, float and bool columns as pandas' nullable dtypes."""
+    casts: dict[Any, Any] = {}
+    for name, dtype in frame.dtypes.items():
+        if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+            casts[name] = str(dtype).capitalize().replace("Uint", "UInt")
+        elif isinstance(dtype, np.dtype) and dtype.kind == "b":
+            casts[name] = "boolean"
+        elif dtype.kind == "O":
+            casts[name] = frame[name].convert_dtypes().dtype
+    return frame.astype(casts) if casts else frame.copy(deep=False)
+
+
+def _arrow_backed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every column ``pd.ArrowDtype``, each typed from its pandas dtype."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    out = table.to_pandas(types_mapper=pd.ArrowDtype)
+    out.index = frame.index
+    return out
+
+
 def _one_chunk(column: pd.Series) -> pd.Series:
     """``column`` with its Arrow chunks combined: a dictionary column built from several
     chunks holds one copy of the dictionary per chunk, one is enough."""
-    chunked = column.array._pa_array  # type: ignore[attr-defined]
+    chunked = column.array._pa_array
     if chunked.num_chunks <= 1:
         return column
     array = pd.arrays.ArrowExtensionArray(chunked.combine_chunks())
