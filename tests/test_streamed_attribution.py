@@ -54,14 +54,15 @@ def test_every_slice_is_checked_and_reasked(
     monkeypatch.setattr(loading, "_convert_attributed", counting)
     with Sandbox() as sb:
         truth = _load(sb.url, tmp_path / "truth")
-    assert len(slices) == 4  # 12 two-wallet calls in slices of 3: streamed
+    # 12 two-wallet calls in slices of at most 3 (a first slice of 2): streamed
+    assert len(slices) >= 4 and sum(slices) == 12
     assert set(truth["wallet"]) <= set(WALLETS) and len(truth)
     slices.clear()
     with Sandbox(snapshot_address="zero") as sb:
         with pytest.warns(AttributionWarning, match="asked again once per wallet"):
             frame = _load(sb.url, tmp_path / "zero")
         assert sb.stats()["total"] == 12 + 24  # every two-wallet answer, then one per wallet
-    assert len(slices) == 4
+    assert len(slices) >= 4 and sum(slices) == 12  # every slice checked, re-asked in place
     info = frame.attrs["inchframe"]
     assert info["requests"] == 36 and not info["failures"]
     assert set(frame["wallet"]) <= set(WALLETS)
