@@ -244,23 +244,8 @@ def _loader_check() -> Result:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    mib = 2**20
-    allowed = 3 * warm["frame_bytes"] + 250 * mib
-    peak = max(cold["peak_above_start"], warm["peak_above_start"])
-    return Result(
-        NAME,
-        f"balances loader {LOADER_WALLETS:,} wallets x {len(loaders.CHAINS)} chains: "
-        "peak RSS / (3 x frame + 250 MiB)",
-        peak / mib,
-        allowed / mib,
-        "MiB",
-        peak / allowed,
-        "≤ 1",
-        check(peak / allowed, "≤ 1"),
-        f"fresh process, RSS read from outside; cold {cold['peak_above_start'] / mib:.0f} MiB, "
-        f"warm {warm['peak_above_start'] / mib:.0f} MiB above the RSS before the call; frame "
-        f"{warm['frame_bytes'] / mib:.1f} MiB ({warm['rows']:,} rows)",
-    )
+    label = f"balances loader {LOADER_WALLETS:,} wallets x {len(loaders.CHAINS)} chains"
+    return loaders.peak_result(label, cold, warm, name=NAME)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use
