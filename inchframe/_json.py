@@ -59,8 +59,11 @@ def loads_json(content: bytes) -> Any:
     if _orjson is not None and not has_long_integer(content):
         try:
             return _orjson.loads(content)
-        except _orjson.JSONDecodeError:
-            pass
+        except _orjson.JSONDecodeError as exc:
+            if str(exc).startswith("depth limit exceeded"):
+                # deeper than 1,024 levels: json would fail too, after recursing to the
+                # interpreter's limit (where a finalizer run by the GC cannot even be reported)
+                raise ValueError("the JSON is nested too deeply to parse") from None
     try:
         return json.loads(content)
     except RecursionError:

@@ -166,7 +166,7 @@ def _pairs(
     replies: Iterable[Reply], endpoints: str | tuple[str, ...], *names: str, raw: bool = False
 ) -> list[tuple]:
     """``(context tuple, payload)`` pairs of the replies from the named endpoint(s); ``raw``:
-    the bodies as received, for the converters whose fast paths read bytes."""
+    the bodies as received, for the converters that decode them once."""
     wanted = (endpoints,) if isinstance(endpoints, str) else endpoints
     return [
         (tuple(r.call.context[n] for n in names), r.content if raw else r.payload)
@@ -445,7 +445,7 @@ class _SpenderKind:
     one_wallet: Callable[..., ep.Call]
     one_wallet_tokens: Callable[..., ep.Call]
     keep: Callable[[pd.DataFrame], pd.Series]
-    #: the converter has a fast path reading response bodies as bytes
+    #: the converter is given the response bodies as bytes (it decodes them once)
     reads_bytes: bool = False
 
 

@@ -241,8 +241,8 @@ ENDPOINTS: dict[str, tuple[Build, Convert]] = {
     "v5.tokens_metrics": (lambda w: ep.v5_tokens_metrics(w), _portfolio(p5.tokens_metrics)),
 }
 
-#: Converters with a fast path that reads the body as bytes, as the loaders call them (the
-#: others are given the parsed JSON only).
+#: Converters the loaders give the body as bytes (decoded by the converter, or read by the v5.0
+#: snapshots' Arrow path); the doctor checks they give the frame the parsed JSON gives.
 READS_BYTES = frozenset(
     {
         "balance.aggregated",

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +59,7 @@ import pyarrow.compute as pc
 
 from ..chains import CHAINS, NATIVE_TOKEN
 from ..errors import InputError, PayloadError
-from . import _fast as F
-from ._forms import observe
+from . import _decode as D
 from ._parse import warn_unknown_fields
 from .schema import STRING, VOCABULARY, Column, FrameSchema, empty_frame
 
@@ -264,16 +263,23 @@ def _fail(endpoint: str, path: str, problem: str, where: str) -> PayloadError:
     return PayloadError(endpoint, path, f"{problem} (request: {where})" if where else problem)
 
 
-def _pairs(responses: Iterable[Any], endpoint: str) -> Iterator[tuple[Any, Any]]:
-    """``(context, payload)`` pairs; a raw body (``bytes``) is parsed here, once, exactly."""
+#: ``_pairs(..., decoder=_RAW_AS_IS)`` hands raw bodies back undecoded.
+_RAW_AS_IS: Any = object()
+
+
+def _pairs(
+    responses: Iterable[Any], endpoint: str, decoder: D.Decoder[Any] | None = None
+) -> Iterator[tuple[Any, Any]]:
+    """``(context, payload)`` pairs; a raw body (``bytes``) is decoded here, once, exactly
+    (typed with ``decoder`` when it fits that shape: see :mod:`inchframe.frames._decode`)."""
     for i, item in enumerate(responses):
         if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 2:
             raise InputError(
                 f"{endpoint}: responses[{i}] should be a (context, payload) pair, got {item!r:.80}"
             )
         payload = item[1]
-        if F.is_raw(payload):
-            payload = F.parse_body(payload, endpoint)
+        if D.is_raw(payload) and decoder is not _RAW_AS_IS:
+            payload = D.decode(payload, endpoint, decoder)
         yield item[0], payload
 
 
@@ -721,151 +727,99 @@ def _repeat_strings(values: list[str], segments: _Segments) -> pa.Array:
     return pa.array(values, type=_STR_TYPE).take(pa.array(segments.row_segments()))
 
 
+#: Typed shapes of the Balance bodies (see :mod:`inchframe.frames._decode`): a body in another
+#: shape is decoded untyped and judged by the same code.
+_FLAT_MAP = D.Decoder(dict[D.ADDRESS_KEY, str])
+_NESTED_MAP = D.Decoder(dict[D.ADDRESS_KEY, dict[D.ADDRESS_KEY, str]])
+
+
+def _lowercase_address_keys(keys: Collection[Any]) -> bool:
+    """Every key is a lowercase address (``0x`` + 40 digits 0-9a-f), checked on one joined
+    string: the keys of a zero entry may be dropped unread only when no key could fold onto
+    another or be malformed."""
+    try:
+        text = "".join(keys).encode("ascii")
+    except (TypeError, UnicodeEncodeError):
+        return False
+    n = len(keys)
+    if len(text) != 42 * n:
+        return False
+    if not n:
+        return True
+    grid = np.frombuffer(text, dtype=np.uint8).reshape(n, 42)
+    hexits = grid[:, 2:]
+    return bool(
+        (grid[:, 0] == ord("0")).all()
+        and (grid[:, 1] == ord("x")).all()
+        # uint8 arithmetic wraps around, so each test is one comparison: 0-9 or a-f
+        and (((hexits - ord("0")) < 10) | ((hexits - ord("a")) < 6)).all()
+    )
+
+
+def _is_zero_entry(entry: Any) -> bool:
+    return type(entry) is dict and entry.get("balance") == "0" and entry.get("allowance") == "0"
+
+
+def _without_zeros(mapping: Mapping[Any, Any], *, entries: bool = False) -> Mapping[Any, Any]:
+    """``mapping`` without its zero entries (``"0"``, or ``{"balance": "0", "allowance": "0"}``
+    with ``entries``), so that the 98% of a balance map that is zero never becomes a row; kept
+    whole when a key is not a lowercase address (the converter then folds or names it)."""
+    if not _lowercase_address_keys(mapping.keys()):
+        return mapping
+    if entries:
+        return {k: v for k, v in mapping.items() if not _is_zero_entry(v)}
+    return {k: v for k, v in mapping.items() if v != "0"}
+
+
+def _checked_pairs(
+    responses: Iterable[Any], names: tuple[str, ...], endpoint: str
+) -> tuple[list[tuple[Any, Any]], list[tuple[Any, ...]]]:
+    """The ``(context, payload)`` pairs with their validated contexts (payloads not read)."""
+    pairs: list[tuple[Any, Any]] = []
+    for i, item in enumerate(responses):
+        if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 2:
+            raise InputError(
+                f"{endpoint}: responses[{i}] should be a (context, payload) pair, got {item!r:.80}"
+            )
+        pairs.append((item[0], item[1]))
+    return pairs, [_context(ctx, names, endpoint) for ctx, _ in pairs]
+
+
 def _map_rows(
-    responses: Iterable[Any], endpoint: str, root: str, names: tuple[str, ...]
+    responses: Iterable[Any],
+    endpoint: str,
+    root: str,
+    names: tuple[str, ...],
+    *,
+    keep_zero: bool = True,
+    entries: bool = False,
 ) -> tuple[_Segments, list[Any], list[Any], list[tuple[Any, ...]]]:
-    """Collect ``{token: value}`` payloads: one segment per response."""
+    """Collect ``{token: value}`` payloads: one segment per response. Without ``keep_zero``,
+    zero entries are dropped as each body is decoded (unless one request repeats: its answers
+    are then compared whole)."""
+    pairs, contexts = _checked_pairs(responses, names, endpoint)
+    drop_zero = not keep_zero and _unique_contexts(contexts)
     segments = _Segments(names)
     keys: list[Any] = []
     values: list[Any] = []
-    contexts: list[tuple[Any, ...]] = []
-    for ctx, payload in _pairs(responses, endpoint):
-        context = _context(ctx, names, endpoint)
+    decoder = None if entries else _FLAT_MAP
+    for context, (_, payload) in zip(contexts, _pairs(pairs, endpoint, decoder), strict=True):
         mapping = _mapping(payload, endpoint, root, segments.describe(context))
+        if drop_zero:
+            mapping = _without_zeros(mapping, entries=entries)
         keys.extend(mapping.keys())
         values.extend(mapping.values())
         segments.add(len(mapping), root, context)
-        contexts.append(context)
     return segments, keys, values, contexts
-
-
-# ------------------------------------------------------------- raw-body fast path (bytes)
-
-
-def _fast_addresses(keys: pa.Array) -> pa.Array:
-    return _fast_lowered(keys)[0]
-
-
-def _fast_lowered(keys: pa.Array) -> tuple[pa.Array, bool]:
-    """Lowercase addresses (or NoFit), and whether lowering changed any."""
-    if _all_addresses(keys):
-        return keys, False
-    lowered = pc.ascii_lower(keys)
-    if not _all_addresses(lowered):
-        raise F.NoFit
-    return lowered, True
 
 
 def _unique_contexts(contexts: Sequence[tuple[Any, ...]]) -> bool:
     return len(set(contexts)) == len(contexts)
 
 
-def _fast_raw(values: pa.Array) -> _Raw:
-    if not _plain_digits(values):
-        raise F.NoFit  # "+1", numbers, nulls...: the safe path accepts or names them
-    if len(values) and pc.max(pc.binary_length(values)).as_py() > _MAX_DIGITS:
-        raise F.NoFit  # the safe path names it
-    raw = _normalised_raw(values, _leading_zeros(values))
-    if raw is None:
-        raise F.NoFit
-    return raw
-
-
-def _fast_contexts(pairs: list[Any], names: tuple[str, ...], endpoint: str) -> list[tuple]:
-    try:
-        return [_context(ctx, names, endpoint) for ctx, _ in pairs]
-    except InputError:
-        raise F.NoFit from None
-
-
-def _joined(pairs: list[Any]) -> tuple[bytes, np.ndarray, np.ndarray]:
-    bodies = [bytes(body) for _, body in pairs]
-    lengths = np.fromiter(map(len, bodies), dtype=np.int64, count=len(bodies))
-    ends = np.cumsum(lengths)
-    return b"".join(bodies), ends - lengths, ends
-
-
-def _flat_fast(pairs: list[Any], names: tuple[str, ...], endpoint: str, value: str) -> _Rows:
-    """Rows of flat ``{token: "amount"}`` bodies, one segment per response (or NoFit)."""
-    contexts = _fast_contexts(pairs, names, endpoint)
-    buffer, starts, ends = _joined(pairs)
-    keys, values, counts = F.flat_string_maps(buffer, starts, ends)
-    token, folded = _fast_lowered(keys)
-    if not F.unique_per_object(keys, counts):
-        raise F.NoFit
-    seg = pa.array(np.repeat(np.arange(len(contexts), dtype=np.int64), counts))
-    rows = _Rows(
-        chain=np.asarray([c[0] for c in contexts], dtype=np.int64)[seg.to_numpy()],
-        wallet=pa.array([c[1] for c in contexts], type=_STR_TYPE).take(seg),
-        token=token,
-        may_repeat=folded or not _unique_contexts(contexts),
-    )
-    if len(names) > 2:
-        rows.spender = pa.array([c[2] for c in contexts], type=_STR_TYPE).take(seg)
-    setattr(rows, value, _fast_raw(values))
-    return rows
-
-
-def _nested_fast(pairs: list[Any]) -> _Rows:
-    """Rows of ``{wallet: {token: "balance"}}`` bodies (walletsAndTokens), or NoFit."""
-    endpoint = ENDPOINT_WALLETS_AND_TOKENS
-    contexts = _fast_contexts(pairs, ("chain_id",), endpoint)
-    buffer, starts, ends = _joined(pairs)
-    span_starts: list[int] = []
-    span_ends: list[int] = []
-    chains: list[int] = []
-    wallet_keys: list[bytes] = []
-    for context, start, end in zip(contexts, starts.tolist(), ends.tolist(), strict=True):
-        if buffer[start:end] == b"{}":
-            continue
-        if buffer[start : start + 2] != b'{"':
-            raise F.NoFit
-        seen: set[bytes] = set()
-        i = start + 1
-        while True:
-            close = buffer.find(b'"', i + 1, end)
-            if close < 0 or buffer[close + 1 : close + 3] != b":{":
-                raise F.NoFit
-            key = buffer[i + 1 : close]
-            inner_end = buffer.find(b"}", close + 2, end) + 1
-            if inner_end <= 0 or key in seen:
-                raise F.NoFit
-            seen.add(key)
-            span_starts.append(close + 2)
-            span_ends.append(inner_end)
-            chains.append(context[0])
-            wallet_keys.append(key)
-            if buffer[inner_end : inner_end + 2] == b',"':
-                i = inner_end + 1
-            elif inner_end + 1 == end and buffer[inner_end:end] == b"}":
-                break
-            else:
-                raise F.NoFit
-    try:
-        wallets = pa.array([k.decode("ascii") for k in wallet_keys], type=_STR_TYPE)
-    except UnicodeDecodeError:
-        raise F.NoFit from None
-    wallets, wallets_folded = _fast_lowered(wallets)
-    keys, values, counts = F.flat_string_maps(
-        buffer, np.asarray(span_starts, dtype=np.int64), np.asarray(span_ends, dtype=np.int64)
-    )
-    token, folded = _fast_lowered(keys)
-    if not F.unique_per_object(keys, counts):
-        raise F.NoFit
-    seg = np.repeat(np.arange(len(chains), dtype=np.int64), counts)
-    pairs_seen = list(zip(chains, wallets.to_pylist(), strict=True))
-    return _Rows(
-        chain=np.asarray(chains, dtype=np.int64)[seg],
-        wallet=wallets.take(pa.array(seg)),
-        token=token,
-        balance=_fast_raw(values),
-        may_repeat=wallets_folded or folded or not _unique_contexts(pairs_seen),
-    )
-
-
 # ------------------------------------------------------------------------------ converters
 
-Response = tuple[Any, Any]  # (context tuple, parsed JSON payload)
+Response = tuple[Any, Any]  # (context tuple, payload: parsed JSON or the raw body)
 
 
 def _flat_map_frame(
@@ -881,18 +835,9 @@ def _flat_map_frame(
     allowances (context chain, wallet, spender); ``measure`` names the amount."""
     spender = measure == "allowance"
     names = ("chain_id", "wallet", "spender") if spender else ("chain_id", "wallet")
-    pairs, raw = F.split_raw(responses)
-    if raw:
-        try:
-            rows = _flat_fast(pairs, names, endpoint, measure)
-            return _build(
-                schema, rows, token_info=token_info, keep_zero=keep_zero, endpoint=endpoint
-            )
-        except F.NoFit:
-            observe("fast path", "fell back to the safe path")
-            pass
-    pairs = F.parse_bodies(pairs, endpoint)
-    segments, keys, values, contexts = _map_rows(pairs, endpoint, f"{measure}s", names)
+    segments, keys, values, contexts = _map_rows(
+        responses, endpoint, f"{measure}s", names, keep_zero=keep_zero
+    )
     if not keys:
         return empty_frame(schema)
     token, folded = _address_array(keys, endpoint, segments, "token")
@@ -916,9 +861,8 @@ def balances_frame(
     """:data:`BALANCES` from GET/POST ``balances/{wallet}`` payloads ``{token: "balance"}``.
 
     ``responses``: ``((chain_id, wallet), payload)`` pairs. Rows drop ``balance_raw == "0"``
-    unless ``keep_zero``. Payloads may be raw response bodies (``bytes``): compact bodies are
-    then split with Arrow kernels without a Python object per row (see
-    :mod:`inchframe.frames._fast`), anything else is parsed first; the frame is the same.
+    unless ``keep_zero``. Payloads may be parsed JSON or raw response bodies (``bytes``,
+    decoded here with their zero entries dropped as they are read).
     """
     return _flat_map_frame(
         responses,
@@ -943,27 +887,13 @@ def wallets_and_tokens_frame(
     Rows follow the payload's wallet order, then its token order.
     """
     endpoint, root = ENDPOINT_WALLETS_AND_TOKENS, "walletsAndTokens"
-    responses, raw = F.split_raw(responses)
-    if raw:
-        try:
-            return _build(
-                BALANCES,
-                _nested_fast(list(responses)),
-                token_info=token_info,
-                keep_zero=keep_zero,
-                endpoint=endpoint,
-            )
-        except F.NoFit:
-            observe("fast path", "fell back to the safe path")
-            pass
-    responses = F.parse_bodies(responses, endpoint)
+    pairs, contexts = _checked_pairs(responses, ("chain_id",), endpoint)
     segments = _Segments(("chain_id",))
     keys: list[Any] = []
     values: list[Any] = []
     chains: list[int] = []
     wallets: list[str] = []
-    for ctx, payload in _pairs(responses, endpoint):
-        context = _context(ctx, ("chain_id",), endpoint)
+    for context, (_, payload) in zip(contexts, _pairs(pairs, endpoint, _NESTED_MAP), strict=True):
         where = segments.describe(context)
         outer = _mapping(payload, endpoint, root, where)
         for wallet_key, inner_payload in outer.items():
@@ -1028,7 +958,7 @@ def balances_and_allowances_frame(
     endpoint = ENDPOINT_ALLOWANCES_AND_BALANCES
     names = ("chain_id", "wallet", "spender")
     segments, keys, entries, contexts = _map_rows(
-        responses, endpoint, "allowancesAndBalances", names
+        responses, endpoint, "allowancesAndBalances", names, keep_zero=keep_zero, entries=True
     )
     if not keys:
         return empty_frame(BALANCES_AND_ALLOWANCES)
@@ -1078,6 +1008,8 @@ class _Aggregated:
     segments: _Segments = field(default_factory=lambda: _Segments(("chain_id", "spender")))
     wallet_keys: list[Any] = field(default_factory=list)
     entries: list[Any] = field(default_factory=list)
+    #: per response: each wallet key's rank of first appearance (zero entries included)
+    wallet_rank: list[dict[Any, int]] = field(default_factory=list)
 
 
 def _optional(
@@ -1092,11 +1024,16 @@ def _optional(
     )
 
 
-def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -> _Aggregated:
+def _parse_aggregated(
+    responses: Iterable[Any], *, wallets: bool, exact: bool, keep_zero: bool = True
+) -> _Aggregated:
+    """The token objects of the batch and (``wallets``) their wallet entries, each body decoded
+    as it is read; without ``keep_zero`` a raw body's compact zero entries are cut before (the
+    wallet order, first appearance in the answer, is read from the bytes first)."""
     endpoint = ENDPOINT_AGGREGATED
     out = _Aggregated()
     names = ("chain_id", "spender")
-    for r, (ctx, payload) in enumerate(_pairs(responses, endpoint)):
+    for r, (ctx, payload, first) in enumerate(_answers(responses, keep_zero or not wallets)):
         context = _context(ctx, names if exact else ("chain_id",), endpoint, exact=exact)
         spender = context[1] if len(context) > 1 else ""
         where = out.segments.describe(context)
@@ -1107,6 +1044,10 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
                 f"expected a list of token objects, got {type(payload).__name__}",
                 where,
             )
+        # wallet keys of this answer, by first appearance (read from the bytes before the zero
+        # entries were cut, when they were)
+        seen: dict[Any, int] = {key: rank for rank, key in enumerate(first.keys)} if first else {}
+        out.wallet_rank.append(seen)
         for j, item in enumerate(payload):
             path = f"aggregated[{j}]"
             item = _mapping(item, endpoint, path, where)
@@ -1168,9 +1109,19 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
                 if holders is None:  # documented: "wallets": null means no rows
                     holders = {}
                 holders = _mapping(holders, endpoint, f"{path}.wallets", where)
+                if not seen.keys() >= holders.keys():
+                    for key in holders:
+                        seen.setdefault(key, len(seen))
                 out.wallet_keys.extend(holders.keys())
                 out.entries.extend(holders.values())
                 out.segments.add(len(holders), f"{path}.wallets", context)
+        if first is not None and len(seen) > len(first.keys):
+            # a wallet missing from the first map: ranks from every key of the whole answer
+            ranks = {key: rank for rank, key in enumerate(_wallet_order(first.body))}
+            for key in seen:
+                ranks.setdefault(key, len(ranks))
+            seen.clear()
+            seen.update(ranks)
     return out
 
 
@@ -1178,41 +1129,6 @@ def _parse_aggregated(responses: Iterable[Any], *, wallets: bool, exact: bool) -
 #: ``null`` = NA). ``tags`` and ``tracked`` may be absent: recorded traffic omits ``tags``.
 #: ``address`` and ``wallets`` are checked where they are read.
 AGGREGATED_REQUIRED = ("decimals", "symbol", "name", "logoURI", "isCustom", "type")
-
-_KEY_RE = {
-    name: re.compile(rb'"' + name.encode() + rb'"[ \t\r\n]*:') for name in AGGREGATED_REQUIRED
-}
-
-_AGG_FIELDS = [
-    ("address", pa.string()),
-    ("decimals", pa.int64()),
-    ("symbol", pa.string()),
-    ("name", pa.string()),
-    ("logoURI", pa.string()),
-    ("tags", pa.list_(pa.string())),
-    ("isCustom", pa.bool_()),
-    ("type", pa.string()),
-    ("tracked", pa.bool_()),
-]
-_AGG_SCHEMA = pa.schema([pa.field("result", pa.list_(pa.struct(_AGG_FIELDS)))])
-#: Below this many bytes a batch of aggregated bodies is parsed instead (measured crossover).
-_AGG_ARROW_MIN_BYTES = 1 << 19
-
-
-def _validity(arr: pa.Array) -> np.ndarray:
-    """The non-null mask of ``arr`` as booleans, read from its validity bitmap."""
-    n = len(arr)
-    bitmap = arr.buffers()[0]
-    if arr.null_count == 0 or bitmap is None:
-        return np.ones(n, dtype=bool)
-    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")
-    return bits[arr.offset : arr.offset + n].astype(bool)
-
-
-def _known_fields(tokens: pa.StructArray) -> pa.StructArray:
-    """The token objects with the known fields only (bodies infer different wallet fields)."""
-    names = [name for name, _ in _AGG_FIELDS]
-    return pa.StructArray.from_arrays([tokens.field(name) for name in names], names=names)
 
 
 #: What follows the wallet key of an entry whose balance and allowance are both "0", in the
@@ -1297,31 +1213,29 @@ def _wallet_order(body: bytes) -> list[str]:
     return [k.decode("ascii") for k in dict.fromkeys(_WALLET_KEY.findall(body))]
 
 
-def _token_objects(body: bytes) -> pa.StructArray:
-    """The token objects of one aggregated body whose ``wallets`` maps were emptied (``{}``),
-    read by Arrow's JSON reader (or NoFit)."""
-    table = F.read_json_objects([body], _AGG_SCHEMA, wrap_arrays="result", exact=False)
-    result = table.column("result").combine_chunks()
-    if result.null_count:
-        raise F.NoFit
-    tokens = result.flatten()
-    if tokens.null_count:
-        raise F.NoFit
-    kind = tokens.type
-    for name, typ in _AGG_FIELDS:  # known fields keep their types; unknown ones are ignored
-        if kind.field(name).type != typ:
-            raise F.NoFit
-    for name in AGGREGATED_REQUIRED:
-        # Arrow reads an absent field as null: with nulls, the field's key must still occur once
-        # per token object (more: the key is also somewhere else; the safe path decides)
-        if tokens.field(name).null_count and len(_KEY_RE[name].findall(body)) != len(tokens):
-            raise F.NoFit
-    index = kind.get_field_index("wallets")
-    if index < 0 or not pa.types.is_struct(kind.field(index).type):
-        raise F.NoFit  # Arrow cannot tell a missing "wallets" (an error) from null (no rows)
-    if not _validity(tokens.field(index)).all():
-        raise F.NoFit  # "wallets": null for some items: the safe path decides
-    return tokens
+@dataclass
+class _FirstMap:
+    """The wallet keys of an answer's first ``wallets`` map, read before its zero entries were
+    cut, and the whole answer (for the rare answer whose first map lacks a wallet)."""
+
+    keys: list[str]
+    body: bytes
+
+
+def _answers(
+    responses: Iterable[Any], keep_zero: bool
+) -> Iterator[tuple[Any, Any, _FirstMap | None]]:
+    """``(context, payload, first map)`` of every aggregated answer, each raw body decoded as it
+    is read; without ``keep_zero`` its compact zero entries are cut from the bytes first."""
+    for ctx, payload in _pairs(responses, ENDPOINT_AGGREGATED, _RAW_AS_IS):
+        first = None
+        if D.is_raw(payload):
+            if not keep_zero:
+                whole = bytes(payload)
+                payload, keys = _without_zero_pairs(whole)
+                first = _FirstMap(keys, whole)
+            payload = D.decode(payload, ENDPOINT_AGGREGATED)
+        yield ctx, payload, first
 
 
 def _split_asked(responses: Any) -> tuple[Any, list[frozenset[str] | None] | None]:
@@ -1366,228 +1280,6 @@ def _asked_scope(
     return scope
 
 
-_ENTRY_SEP = b'":{"balance":"'  # between a wallet key and its balance, in the compact form
-_ALLOWANCE_SEP = b'","allowance":"'
-_WALLETS_OPEN = re.compile(rb'"wallets":\{')
-
-
-def _gather(buf: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
-    """``buf[at[i] : at[i] + width]`` for every i, as an (n, width) array, column by column."""
-    out = np.empty((len(at), width), dtype=np.uint8)
-    for j in range(width):
-        out[:, j] = buf.take(at + j)
-    return out
-
-
-def _spans(body: bytes, start: np.ndarray, stop: np.ndarray) -> pa.Array:
-    """The strings ``body[start[i]:stop[i]]`` (sorted and apart), as one Arrow array laid over
-    the bytes (no Python object per string)."""
-    if not len(start):
-        return pa.array([], type=_STR_TYPE)
-    offsets = np.empty(2 * len(start), dtype=np.int64)
-    offsets[0::2], offsets[1::2] = start, stop
-    parts = pa.LargeStringArray.from_buffers(
-        len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(body)
-    )
-    return parts.take(pa.array(np.arange(0, len(offsets) - 1, 2, dtype=np.int64)))
-
-
-def _aggregated_entries(
-    body: bytes, keep_zero: bool
-) -> tuple[pa.StructArray, list[str], np.ndarray, np.ndarray, pa.Array, pa.Array]:
-    """One aggregated body read from its bytes: the token objects (Arrow reads them with their
-    ``wallets`` maps emptied), the wallet keys in frame order, and for every (wallet, token)
-    entry, wallet-major, its wallet and token numbers and its balance and allowance strings.
-
-    The entries are found in the compact form the API sends (``"0x..":{"balance":"..",
-    "allowance":".."}``) with one ``bytes.split`` and numpy, and checked to tile every
-    ``wallets`` map exactly, so no Python object is made per entry; a body in any other form
-    raises NoFit. Without ``keep_zero`` the zero entries are cut from the bytes first."""
-    whole = bytes(body)
-    order: list[str] | None = None
-    data = whole
-    if not keep_zero:
-        data, order = _without_zero_pairs(whole)
-    if b"\\" in data:
-        raise F.NoFit  # an escape: keys and amounts are not plain strings
-    buf = np.frombuffer(data, dtype=np.uint8)
-    opens = np.fromiter((m.end() for m in _WALLETS_OPEN.finditer(data)), dtype=np.int64)
-    lengths = np.fromiter(map(len, data.split(_ENTRY_SEP)), dtype=np.int64)
-    n = len(lengths) - 1
-    sep = np.cumsum(lengths[:-1]) + len(_ENTRY_SEP) * np.arange(n, dtype=np.int64)
-    quotes = np.flatnonzero(buf == _QUOTE_B)
-    key_at = sep - 43  # the key's opening quote
-    bal0 = sep + len(_ENTRY_SEP)
-    token = np.searchsorted(opens, key_at, side="right") - 1
-    if n and (key_at.min() < 0 or token.min() < 0):
-        raise F.NoFit
-    i = np.searchsorted(quotes, bal0)
-    if n and i.max() >= len(quotes):
-        raise F.NoFit
-    bal1 = quotes[i] if n else bal0
-    if (
-        n
-        and (
-            _gather(buf, bal1, len(_ALLOWANCE_SEP)) != np.frombuffer(_ALLOWANCE_SEP, np.uint8)
-        ).any()
-    ):
-        raise F.NoFit
-    alw0 = bal1 + len(_ALLOWANCE_SEP)
-    i = np.searchsorted(quotes, alw0)
-    if n and i.max() >= len(quotes) - 0:
-        raise F.NoFit
-    alw1 = quotes[i] if n else alw0
-    if n and (alw1.max() + 2 >= len(buf) or (buf[key_at] != _QUOTE_B).any()):
-        raise F.NoFit
-    after = buf[alw1 + 2] if n else alw1
-    if n and (buf[alw1 + 1] != _CLOSE_B).any():
-        raise F.NoFit
-    # the entries tile every map: the first starts at its "{", each next one after a comma
-    first = np.ones(n, dtype=bool)
-    first[1:] = token[1:] != token[:-1]
-    follows = np.empty(n, dtype=np.int64)
-    follows[1:] = alw1[:-1] + 3
-    follows[first] = opens[token[first]]
-    if (key_at != follows).any():
-        raise F.NoFit
-    last = np.ones(n, dtype=bool)
-    last[:-1] = first[1:]
-    if (after[last] != _CLOSE_B).any() or (after[~last] != _COMMA_B).any():
-        raise F.NoFit
-    close = opens.copy()  # where each map's closing brace is
-    close[token[last]] = alw1[last] + 2
-    empty = np.ones(len(opens), dtype=bool)
-    empty[token] = False
-    if (buf[opens[empty]] != _CLOSE_B).any():
-        raise F.NoFit
-    # the token objects, with "wallets":{} (the reader no longer builds a field per wallet)
-    bounds = np.empty(2 * len(opens) + 2, dtype=np.int64)
-    bounds[0], bounds[-1] = 0, len(buf)
-    bounds[1:-1:2], bounds[2:-1:2] = opens, close
-    keep = np.zeros(len(bounds) - 1, dtype=bool)
-    keep[0::2] = True
-    tokens = _token_objects(buf[np.repeat(keep, np.diff(bounds))].tobytes())
-    if len(tokens) != len(opens):
-        raise F.NoFit  # a "wallets" key outside the token objects, or a null one
-    # wallets in frame order: first appearance in the whole answer
-    keys_text = _gather(buf, key_at + 1, 42).tobytes()
-    raw_keys = pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(np.arange(n + 1, dtype=np.int64) * 42), pa.py_buffer(keys_text)
-    )
-    encoded = pc.dictionary_encode(raw_keys)
-    try:
-        seen = [k.decode("ascii") for k in encoded.dictionary.cast(pa.large_binary()).to_pylist()]
-    except UnicodeDecodeError:
-        raise F.NoFit from None
-    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    if order is not None:
-        rank = {key: r for r, key in enumerate(order)}
-        if any(key not in rank for key in seen):
-            rank = {key: r for r, key in enumerate(_wallet_order(whole))}
-            if any(key not in rank for key in seen):
-                raise F.NoFit
-        ranked = sorted(range(len(seen)), key=lambda c: rank[seen[c]])
-    else:
-        ranked = list(range(len(seen)))
-    position = np.empty(len(seen), dtype=np.int64)
-    position[ranked] = np.arange(len(seen), dtype=np.int64)
-    wallet = position[codes]
-    perm = np.argsort(wallet, kind="stable")  # wallet-major, tokens in payload order
-    wallet, token = wallet[perm], token[perm]
-    if n > 1 and ((wallet[1:] == wallet[:-1]) & (token[1:] == token[:-1])).any():
-        raise F.NoFit  # one wallet twice in a map: the safe path decides
-    take = pa.array(perm)
-    balances = _spans(data, bal0, bal1).take(take)
-    allowances = _spans(data, alw0, alw1).take(take)
-    return tokens, [seen[c] for c in ranked], wallet, token, balances, allowances
-
-
-def _aggregated_fast(
-    pairs: list[Any], keep_zero: bool, asked: list[frozenset[str] | None] | None = None
-) -> pd.DataFrame:
-    """:func:`aggregated_frame` of raw bodies, read by Arrow one body at a time (or NoFit)."""
-    endpoint = ENDPOINT_AGGREGATED
-    contexts = _fast_contexts(pairs, ("chain_id", "spender"), endpoint)
-    token_parts: list[pa.StructArray] = []
-    wallet_keys: list[str] = []
-    token_rows: list[np.ndarray] = []
-    wallet_rows: list[np.ndarray] = []
-    response_rows: list[np.ndarray] = []
-    chain_of_token: list[np.ndarray] = []
-    spender_of_token: list[str] = []
-    balances: list[pa.Array] = []
-    allowances: list[pa.Array] = []
-    offset = 0
-    for number, (context, (_, body)) in enumerate(zip(contexts, pairs, strict=True)):
-        # one body at a time: only the columns kept outlive it (a body's Arrow table holds a
-        # struct field per wallet, several times the size of what is kept)
-        tokens, keys, wallet_of_row, token_of_row, bal, alw = _aggregated_entries(body, keep_zero)
-        if not keep_zero and len(bal):
-            # drop the plain zero pairs now: most pairs of a 100-wallet answer are zeros, and
-            # building their rows first costs gigabytes (other zero spellings go in _build)
-            nonzero = pc.or_(pc.not_equal(bal, "0"), pc.not_equal(alw, "0"))
-            keep = np.asarray(nonzero.to_numpy(zero_copy_only=False), dtype=bool)
-            wallet_of_row, token_of_row = wallet_of_row[keep], token_of_row[keep]
-            bal, alw = bal.filter(nonzero), alw.filter(nonzero)
-        lowered = [k.lower() for k in keys]
-        if len(set(lowered)) != len(lowered):
-            raise F.NoFit  # two spellings of one wallet: the safe path groups them
-        wallet_rows.append(len(wallet_keys) + wallet_of_row)
-        response_rows.append(np.full(len(wallet_of_row), number, dtype=np.int64))
-        wallet_keys += keys
-        token_rows.append(offset + token_of_row)
-        token_parts.append(_known_fields(tokens))
-        chain_of_token.append(np.full(len(tokens), context[0], dtype=np.int64))
-        spender_of_token += [context[1]] * len(tokens)
-        balances.append(bal)
-        allowances.append(alw)
-        offset += len(tokens)
-    rows_token = np.concatenate(token_rows)
-    if not len(rows_token):
-        raise F.NoFit  # nothing to build: the safe path's empty frame
-    tokens = pa.concat_arrays(token_parts) if len(token_parts) > 1 else token_parts[0]
-    f = tokens.field
-    try:
-        address = (
-            pc.ascii_lower(f("address"))
-            if pc.all(pc.string_is_ascii(f("address"))).as_py() is not False
-            else None
-        )
-    except pa.ArrowInvalid:
-        raise F.NoFit from None
-    if address is None or not _all_addresses(address):
-        raise F.NoFit
-    decimals = f("decimals")
-    if len(decimals) > decimals.null_count and (
-        pc.min(decimals).as_py() < 0 or pc.max(decimals).as_py() > 255
-    ):
-        raise F.NoFit
-    tags = f("tags")
-    if pc.list_flatten(tags).null_count:
-        raise F.NoFit
-    wallets = pa.array(
-        [k.encode("utf-8").decode("ascii", "replace") for k in wallet_keys], type=_STR_TYPE
-    )
-    take = pa.array(rows_token)
-    wallet = _fast_addresses(wallets).take(pa.array(np.concatenate(wallet_rows)))
-    rows = _Rows(
-        chain=np.concatenate(chain_of_token)[rows_token],
-        wallet=wallet,
-        scope=_asked_scope(asked, np.concatenate(response_rows), wallet),
-        spender=pa.array(spender_of_token, type=_STR_TYPE).take(take),
-        token=address.take(take),
-        balance=_fast_raw(pa.concat_arrays(balances).cast(_STR_TYPE)),
-        allowance=_fast_raw(pa.concat_arrays(allowances).cast(_STR_TYPE)),
-        metadata={
-            "symbol": _string_array(f("symbol").cast(_STR_TYPE).take(take)),
-            "name": _string_array(f("name").cast(_STR_TYPE).take(take)),
-            "decimals": F.int_array(decimals.take(take)),
-            "tags": _string_array(pc.binary_join(tags, ",").cast(_STR_TYPE).take(take)),
-        },
-    )
-    return _build(AGGREGATED, rows, token_info=None, keep_zero=keep_zero, endpoint=endpoint)
-
-
 def aggregated_frame(
     responses: Iterable[Response],
     *,
@@ -1603,26 +1295,13 @@ def aggregated_frame(
     with ``"wallets": null`` gives no rows; a missing ``tags`` gives NA, a missing ``decimals``
     (or another field of :data:`AGGREGATED_REQUIRED`) is a PayloadError. Rows are
     wallet-major (wallets in order of first appearance within a response), then tokens in payload
-    order. Rows where balance and allowance are both ``"0"`` are dropped unless ``keep_zero``.
-    Unknown token fields are not copied here; :func:`token_metadata_frame` keeps them.
-
-    Payloads may also be raw response bodies (``bytes``): large batches are then read from the
-    bytes, one body at a time, when they are in the API's compact form (wallet entries located
-    with numpy, token objects read by Arrow's JSON reader; see :func:`_aggregated_entries`);
-    the frame is the same either way.
+    order. Rows where balance and allowance are both ``"0"`` are dropped unless ``keep_zero``
+    (as each raw body is decoded: the zero entries, most of a 100-wallet answer, never become
+    rows). Unknown token fields are not copied here; :func:`token_metadata_frame` keeps them.
     """
     endpoint = ENDPOINT_AGGREGATED
-    responses, raw = F.split_raw(responses)
-    responses, asked = _split_asked(responses)
-    # Arrow's reader has a fixed cost per wallet column: small batches parse faster
-    if raw and sum(len(body) for _, body in responses) >= _AGG_ARROW_MIN_BYTES:
-        try:
-            return _aggregated_fast(list(responses), keep_zero, asked)
-        except F.NoFit:
-            observe("fast path", "fell back to the safe path")
-            pass
-    responses = F.parse_bodies(responses, endpoint)
-    agg = _parse_aggregated(responses, wallets=True, exact=True)
+    responses, asked = _split_asked(_as_list(responses))
+    agg = _parse_aggregated(responses, wallets=True, exact=True, keep_zero=keep_zero)
     segments, keys = agg.segments, agg.wallet_keys
     if not keys:
         return empty_frame(AGGREGATED)
@@ -1646,15 +1325,39 @@ def aggregated_frame(
         allowance=_raw(allowances, endpoint, segments, keys, ".allowance"),
         metadata=metadata,
     )
-    # wallet-major: group rows by (response, wallet) in order of first appearance; stable
     response = np.asarray(agg.response, dtype=np.int64)[seg]
     rows.scope = _asked_scope(asked, response, wallet)
-    wallet_code, _ = pd.factorize(pd.Series(_string_array(wallet)))
-    pair_code, _ = pd.factorize(response * (int(wallet_code.max()) + 1) + wallet_code)
-    order = np.argsort(pair_code, kind="stable")
     return _build(
-        AGGREGATED, rows, token_info=None, keep_zero=keep_zero, endpoint=endpoint, order=order
+        AGGREGATED,
+        rows,
+        token_info=None,
+        keep_zero=keep_zero,
+        endpoint=endpoint,
+        order=_wallet_major(response, wallet, keys, agg.wallet_rank),
     )
+
+
+def _wallet_major(
+    response: np.ndarray, wallet: pa.Array, keys: list[Any], ranks: list[dict[Any, int]]
+) -> np.ndarray:
+    """The row order: by response, then wallet (first appearance in the answer, zero entries
+    included, spellings of one wallet together), then token in payload order; stable."""
+    rank = np.fromiter(
+        (ranks[r][k] for r, k in zip(response.tolist(), keys, strict=True)),
+        dtype=np.int64,
+        count=len(keys),
+    )
+    first = np.lexsort((rank, response))  # stable: tokens keep their payload order
+    wallet_code, _ = pd.factorize(pd.Series(_string_array(wallet.take(pa.array(first)))))
+    pair_code, _ = pd.factorize(response[first] * (int(wallet_code.max()) + 1) + wallet_code)
+    return first[np.argsort(pair_code, kind="stable")]
+
+
+def _as_list(responses: Any) -> Any:
+    """The batch as a list of pairs (anything else is handed back, for the checks to name)."""
+    if isinstance(responses, (Mapping, str, *D.RAW_TYPES)) or not isinstance(responses, Iterable):
+        return responses
+    return [tuple(p) if isinstance(p, (tuple, list)) and len(p) == 2 else p for p in responses]
 
 
 def token_metadata_frame(responses: Iterable[Response]) -> pd.DataFrame:

@@ -63,7 +63,7 @@ class Spec:
     rows_carry_chain: bool = False
     #: combines the frames of several address chunks into one (aggregate endpoints)
     merge: Callable[[pd.DataFrame], pd.DataFrame] | None = None
-    #: the converter has a fast path reading response bodies as bytes
+    #: the converter is given the response bodies as bytes (it decodes them once)
     reads_bytes: bool = False
     #: rows name their wallet from the answer (``address`` of each item): multi-wallet answers
     #: that do not name asked wallets are re-asked per wallet (see :func:`attribution`)

@@ -1,0 +1,286 @@
+"""Balance converters given raw response bodies: the same frame as the same bodies parsed
+(what a user may pass), for the documented compact form and every other spelling JSON allows
+(whitespace, escapes, numbers, repeats, bad fields...), with zero entries dropped as the bodies
+are decoded or kept (``keep_zero``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from inchframe.errors import PayloadError
+from inchframe.frames import balance as fb
+
+from ._raw_bodies import compact, same
+
+W1 = "0x5a1f0c3c9b6f4e1d2a7b8c9d0e1f2a3b4c5d6e7f"
+W2 = "0x3e9b7c2d1f0a4b5c6d7e8f9a0b1c2d3e4f5a6b7c"
+W1_MIXED = "0x5A1f0C3c9b6F4e1D2a7b8c9d0e1f2a3b4c5d6e7F"
+ETH = "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+USDC = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
+USDT = "0xdac17f958d2ee523a2206206994597c13d831ec7"
+ROUTER = "0x111111125421ca6dc452d289314280a0f8842a65"
+MAX = str(2**256 - 1)
+
+pytestmark = pytest.mark.filterwarnings("ignore::inchframe.UnknownFieldsWarning")
+
+
+# ------------------------------------------------------------------------ Balance flat maps
+
+BALANCES = {ETH: "1250000000000000000", USDC: "0", USDT: "5000123"}
+
+
+def balances(p: list[Any]) -> pd.DataFrame:
+    return fb.balances_frame(p, keep_zero=True)
+
+
+def test_balance_maps() -> None:
+    upper = {"0X" + k[2:].upper(): v for k, v in BALANCES.items()}  # lowercased by both
+    pairs = [
+        ((1, W1), BALANCES),
+        ((8453, W2), {USDC: "007", ETH: MAX}),
+        ((10, W1), {}),
+        ((137, W1_MIXED), upper),
+    ]
+    frame = same(balances, pairs)
+    assert frame["balance_raw"].tolist()[:5] == ["1250000000000000000", "0", "5000123", "7", MAX]
+    assert frame["token"].tolist()[-3:] == list(BALANCES)
+    same(lambda p: fb.balances_frame(p), pairs)  # zero rows dropped
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "pretty",
+        "numbers",
+        "plus_sign",
+        "duplicate",
+        "too_big",
+        "not_address",
+        "nested",
+        "bad_context",
+        "escaped",
+        "not_json",
+    ],
+)
+def test_balance_maps_in_other_spellings(variant: str) -> None:
+    payload: Any = dict(BALANCES)
+    ctx: Any = (1, W1)
+    encode = compact
+    if variant == "pretty":
+        encode = lambda p: json.dumps(p, indent=2).encode()  # noqa: E731
+    elif variant == "numbers":
+        payload = {k: int(v) for k, v in payload.items()}
+    elif variant == "plus_sign":
+        payload[USDC] = "+12"
+    elif variant == "duplicate":
+        encode = lambda p: compact(p)[:-1] + f',"{ETH}":"9"}}'.encode()  # noqa: E731
+    elif variant == "too_big":
+        payload[USDC] = str(2**256)
+    elif variant == "not_address":
+        payload["0x12"] = "1"
+    elif variant == "nested":
+        payload[USDC] = {"balance": "1"}
+    elif variant == "bad_context":
+        ctx = ("one", W1)
+    elif variant == "escaped":
+        encode = lambda p: compact(p).replace(b'"0"', b'"\\u0030"')  # noqa: E731
+    elif variant == "not_json":
+        encode = lambda p: compact(p)[:-1]  # noqa: E731
+    same(balances, [(ctx, payload)], encode)
+    same(fb.balances_frame, [(ctx, payload)], encode)  # zero entries dropped while decoding
+
+
+def test_duplicate_keys_keep_the_last_value_like_json() -> None:
+    body = compact(BALANCES)[:-1] + f',"{ETH}":"9"}}'.encode()
+    frame = balances([((1, W1), body)])
+    assert frame.loc[frame["token"] == ETH, "balance_raw"].tolist() == ["9"]
+
+
+def test_allowance_maps() -> None:
+    payload = {ETH: MAX, USDC: str(2**96 - 1), USDT: "0"}
+    frame = same(lambda p: fb.allowances_frame(p, keep_zero=True), [((1, W1, ROUTER), payload)])
+    assert frame["unlimited"].tolist() == [True, True, False]
+
+
+def test_wallets_and_tokens() -> None:
+    payload = {W1_MIXED: {USDC: "1", USDT: "0"}, W2: {ETH: "5"}, ETH: {}}
+    pairs = [((1,), payload), ((8453,), {W2: {USDC: "00"}})]
+    frame = same(lambda p: fb.wallets_and_tokens_frame(p, keep_zero=True), pairs)
+    assert frame["wallet"].tolist()[:2] == [W1, W1]
+    odd = {W1_MIXED: {USDC: "1"}, W1: {USDC: "2"}}  # one wallet, two spellings: two rows
+    same(lambda p: fb.wallets_and_tokens_frame(p, keep_zero=True), [((1,), odd)])
+    same(lambda p: fb.wallets_and_tokens_frame(p), [((1,), {W1: {USDC: 1}})])
+
+
+# -------------------------------------------------------------------------------- aggregated
+
+
+def token(address: str, symbol: str, decimals: Any, wallets: Any, **extra: Any) -> dict:
+    return {
+        "decimals": decimals,
+        "symbol": symbol,
+        "tags": ["tokens"],
+        "address": address,
+        "name": symbol.title(),
+        "logoURI": None,
+        "isCustom": False,
+        "wallets": wallets,
+        "type": "token",
+        "tracked": True,
+        **extra,
+    }
+
+
+def aggregated() -> list[Any]:
+    entry = {"balance": "10", "allowance": "0"}
+    zero = {"balance": "0", "allowance": "0"}
+    return [
+        token(USDC, "usdc", 6, {W1_MIXED: entry, W2: zero}),
+        token(USDT, "usdt", None, {W2: {"balance": "3", "allowance": MAX}, W1_MIXED: zero}),
+        token(ETH, "eth", 18, None),
+    ]
+
+
+def held() -> list[Any]:
+    """:func:`aggregated` without the ``"wallets": null`` item."""
+    return [item for item in aggregated() if item["wallets"] is not None]
+
+
+def agg(p: list[Any]) -> pd.DataFrame:
+    return fb.aggregated_frame(p, keep_zero=True)
+
+
+def test_aggregated() -> None:
+    pairs = [
+        ((1, ROUTER), held()),
+        ((8453, ROUTER), [token(ETH, "eth", 18, {W1: {"balance": "1", "allowance": "2"}})]),
+    ]
+    frame = same(agg, pairs)
+    assert frame["wallet"].tolist() == [W1, W1, W2, W2, W1]  # wallet-major, first appearance
+    same(lambda p: fb.aggregated_frame(p), pairs)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "number_balance",
+        "missing_allowance",
+        "float_decimals",
+        "tags_string",
+        "two_spellings",
+        "extra_entry_key",
+        "not_address",
+    ],
+)
+def test_aggregated_in_other_spellings(variant: str) -> None:
+    body = aggregated()
+    first = body[0]
+    if variant == "number_balance":
+        first["wallets"][W1_MIXED] = {"balance": 10, "allowance": "0"}
+    elif variant == "missing_allowance":
+        first["wallets"][W1_MIXED] = {"balance": "10"}
+    elif variant == "float_decimals":
+        first["decimals"] = 6.0
+    elif variant == "tags_string":
+        first["tags"] = "tokens"
+    elif variant == "two_spellings":
+        first["wallets"][W1] = {"balance": "1", "allowance": "1"}
+    elif variant == "extra_entry_key":
+        first["wallets"][W2]["note"] = "x"
+    elif variant == "not_address":
+        first["address"] = "0x12"
+    same(agg, [((1, ROUTER), body)])
+    same(fb.aggregated_frame, [((1, ROUTER), body)])  # zero entries cut before decoding
+
+
+def test_aggregated_null_wallets() -> None:
+    # "wallets": null is no rows; a missing "wallets" is a PayloadError
+    same(agg, [((1, ROUTER), aggregated())])
+
+
+def test_aggregated_unknown_token_fields_are_ignored() -> None:
+    body = held()
+    body[0]["eip2612"] = True
+    same(agg, [((1, ROUTER), body)])
+    same(fb.aggregated_frame, [((1, ROUTER), body)])  # zero entries cut before decoding
+
+
+def test_aggregated_zero_entries_are_cut_before_decoding() -> None:
+    """Zero entries first, last, alone and in between, mixed-case wallet keys, a zero entry in
+    a spelling the byte filter does not know: the bodies (zero entries cut before they
+    are decoded) give the parsed bodies' frame, wallet order included."""
+    import hashlib
+
+    holders = ["0x" + hashlib.sha256(f"{i}".encode()).hexdigest()[:40] for i in range(300)]
+    holders[7] = holders[7].upper().replace("0X", "0x")
+    zero = {"balance": "0", "allowance": "0"}
+    body = []
+    for t in range(30):
+        address = "0x" + hashlib.sha256(f"t{t}".encode()).hexdigest()[:40]
+        wallets_map = {w: zero for w in holders}
+        if t % 3 == 0:
+            wallets_map[holders[(t * 7) % 300]] = {"balance": str(t + 1), "allowance": "0"}
+        if t % 5 == 0:
+            wallets_map[holders[-1]] = {"balance": "0", "allowance": str(10**30)}
+        if t == 4:
+            wallets_map = {holders[0]: zero}  # nothing but one zero entry
+        body.append(token(address, f"t{t}", 18, wallets_map))
+    encoded = compact(body).replace(
+        b'"allowance":"0"}}', b'"allowance":"00"}}', 1
+    )  # "00": a zero the byte filter leaves, dropped later
+    raw = [((1, ROUTER), encoded)]
+    parsed = [((1, ROUTER), json.loads(encoded))]
+    frame = fb.aggregated_frame(raw)
+    pd.testing.assert_frame_equal(frame, fb.aggregated_frame(parsed), check_exact=True)
+    assert set(frame["balance_raw"]) | set(frame["allowance_raw"]) > {"0"}
+    assert len(frame) == 10 + 6
+
+
+def test_aggregated_wallet_order_when_the_first_token_lists_few_wallets() -> None:
+    import hashlib
+
+    holders = ["0x" + hashlib.sha256(f"h{i}".encode()).hexdigest()[:40] for i in range(50)]
+    zero = {"balance": "0", "allowance": "0"}
+    body = [
+        token(USDC, "usdc", 6, {holders[9]: zero, holders[3]: {"balance": "1", "allowance": "0"}})
+    ]
+    for t in range(5):
+        address = "0x" + hashlib.sha256(f"x{t}".encode()).hexdigest()[:40]
+        body.append(
+            token(
+                address,
+                f"x{t}",
+                18,
+                {w: {"balance": str(i % 3), "allowance": "0"} for i, w in enumerate(holders)},
+            )
+        )
+    raw = [((1, ROUTER), compact(body))]
+    frame = fb.aggregated_frame(raw)
+    pd.testing.assert_frame_equal(frame, fb.aggregated_frame([((1, ROUTER), body)]))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b"[" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000],
+    ids=["deep_list", "unterminated", "deep_object"],
+)
+@pytest.mark.parametrize(
+    ("convert", "ctx"),
+    [
+        (fb.balances_frame, (1, W1)),
+        (fb.allowances_frame, (1, W1, ROUTER)),
+        (fb.balances_and_allowances_frame, (1, W1, ROUTER)),
+        (fb.wallets_and_tokens_frame, (1,)),
+        (fb.aggregated_frame, (1, ROUTER)),
+    ],
+    ids=["balances", "allowances", "allowances_and_balances", "wallets_and_tokens", "aggregated"],
+)
+def test_deeply_nested_bodies_are_payload_errors(convert: Any, ctx: Any, body: bytes) -> None:
+    """msgspec and json recurse on nesting: a hostile body ends as a PayloadError, never a
+    RecursionError."""
+    with pytest.raises(PayloadError):
+        convert([(ctx, body)])
