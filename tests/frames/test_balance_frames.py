@@ -1088,8 +1088,11 @@ def _zero_entries_by_regex(body: bytes) -> bytes:
 def test_zero_entries_are_cut_from_the_bytes_like_the_regex(
     maps: list[list[tuple[str, str, str]]], rnd: Any
 ) -> None:
+    made = iter(range(10**6))
+
     def key(kind: str) -> str:
-        digits = "".join(rnd.choice("0123456789abcdef") for _ in range(40))
+        # distinct keys (a repeated key would collapse in the parsed map): a counter, then noise
+        digits = f"{next(made):08x}" + "".join(rnd.choice("0123456789abcdef") for _ in range(32))
         return {
             "hex": "0x" + digits,
             "HEX": "0x" + digits.upper(),
