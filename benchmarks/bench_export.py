@@ -11,8 +11,9 @@ it had compared the 10,000-wallet tables). That is what read as "964 MB at 100,0
 Rows, per N:
 
 - peak RSS of the export process (target <= 500 MB), rows/s (information);
-- SIGKILL and resume: a second export into another table (warm cache), killed with SIGKILL as
-  soon as 40% of the batches are committed, then run again with the same command; the resumed
+- SIGKILL and resume: a second export into another table (same cache: warm at 10,000 wallets;
+  at 100,000 the first run's entries, 5 minutes by default, have expired), killed with SIGKILL
+  as soon as 40% of the batches are committed, then run again with the same command; the resumed
   table must hold exactly the uninterrupted table's rows, read through deltalake (its own
   engine, ``QueryBuilder``) and through pyarrow (the files the log names), compared as
   multisets of whole rows with DuckDB both ways: no duplicate, no gap;
@@ -242,7 +243,8 @@ def _mb(value: int) -> float:
 
 
 def measure(n: int, url: str, root: Path, batch_size: int) -> dict[str, Any]:
-    """One N: an uninterrupted export (cold cache), then a killed one resumed (warm cache)."""
+    """One N: an uninterrupted export (cold cache), then a killed one resumed (same cache,
+    whatever of it has not expired)."""
     rng = random.Random(n)
     wallets = root / f"wallets-{n}.txt"
     with open(wallets, "w") as handle:
