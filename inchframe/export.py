@@ -746,6 +746,15 @@ class _ParquetWriter(_Writer):
             shutil.rmtree(staging, ignore_errors=True)
 
 
+#: ``delta.checkpointInterval`` of the tables an export creates (deltalake's default is 100).
+#: Each commit reloads the table's state from the last checkpoint plus the JSON commits after
+#: it, so with 100 that replay grows to 99 commits (and the commit time with it) before every
+#: checkpoint; with 10 it stays under 10 (measured, 400 commits of one 250-wallet batch:
+#: 13 s instead of 33 s, and 25 MB less growth of the process). The checkpoints keep the
+#: application transactions, so resuming reads the same last batch.
+DELTA_CHECKPOINT_INTERVAL = 10
+
+
 class _DeltaWriter(_Writer):
     """Delta Lake table: one commit per batch with an application transaction."""
 
@@ -794,6 +803,8 @@ class _DeltaWriter(_Writer):
             str(self.target),
             table,
             partition_by=list(self.plan.partition_by) or None,
+            # used when this commit creates the table; an existing table keeps its own settings
+            configuration={"delta.checkpointInterval": str(DELTA_CHECKPOINT_INTERVAL)},
             commit_properties=properties,
             **kwargs,
         )

@@ -417,6 +417,34 @@ def test_restart_starts_over(client: Any, tmp_path: Path) -> None:
     assert sorted(inchframe.read_parquet(to)[BATCH_COLUMN].unique()) == [0, 1]
 
 
+def test_delta_checkpoints_keep_the_resume_point(client: Any, tmp_path: Path) -> None:
+    """Export tables checkpoint every DELTA_CHECKPOINT_INTERVAL commits; a rerun after the
+    checkpoints reads the last batch from them (the application transaction) and sends nothing."""
+    from deltalake import DeltaTable
+
+    from inchframe.export import DELTA_CHECKPOINT_INTERVAL
+
+    wallets = _wallets(2 * DELTA_CHECKPOINT_INTERVAL + 3, seed=21)
+    to = tmp_path / "out"
+    first = export(
+        "balances", wallets, to, format="delta", batch_size=1, client=client, progress=False
+    )
+    assert first.written == len(wallets)
+    table = DeltaTable(str(to))
+    assert table.metadata().configuration["delta.checkpointInterval"] == str(
+        DELTA_CHECKPOINT_INTERVAL
+    )
+    assert len(list((to / "_delta_log").glob("*.checkpoint.parquet"))) == 2
+    again = export(
+        "balances", wallets, to, format="delta", batch_size=1, client=client, progress=False
+    )
+    assert (again.written, again.skipped, again.requests) == (0, len(wallets), 0)
+    assert DeltaTable(str(to)).version() == table.version()
+    rows = inchframe.read_delta(to)
+    assert len(rows) == first.rows > 0 and not rows.duplicated(KEY).any()
+    assert set(rows[BATCH_COLUMN]) <= set(range(len(wallets)))  # (some wallets hold nothing)
+
+
 # -- every loader that takes wallets ----------------------------------------------------------
 
 _NEEDS = {
