@@ -593,6 +593,19 @@ def _convert_attributed(
         _unattributed_seen.reset(token)
 
 
+def _add(total: BatchResult, part: BatchResult, replies: list[Reply]) -> None:
+    total.replies += replies
+    total.failures += part.failures
+    total.retries += part.retries
+    total.rate_waits += part.rate_waits
+    total.elapsed += part.elapsed
+
+
+def _without_bodies(replies: Iterable[Reply]) -> list[Reply]:
+    # provenance needs when and whence, not the bodies
+    return [dataclasses.replace(r, content=b"") for r in replies]
+
+
 def _run_streamed(
     client: Client,
     calls: Sequence[Call],
@@ -601,15 +614,32 @@ def _run_streamed(
     description: str,
     attribution: Attribution | None,
     endpoint: str,
+    head: Sequence[Call] = (),
 ) -> tuple[BatchResult, pd.DataFrame, list[Call]]:
-    """``fetch_many`` + convert, slice by slice, keeping the frames and dropping the bodies."""
+    """``fetch_many`` + convert, slice by slice, keeping the frames and dropping the bodies.
+
+    ``head``: calls sent (and checked by ``convert``) before the slices of ``calls``; their good
+    replies are held to the end and come first in every slice given to ``convert``.
+    """
     from .client import PROGRESS_THRESHOLD, _progress_bar
 
+    total = BatchResult([], [])
+    first: list[Reply] = []
+    if head:
+        batch = client.fetch_many(head, progress=False, parse=False)
+        _convert_keeping_good(client, batch, convert)  # unusable: asked again, then a failure
+        first = batch.replies
+        _add(total, batch, [])
     show = client.progress if progress is None else progress
     if show is None:
-        show = len(calls) >= PROGRESS_THRESHOLD
-    bar = _progress_bar(len(calls), description, enabled=bool(show))
-    total = BatchResult([], [])
+        show = len(head) + len(calls) >= PROGRESS_THRESHOLD
+    bar = _progress_bar(len(head) + len(calls), description, enabled=bool(show))
+    if head:
+        bar.update(len(head))
+
+    def convert_slice(replies: list[Reply]) -> pd.DataFrame:
+        return convert([*first, *replies]) if first else convert(replies)
+
     parts: list[pd.DataFrame] = []
     reasked: list[Call] = []
     limit = _slice_size(client)
@@ -634,16 +664,11 @@ def _run_streamed(
                 pending = ahead.submit(fetch, start, min(len(calls), start + size))
                 start += size
             frame, extra = _convert_attributed(
-                client, part, convert, attribution, endpoint=endpoint, progress=False
+                client, part, convert_slice, attribution, endpoint=endpoint, progress=False
             )
             parts.append(frame)
             reasked += extra
-            # provenance needs when and whence, not the bodies: let them go now
-            total.replies += [dataclasses.replace(r, content=b"") for r in part.replies]
-            total.failures += part.failures
-            total.retries += part.retries
-            total.rate_waits += part.rate_waits
-            total.elapsed += part.elapsed
+            _add(total, part, _without_bodies(part.replies))  # the bodies go now
             bar.update(count)
             del part, frame
             _release_memory()
@@ -652,6 +677,7 @@ def _run_streamed(
             pending.cancel()
         ahead.shutdown(wait=True, cancel_futures=True)
         bar.close()
+    total.replies[:0] = _without_bodies(first)  # in the order of the calls: the head first
     kept = [p for p in parts if len(p)] or parts[:1]
     frame = kept[0] if len(kept) == 1 else pd.concat(kept, ignore_index=True)
     return total, frame, reasked
@@ -689,6 +715,7 @@ def run_batch(
     failure_note: Callable[[Sequence[Failure]], str | None] | None = None,
     dtype_backend: DtypeBackend | None = None,
     stream: bool = False,
+    first: Callable[[Call], bool] | None = None,
 ) -> pd.DataFrame:
     """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
 
@@ -696,7 +723,11 @@ def run_batch(
     concatenate to the frame of the whole (no reply depends on another). The calls are then
     sent in slices of a few times the client's concurrency; each slice's bodies are converted
     as soon as it has arrived and released, so the peak memory is the frame plus one slice of
-    bodies, whatever the number of wallets.
+    bodies, whatever the number of wallets. ``first``: the calls whose answers every other needs
+    to be converted (the token lists behind symbols and decimals). When streamed, they are sent
+    first, as one batch (an unusable answer asked again, then a failure), and their good replies
+    are held to the end and passed to ``convert`` ahead of every slice's; ``convert`` must
+    then give no rows of its own for them.
 
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
     files can restore it. ``attribution``: when the converted rows name wallets the batch did
@@ -710,9 +741,11 @@ def run_batch(
     dtype_backend = check_dtype_backend(dtype_backend)
     # parse=False: replies hold the bodies as received; each is parsed once, by its converter
     check_flag("progress", progress, optional=True)
-    if stream and len(calls) > _slice_size(client):
+    head = [c for c in calls if first(c)] if first is not None else []
+    rest = [c for c in calls if not first(c)] if first is not None else calls
+    if stream and len(rest) > _slice_size(client):
         batch, converted, reasked = _run_streamed(
-            client, calls, convert, progress, description or endpoint, attribution, endpoint
+            client, rest, convert, progress, description or endpoint, attribution, endpoint, head
         )
     else:
         batch = client.fetch_many(

@@ -180,6 +180,30 @@ def _token_info(replies: Iterable[Reply]) -> pd.DataFrame | None:
     return fb.token_metadata_frame(pairs) if pairs else None
 
 
+def _is_token_list(call: ep.Call) -> bool:
+    """The token-list request of a chain (:func:`metadata_call`): converting the one-wallet
+    answers needs its answer first."""
+    return call.endpoint == "balance.token_metadata"
+
+
+class _TokenInfo:
+    """:func:`_token_info` of a loader call, parsed once: a streamed load passes the same
+    token-list replies with every slice (``run_batch(first=...)``)."""
+
+    def __init__(self) -> None:
+        self._replies: list[Reply] = []
+        self._info: pd.DataFrame | None = None
+
+    def __call__(self, replies: Iterable[Reply]) -> pd.DataFrame | None:
+        lists = [r for r in replies if _is_token_list(r.call)]
+        same = len(lists) == len(self._replies) and all(
+            a is b for a, b in zip(lists, self._replies, strict=True)
+        )
+        if not same:
+            self._replies, self._info = lists, _token_info(lists)
+        return self._info
+
+
 def _from_aggregated(
     replies: list[Reply], schema: FrameSchema, keep: Callable[[pd.DataFrame], pd.Series] | None
 ) -> pd.DataFrame:
@@ -203,12 +227,6 @@ def _aggregated_rows(replies: list[Reply], keep_zero: bool = True) -> pd.DataFra
         return fb.aggregated_frame(pairs, keep_zero=keep_zero)
 
     return attributed_rows(rows, replies)
-
-
-def _streamable(calls: Sequence[ep.Call]) -> bool:
-    """Aggregated answers are converted as they arrive (each stands alone); the per-wallet
-    endpoints need the token-list answers first."""
-    return all(c.endpoint == "balance.aggregated" for c in calls)
 
 
 def _nonzero(column: str) -> Callable[[pd.DataFrame], pd.Series]:
@@ -253,12 +271,14 @@ def plan_balances(
 
 
 def _convert_balances(keep_zero: bool) -> Callable[[list[Reply]], pd.DataFrame]:
+    token_info = _TokenInfo()
+
     def convert(replies: list[Reply]) -> pd.DataFrame:
         if any(r.call.endpoint == "balance.aggregated" for r in replies):
             return _from_aggregated(
                 replies, fb.BALANCES, None if keep_zero else _nonzero("balance_raw")
             )
-        info = _token_info(replies)
+        info = token_info(replies)
         parts = [
             fb.balances_frame(
                 _pairs(
@@ -370,7 +390,8 @@ def balances(
         attribution=ATTRIBUTION,
         failure_note=_metadata_note,
         dtype_backend=dtype_backend,
-        stream=_streamable(calls),
+        stream=True,  # the token lists first (per-wallet endpoints), then slices
+        first=_is_token_list,
         **API,
     )
 
@@ -471,6 +492,8 @@ _BALANCES_AND_ALLOWANCES = _SpenderKind(
 
 
 def _convert_spender(kind: _SpenderKind, keep_zero: bool) -> Callable[[list[Reply]], pd.DataFrame]:
+    token_info = _TokenInfo()
+
     def convert(replies: list[Reply]) -> pd.DataFrame:
         if any(r.call.endpoint == "balance.aggregated" for r in replies):
             return _from_aggregated(replies, kind.schema, None if keep_zero else kind.keep)
@@ -482,7 +505,7 @@ def _convert_spender(kind: _SpenderKind, keep_zero: bool) -> Callable[[list[Repl
             "spender",
             raw=kind.reads_bytes,
         )
-        return kind.converter(pairs, token_info=_token_info(replies), keep_zero=keep_zero)
+        return kind.converter(pairs, token_info=token_info(replies), keep_zero=keep_zero)
 
     return convert
 
@@ -539,7 +562,8 @@ def _load_spender(
         attribution=ATTRIBUTION,
         failure_note=_metadata_note,
         dtype_backend=dtype_backend,
-        stream=_streamable(calls),
+        stream=True,  # the token lists first (per-wallet endpoints), then slices
+        first=_is_token_list,
         **API,
     )
 
@@ -762,6 +786,7 @@ def aggregated_balances(
         attribution=ATTRIBUTION,
         failure_note=_metadata_note,
         dtype_backend=dtype_backend,
-        stream=_streamable(calls),
+        stream=True,  # the token lists first (per-wallet endpoints), then slices
+        first=_is_token_list,
         **API,
     )
