@@ -513,24 +513,34 @@ def _convert_keeping_good(
 
 
 def _slice_size(client: Client) -> int:
-    """The most calls per slice of a streamed batch (one per worker); fewer when the bodies are
-    large (:data:`SLICE_BYTES`)."""
+    """Calls per slice of a streamed batch until the size of its bodies is known (one per
+    worker); a batch of more calls than this is streamed. Later slices are sized by the bytes
+    of the bodies seen (:func:`_next_slice`)."""
     return max(8, client.max_workers)
 
 
-#: Bytes of bodies a streamed slice aims to hold at once. A slice is sent with one worker per
-#: call, so this bounds the bodies in flight too: concurrency does not multiply the peak.
+#: Bytes of bodies a streamed slice aims to hold at once. A slice's bodies are all held until it
+#: is converted, however many workers send it: concurrency does not multiply the peak.
 SLICE_BYTES = 32 * 2**20
 #: Calls of a streamed batch's first slice, sent before the size of its bodies is known.
 FIRST_SLICE = 2
 
 
-def _next_slice(limit: int, sent: int, body_bytes: int) -> int:
+def _next_slice(limit: int, sent: int, body_bytes: int, budget: int | None = None) -> int:
     """Calls in the next slice: as many bodies of the mean size seen so far as fit in
-    :data:`SLICE_BYTES` (at least one, at most ``limit``)."""
+    ``budget`` (:data:`SLICE_BYTES`); at least one, and at most ``limit`` or ``sent``, whichever
+    is more.
+
+    Small bodies (one-wallet answers of some 70 kB) make slices of hundreds of calls, so the
+    per-slice costs (a converter call, a ``fetch_many``, handing pages back) stay small. A
+    slice is at most as many calls as all the slices before it, so its size is never guessed
+    from fewer bodies than it holds (a few small answers first do not make one slice of the
+    whole batch).
+    """
     if not sent or not body_bytes:
         return limit
-    return max(1, min(limit, SLICE_BYTES * sent // body_bytes))
+    fits = (SLICE_BYTES if budget is None else budget) * sent // body_bytes
+    return max(1, min(max(limit, sent), fits))
 
 
 def _release_memory() -> None:
@@ -615,6 +625,7 @@ def _run_streamed(
     attribution: Attribution | None,
     endpoint: str,
     head: Sequence[Call] = (),
+    slice_bytes: int | None = None,
 ) -> tuple[BatchResult, pd.DataFrame, list[Call]]:
     """``fetch_many`` + convert, slice by slice, keeping the frames and dropping the bodies.
 
@@ -660,7 +671,7 @@ def _run_streamed(
             sent += len(part.replies)
             body_bytes += sum(len(r.content) for r in part.replies)
             if start < len(calls):
-                size = _next_slice(limit, sent, body_bytes)
+                size = _next_slice(limit, sent, body_bytes, slice_bytes)
                 pending = ahead.submit(fetch, start, min(len(calls), start + size))
                 start += size
             frame, extra = _convert_attributed(
@@ -716,6 +727,7 @@ def run_batch(
     dtype_backend: DtypeBackend | None = None,
     stream: bool = False,
     first: Callable[[Call], bool] | None = None,
+    slice_bytes: int | None = None,
 ) -> pd.DataFrame:
     """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
 
@@ -727,7 +739,9 @@ def run_batch(
     to be converted (the token lists behind symbols and decimals). When streamed, they are sent
     first, as one batch (an unusable answer asked again, then a failure), and their good replies
     are held to the end and passed to ``convert`` ahead of every slice's; ``convert`` must
-    then give no rows of its own for them.
+    then give no rows of its own for them. ``slice_bytes``: the bodies a slice aims to hold
+    (default :data:`SLICE_BYTES`); less when the converter's working set is many times its
+    bodies.
 
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
     files can restore it. ``attribution``: when the converted rows name wallets the batch did
@@ -745,7 +759,15 @@ def run_batch(
     rest = [c for c in calls if not first(c)] if first is not None else calls
     if stream and len(rest) > _slice_size(client):
         batch, converted, reasked = _run_streamed(
-            client, rest, convert, progress, description or endpoint, attribution, endpoint, head
+            client,
+            rest,
+            convert,
+            progress,
+            description or endpoint,
+            attribution,
+            endpoint,
+            head,
+            slice_bytes,
         )
     else:
         batch = client.fetch_many(

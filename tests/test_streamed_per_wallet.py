@@ -114,10 +114,13 @@ def test_per_wallet_loads_are_converted_slice_by_slice_to_the_same_frame(
         with _client(sandbox.url, tmp_path / "streamed") as client:
             frame = load(client)
         calls = whole.attrs["inchframe"]["requests"]
-        # the token lists first (one per chain), alone; then slices of at most 3 data calls
+        # the token lists first (one per chain), alone; then slices of 2, then at most 3 or as
+        # many calls as all the slices before
         assert slices.sizes[0] == len(CHAINS)
         assert slices.endpoints[0] == {"balance.token_metadata"}
-        assert len(slices.sizes) >= 5 and max(slices.sizes[1:]) <= 3
+        data = slices.sizes[1:]
+        assert len(data) >= 4 and data[0] == loading.FIRST_SLICE
+        assert all(n <= max(3, sum(data[:i])) for i, n in enumerate(data))
         assert sum(slices.sizes) == calls
         assert all("balance.token_metadata" not in e for e in slices.endpoints[1:])
         assert max(slices.stale) == 0  # each slice's bodies released before the next one's
