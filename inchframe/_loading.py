@@ -733,15 +733,15 @@ def run_batch(
 
     ``stream``: ``convert`` works on any run of consecutive replies and the frames of the runs
     concatenate to the frame of the whole (no reply depends on another). The calls are then
-    sent in slices of a few times the client's concurrency; each slice's bodies are converted
-    as soon as it has arrived and released, so the peak memory is the frame plus one slice of
-    bodies, whatever the number of wallets. ``first``: the calls whose answers every other needs
-    to be converted (the token lists behind symbols and decimals). When streamed, they are sent
-    first, as one batch (an unusable answer asked again, then a failure), and their good replies
-    are held to the end and passed to ``convert`` ahead of every slice's; ``convert`` must
-    then give no rows of its own for them. ``slice_bytes``: the bodies a slice aims to hold
-    (default :data:`SLICE_BYTES`); less when the converter's working set is many times its
-    bodies.
+    sent in slices sized by the bytes of their bodies (:func:`_next_slice`); each slice's
+    bodies are converted as soon as it has arrived and released, so the peak memory is the
+    frame plus one slice of bodies, whatever the number of wallets. ``first``: the calls whose
+    answers every other needs to be converted (the token lists behind symbols and decimals).
+    When streamed, they are sent first, as one batch (an unusable answer asked again, then a
+    failure), and their good replies are held to the end and passed to ``convert`` ahead of
+    every slice's; ``convert`` must then give no rows of its own for them. ``slice_bytes``: the
+    bodies a slice aims to hold (default :data:`SLICE_BYTES`); less when the converter's
+    working set is many times its bodies.
 
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
     files can restore it. ``attribution``: when the converted rows name wallets the batch did
