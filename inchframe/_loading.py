@@ -24,7 +24,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from . import __version__
-from .client import BatchResult, Client, Failure, Reply
+from .client import BatchResult, Client, Failure, NotAttemptedError, Reply
 from .config import ENV
 from .endpoints import Call
 from .errors import (
@@ -35,6 +35,7 @@ from .errors import (
     OfflineCacheMiss,
     PartialResultWarning,
     PayloadError,
+    TransportError,
     user_stacklevel,
 )
 from .frames.schema import DtypeBackend, with_dtype_backend
@@ -616,6 +617,50 @@ def _without_bodies(replies: Iterable[Reply]) -> list[Reply]:
     return [dataclasses.replace(r, content=b"") for r in replies]
 
 
+class _Stop:
+    """``stop_after`` across the slices of a streamed batch: each slice is one ``fetch_many``,
+    whose count of transport failures in a row starts again at zero. This one carries the run
+    from slice to slice (in the order of the calls), so a server that stopped answering costs
+    ``stop_after`` requests in all, not per slice; the calls after are not attempted."""
+
+    def __init__(self, client: Client) -> None:
+        self.limit = client.settings.stop_after
+        self.run = 0
+        self.last: Failure | None = None
+
+    def tripped(self, calls: Sequence[Call], part: BatchResult) -> bool:
+        """Count ``part``, the outcomes of ``calls``; True when the batch must stop."""
+        if any(isinstance(f.error, NotAttemptedError) for f in part.failures):
+            return True  # the slice's own count tripped
+        failed = {id(f.call): f for f in part.failures if isinstance(f.error, TransportError)}
+        for call in calls:
+            self.last = failed.get(id(call), self.last)
+            self.run = self.run + 1 if id(call) in failed else 0
+        if self.limit and self.run >= self.limit:
+            log.warning(
+                "%d requests in a row got no answer (last: %s); the batch sends no more",
+                self.run,
+                self.last.error if self.last is not None else None,
+            )
+            return True
+        return False
+
+    def refusals(self, calls: Sequence[Call]) -> list[Failure]:
+        return [
+            Failure(
+                call,
+                NotAttemptedError(
+                    f"{call.endpoint}: not attempted: the batch stopped after {self.limit} "
+                    f"consecutive transport failures"
+                    + (f" (last: {self.last.error})" if self.last is not None else ""),
+                    method=call.method,
+                    endpoint=call.endpoint,
+                ),
+            )
+            for call in calls
+        ]
+
+
 def _run_streamed(
     client: Client,
     calls: Sequence[Call],
@@ -636,8 +681,11 @@ def _run_streamed(
 
     total = BatchResult([], [])
     first: list[Reply] = []
+    stop = _Stop(client)
+    stopped = False
     if head:
         batch = client.fetch_many(head, progress=False, parse=False)
+        stopped = stop.tripped(head, batch)
         _convert_keeping_good(client, batch, convert)  # unusable: asked again, then a failure
         first = batch.replies
         _add(total, batch, [])
@@ -656,21 +704,24 @@ def _run_streamed(
     limit = _slice_size(client)
     ahead = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="inchframe-next")
 
-    def fetch(lo: int, hi: int) -> tuple[int, BatchResult]:
-        return hi - lo, client.fetch_many(calls[lo:hi], progress=False, parse=False)
+    def fetch(lo: int, hi: int) -> tuple[int, int, BatchResult]:
+        return lo, hi, client.fetch_many(calls[lo:hi], progress=False, parse=False)
 
     # the next slice is read (hits) or sent (misses) while this one is converted: at most two
     # slices of bodies are held at once, and one slice's requests are in flight
-    start = min(len(calls), limit, FIRST_SLICE)
-    pending: cf.Future[tuple[int, BatchResult]] | None = ahead.submit(fetch, 0, start)
+    start = 0 if stopped else min(len(calls), limit, FIRST_SLICE)
+    pending: cf.Future[tuple[int, int, BatchResult]] | None = (
+        ahead.submit(fetch, 0, start) if start else None
+    )
     sent = body_bytes = 0
     try:
         while pending is not None:
-            count, part = pending.result()
+            lo, hi, part = pending.result()
             pending = None
+            stopped = stop.tripped(calls[lo:hi], part)
             sent += len(part.replies)
             body_bytes += sum(len(r.content) for r in part.replies)
-            if start < len(calls):
+            if start < len(calls) and not stopped:
                 size = _next_slice(limit, sent, body_bytes, slice_bytes)
                 pending = ahead.submit(fetch, start, min(len(calls), start + size))
                 start += size
@@ -680,9 +731,14 @@ def _run_streamed(
             parts.append(frame)
             reasked += extra
             _add(total, part, _without_bodies(part.replies))  # the bodies go now
-            bar.update(count)
+            bar.update(hi - lo)
             del part, frame
             _release_memory()
+        if start < len(calls):  # stopped: the calls not sent are not attempted
+            total.failures += stop.refusals(calls[start:])
+            bar.update(len(calls) - start)
+        if not parts:
+            parts.append(convert_slice([]))
     finally:
         if pending is not None:
             pending.cancel()

@@ -240,3 +240,21 @@ def test_failures_in_a_streamed_per_wallet_load_are_kept_and_reported(
     ):
         load(client)
     pd.testing.assert_frame_equal(error.value.frame, whole, check_like=False)
+
+
+def test_stop_after_holds_across_the_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that does not answer costs ``stop_after`` requests (and at most the rest of the
+    slice that reached it), not ``stop_after`` per slice: the token lists' failures count too."""
+    monkeypatch.setattr(loading, "_slice_size", lambda client: 3)
+    options = {"max_retries": 0, "stop_after": 3, "max_workers": 1}
+    with (
+        _client("http://127.0.0.1:9", tmp_path / "c", **options) as client,  # refused
+        pytest.raises(ifr.BatchError) as info,
+    ):
+        LOADS["balances"](client)
+    failures = info.value.failures
+    assert len(failures) == len(CHAINS) * (1 + len(WALLETS))  # every call accounted for
+    not_attempted = int((failures["error"] == "NotAttemptedError").sum())
+    assert not_attempted >= len(failures) - 4  # 2 token lists + 2 calls of the first slice
