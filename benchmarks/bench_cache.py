@@ -304,7 +304,6 @@ def footprint_and_warm_loader(n_wallets: int = 1000, chains: tuple[int, ...] = (
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # what stays on disk
         disk = cache_info(tmp).bytes
         replies = batch.replies
-        convert = _convert_balances(False)
 
         def median_s(fn: Callable[[], Any], n: int = 3) -> float:
             runs = []
@@ -318,7 +317,8 @@ def footprint_and_warm_loader(n_wallets: int = 1000, chains: tuple[int, ...] = (
         loader = median_s(
             lambda: inchframe.balances(wallets, list(chains), method="per_wallet", client=client)
         )
-        converter = median_s(lambda: convert(replies))
+        # a new converter each time, as each loader call makes: one parses the token lists once
+        converter = median_s(lambda: _convert_balances(False)(replies))
         hits = median_s(lambda: client.fetch_many(calls, progress=False, raw=True))
     ratio = disk / raw_bytes
     out.append(

@@ -54,6 +54,8 @@ def _load(loader: str, client: Any, addresses: list[str]) -> Any:
 
     if loader == "balances":
         return ifr.balances(addresses, CHAINS, client=client)
+    if loader == "balances_per_wallet":  # one request per (wallet, chain), plus the token lists
+        return ifr.balances(addresses, CHAINS, method="per_wallet", client=client)
     if loader == "allowances":
         return ifr.allowances(
             addresses, "0x111111125421ca6dc452d289314280a0f8842a65", CHAINS, client=client

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from . import __version__
-from .client import BatchResult, Client, Failure, Reply
+from .client import BatchResult, Client, Failure, NotAttemptedError, Reply
 from .config import ENV
 from .endpoints import Call
 from .errors import (
@@ -35,6 +35,7 @@ from .errors import (
     OfflineCacheMiss,
     PartialResultWarning,
     PayloadError,
+    TransportError,
     user_stacklevel,
 )
 from .frames.schema import DtypeBackend, with_dtype_backend
@@ -513,24 +514,34 @@ def _convert_keeping_good(
 
 
 def _slice_size(client: Client) -> int:
-    """The most calls per slice of a streamed batch (one per worker); fewer when the bodies are
-    large (:data:`SLICE_BYTES`)."""
+    """Calls per slice of a streamed batch until the size of its bodies is known (one per
+    worker); a batch of more calls than this is streamed. Later slices are sized by the bytes
+    of the bodies seen (:func:`_next_slice`)."""
     return max(8, client.max_workers)
 
 
-#: Bytes of bodies a streamed slice aims to hold at once. A slice is sent with one worker per
-#: call, so this bounds the bodies in flight too: concurrency does not multiply the peak.
+#: Bytes of bodies a streamed slice aims to hold at once. A slice's bodies are all held until it
+#: is converted, however many workers send it: concurrency does not multiply the peak.
 SLICE_BYTES = 32 * 2**20
 #: Calls of a streamed batch's first slice, sent before the size of its bodies is known.
 FIRST_SLICE = 2
 
 
-def _next_slice(limit: int, sent: int, body_bytes: int) -> int:
+def _next_slice(limit: int, sent: int, body_bytes: int, budget: int | None = None) -> int:
     """Calls in the next slice: as many bodies of the mean size seen so far as fit in
-    :data:`SLICE_BYTES` (at least one, at most ``limit``)."""
+    ``budget`` (:data:`SLICE_BYTES`); at least one, and at most ``limit`` or ``sent``, whichever
+    is more.
+
+    Small bodies (one-wallet answers of some 70 kB) make slices of hundreds of calls, so the
+    per-slice costs (a converter call, a ``fetch_many``, handing pages back) stay small. A
+    slice is at most as many calls as all the slices before it, so its size is never guessed
+    from fewer bodies than it holds (a few small answers first do not make one slice of the
+    whole batch).
+    """
     if not sent or not body_bytes:
         return limit
-    return max(1, min(limit, SLICE_BYTES * sent // body_bytes))
+    fits = (SLICE_BYTES if budget is None else budget) * sent // body_bytes
+    return max(1, min(max(limit, sent), fits))
 
 
 def _release_memory() -> None:
@@ -593,6 +604,63 @@ def _convert_attributed(
         _unattributed_seen.reset(token)
 
 
+def _add(total: BatchResult, part: BatchResult, replies: list[Reply]) -> None:
+    total.replies += replies
+    total.failures += part.failures
+    total.retries += part.retries
+    total.rate_waits += part.rate_waits
+    total.elapsed += part.elapsed
+
+
+def _without_bodies(replies: Iterable[Reply]) -> list[Reply]:
+    # provenance needs when and whence, not the bodies
+    return [dataclasses.replace(r, content=b"") for r in replies]
+
+
+class _Stop:
+    """``stop_after`` across the slices of a streamed batch: each slice is one ``fetch_many``,
+    whose count of transport failures in a row starts again at zero. This one carries the run
+    from slice to slice (in the order of the calls), so a server that stopped answering costs
+    ``stop_after`` requests in all, not per slice; the calls after are not attempted."""
+
+    def __init__(self, client: Client) -> None:
+        self.limit = client.settings.stop_after
+        self.run = 0
+        self.last: Failure | None = None
+
+    def tripped(self, calls: Sequence[Call], part: BatchResult) -> bool:
+        """Count ``part``, the outcomes of ``calls``; True when the batch must stop."""
+        if any(isinstance(f.error, NotAttemptedError) for f in part.failures):
+            return True  # the slice's own count tripped
+        failed = {id(f.call): f for f in part.failures if isinstance(f.error, TransportError)}
+        for call in calls:
+            self.last = failed.get(id(call), self.last)
+            self.run = self.run + 1 if id(call) in failed else 0
+        if self.limit and self.run >= self.limit:
+            log.warning(
+                "%d requests in a row got no answer (last: %s); the batch sends no more",
+                self.run,
+                self.last.error if self.last is not None else None,
+            )
+            return True
+        return False
+
+    def refusals(self, calls: Sequence[Call]) -> list[Failure]:
+        return [
+            Failure(
+                call,
+                NotAttemptedError(
+                    f"{call.endpoint}: not attempted: the batch stopped after {self.limit} "
+                    f"consecutive transport failures"
+                    + (f" (last: {self.last.error})" if self.last is not None else ""),
+                    method=call.method,
+                    endpoint=call.endpoint,
+                ),
+            )
+            for call in calls
+        ]
+
+
 def _run_streamed(
     client: Client,
     calls: Sequence[Call],
@@ -601,57 +669,82 @@ def _run_streamed(
     description: str,
     attribution: Attribution | None,
     endpoint: str,
+    head: Sequence[Call] = (),
+    slice_bytes: int | None = None,
 ) -> tuple[BatchResult, pd.DataFrame, list[Call]]:
-    """``fetch_many`` + convert, slice by slice, keeping the frames and dropping the bodies."""
+    """``fetch_many`` + convert, slice by slice, keeping the frames and dropping the bodies.
+
+    ``head``: calls sent (and checked by ``convert``) before the slices of ``calls``; their good
+    replies are held to the end and come first in every slice given to ``convert``.
+    """
     from .client import PROGRESS_THRESHOLD, _progress_bar
 
+    total = BatchResult([], [])
+    first: list[Reply] = []
+    stop = _Stop(client)
+    stopped = False
+    if head:
+        batch = client.fetch_many(head, progress=False, parse=False)
+        stopped = stop.tripped(head, batch)
+        _convert_keeping_good(client, batch, convert)  # unusable: asked again, then a failure
+        first = batch.replies
+        _add(total, batch, [])
     show = client.progress if progress is None else progress
     if show is None:
-        show = len(calls) >= PROGRESS_THRESHOLD
-    bar = _progress_bar(len(calls), description, enabled=bool(show))
-    total = BatchResult([], [])
+        show = len(head) + len(calls) >= PROGRESS_THRESHOLD
+    bar = _progress_bar(len(head) + len(calls), description, enabled=bool(show))
+    if head:
+        bar.update(len(head))
+
+    def convert_slice(replies: list[Reply]) -> pd.DataFrame:
+        return convert([*first, *replies]) if first else convert(replies)
+
     parts: list[pd.DataFrame] = []
     reasked: list[Call] = []
     limit = _slice_size(client)
     ahead = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="inchframe-next")
 
-    def fetch(lo: int, hi: int) -> tuple[int, BatchResult]:
-        return hi - lo, client.fetch_many(calls[lo:hi], progress=False, parse=False)
+    def fetch(lo: int, hi: int) -> tuple[int, int, BatchResult]:
+        return lo, hi, client.fetch_many(calls[lo:hi], progress=False, parse=False)
 
     # the next slice is read (hits) or sent (misses) while this one is converted: at most two
     # slices of bodies are held at once, and one slice's requests are in flight
-    start = min(len(calls), limit, FIRST_SLICE)
-    pending: cf.Future[tuple[int, BatchResult]] | None = ahead.submit(fetch, 0, start)
+    start = 0 if stopped else min(len(calls), limit, FIRST_SLICE)
+    pending: cf.Future[tuple[int, int, BatchResult]] | None = (
+        ahead.submit(fetch, 0, start) if start else None
+    )
     sent = body_bytes = 0
     try:
         while pending is not None:
-            count, part = pending.result()
+            lo, hi, part = pending.result()
             pending = None
+            stopped = stop.tripped(calls[lo:hi], part)
             sent += len(part.replies)
             body_bytes += sum(len(r.content) for r in part.replies)
-            if start < len(calls):
-                size = _next_slice(limit, sent, body_bytes)
+            if start < len(calls) and not stopped:
+                size = _next_slice(limit, sent, body_bytes, slice_bytes)
                 pending = ahead.submit(fetch, start, min(len(calls), start + size))
                 start += size
             frame, extra = _convert_attributed(
-                client, part, convert, attribution, endpoint=endpoint, progress=False
+                client, part, convert_slice, attribution, endpoint=endpoint, progress=False
             )
             parts.append(frame)
             reasked += extra
-            # provenance needs when and whence, not the bodies: let them go now
-            total.replies += [dataclasses.replace(r, content=b"") for r in part.replies]
-            total.failures += part.failures
-            total.retries += part.retries
-            total.rate_waits += part.rate_waits
-            total.elapsed += part.elapsed
-            bar.update(count)
+            _add(total, part, _without_bodies(part.replies))  # the bodies go now
+            bar.update(hi - lo)
             del part, frame
             _release_memory()
+        if start < len(calls):  # stopped: the calls not sent are not attempted
+            total.failures += stop.refusals(calls[start:])
+            bar.update(len(calls) - start)
+        if not parts:
+            parts.append(convert_slice([]))
     finally:
         if pending is not None:
             pending.cancel()
         ahead.shutdown(wait=True, cancel_futures=True)
         bar.close()
+    total.replies[:0] = _without_bodies(first)  # in the order of the calls: the head first
     kept = [p for p in parts if len(p)] or parts[:1]
     frame = kept[0] if len(kept) == 1 else pd.concat(kept, ignore_index=True)
     return total, frame, reasked
@@ -689,14 +782,22 @@ def run_batch(
     failure_note: Callable[[Sequence[Failure]], str | None] | None = None,
     dtype_backend: DtypeBackend | None = None,
     stream: bool = False,
+    first: Callable[[Call], bool] | None = None,
+    slice_bytes: int | None = None,
 ) -> pd.DataFrame:
     """Send ``calls``, convert the replies to one frame, attach provenance, apply ``errors``.
 
     ``stream``: ``convert`` works on any run of consecutive replies and the frames of the runs
     concatenate to the frame of the whole (no reply depends on another). The calls are then
-    sent in slices of a few times the client's concurrency; each slice's bodies are converted
-    as soon as it has arrived and released, so the peak memory is the frame plus one slice of
-    bodies, whatever the number of wallets.
+    sent in slices sized by the bytes of their bodies (:func:`_next_slice`); each slice's
+    bodies are converted as soon as it has arrived and released, so the peak memory is the
+    frame plus one slice of bodies, whatever the number of wallets. ``first``: the calls whose
+    answers every other needs to be converted (the token lists behind symbols and decimals).
+    When streamed, they are sent first, as one batch (an unusable answer asked again, then a
+    failure), and their good replies are held to the end and passed to ``convert`` ahead of
+    every slice's; ``convert`` must then give no rows of its own for them. ``slice_bytes``: the
+    bodies a slice aims to hold (default :data:`SLICE_BYTES`); less when the converter's
+    working set is many times its bodies.
 
     ``frame`` names the frame's schema (``"balances"``, ``"tokens_snapshot"``...) so Parquet
     files can restore it. ``attribution``: when the converted rows name wallets the batch did
@@ -710,9 +811,19 @@ def run_batch(
     dtype_backend = check_dtype_backend(dtype_backend)
     # parse=False: replies hold the bodies as received; each is parsed once, by its converter
     check_flag("progress", progress, optional=True)
-    if stream and len(calls) > _slice_size(client):
+    head = [c for c in calls if first(c)] if first is not None else []
+    rest = [c for c in calls if not first(c)] if first is not None else calls
+    if stream and len(rest) > _slice_size(client):
         batch, converted, reasked = _run_streamed(
-            client, calls, convert, progress, description or endpoint, attribution, endpoint
+            client,
+            rest,
+            convert,
+            progress,
+            description or endpoint,
+            attribution,
+            endpoint,
+            head,
+            slice_bytes,
         )
     else:
         batch = client.fetch_many(

@@ -151,7 +151,8 @@ def test_streamed_slices_release_their_bodies(
         for cached in (False, True):  # cold, then warm (hits read ahead)
             assert len(frame) == 22
             assert stale and max(stale) == 0
-            assert sizes[0] == _loading.FIRST_SLICE and max(sizes) == 4
+            # 2 first, then at most the limit or as many as all the slices before
+            assert sizes == [_loading.FIRST_SLICE, 4, 6, 10]
             assert sum(sizes) == 22
             info = frame.attrs["inchframe"]
             assert info["requests"] == 22 and info["requests_from_cache"] == (22 if cached else 0)
@@ -184,3 +185,6 @@ def test_slice_sizes() -> None:
     assert _loading._next_slice(16, 4, 4 * 10 * 2**20) == 3  # 10 MiB bodies in 32 MiB
     assert _loading._next_slice(16, 4, 4 * 1000) == 16  # small bodies: one per worker
     assert _loading._next_slice(16, 2, 2 * 100 * 2**20) == 1  # huge bodies: one at a time
+    # small bodies: as many as fit in 32 MiB, at most as many as all the slices before
+    assert _loading._next_slice(16, 100, 100 * 70_000) == 100
+    assert _loading._next_slice(16, 2000, 2000 * 70_000) == 479
