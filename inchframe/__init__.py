@@ -47,6 +47,7 @@ __all__ = [
     "close",
     "dask",
     "default_client",
+    "doctor",
     "export",
     "portfolio",
     "read_delta",
@@ -68,10 +69,11 @@ _LAZY = {
     "default_client": "inchframe._loading",
     "read_parquet": "inchframe.io",
     "read_delta": "inchframe.io",
-    "export": "inchframe.export",
-    "read_failures": "inchframe.export",
+    "export": "inchframe.exports",
+    "read_failures": "inchframe.exports",
+    "doctor": "inchframe.checkup",
 }
-_SUBMODULES = {"portfolio", "sandbox", "doctor", "dask"}  # doctor: a callable module
+_SUBMODULES = {"portfolio", "sandbox", "dask"}
 
 from . import accessor as _accessor  # noqa: E402, F401 - registers df.inch (imports only pandas)
 from .errors import (  # noqa: E402 - the light, dependency-free part of the API
@@ -117,6 +119,7 @@ if TYPE_CHECKING:
     from ._loading import close, default_client
     from .balance import aggregated_balances, allowances, balances, balances_and_allowances
     from .cache import cache_info, clear_cache
+    from .checkup import doctor
     from .client import Client
-    from .export import export, read_failures
+    from .exports import export, read_failures
     from .io import read_delta, read_parquet

@@ -488,9 +488,9 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_doctor(args: argparse.Namespace) -> int:
     """Check each endpoint once and print the report; exit 1 unless every one converted."""
     from .addresses import normalize_addresses
+    from .checkup import doctor
     from .client import Client
     from .config import is_loopback_url, resolve_settings
-    from .doctor import doctor
 
     wallets = normalize_addresses(args.wallets, what="wallet address") if args.wallets else None
     if args.record:
@@ -534,8 +534,8 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """``inchframe export LOADER --wallets FILE --to PATH``: :func:`inchframe.export.export`."""
-    from .export import export
+    """``inchframe export LOADER --wallets FILE --to PATH``: :func:`inchframe.export`."""
+    from .exports import export
 
     options: dict[str, Any] = {}
     if args.chain:

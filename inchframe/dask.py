@@ -31,7 +31,7 @@ _RESERVED = ("plan", "progress", "client")
 def partitions(loader: Any, wallets: Any, *, client: Any = None, **args: Any) -> list[list[str]]:
     """The wallet chunks of the loader's request plan, in plan order (one per partition)."""
     from ._loading import get_client
-    from .export import resolve_loader
+    from .exports import resolve_loader
 
     _, func = resolve_loader(loader)
     plan = func(wallets, **args, client=get_client(client), plan=True)
@@ -55,7 +55,7 @@ class _Chunk:
 def _load_partition(
     chunk: _Chunk, loader: str, loader_args: dict[str, Any], config: WorkerConfig, errors: str
 ) -> pd.DataFrame:
-    from .export import _frame_schema, resolve_loader
+    from .exports import _frame_schema, resolve_loader
 
     name, func = resolve_loader(loader)
     frame = func(
@@ -91,7 +91,7 @@ def from_loader(
     import dask.dataframe as dd
 
     from ._loading import check_errors_policy, get_client
-    from .export import _frame_schema, pinned_args, resolve_loader
+    from .exports import _frame_schema, pinned_args, resolve_loader
 
     name, func = resolve_loader(loader)
     reserved = sorted(set(args) & set(_RESERVED))
@@ -125,7 +125,7 @@ def from_loader(
 
 def _loader_function(name: str) -> Callable[..., Any]:
     def load(wallets: str | Iterable[str], *args: Any, **kwargs: Any) -> Any:
-        from .export import export_loaders
+        from .exports import export_loaders
 
         params = [p for p in _signature_names(export_loaders()[name])[1:] if p not in _RESERVED]
         if len(args) > len(params):
@@ -146,7 +146,7 @@ def _signature_names(func: Callable[..., Any]) -> list[str]:
 
 
 def __getattr__(name: str) -> Any:
-    from .export import export_loaders
+    from .exports import export_loaders
 
     loaders = export_loaders()
     if name == "portfolio":

@@ -17,7 +17,7 @@ import inchframe
 import inchframe.dask as ifd
 from inchframe.client import Client
 from inchframe.errors import InputError
-from inchframe.export import BATCH_COLUMN, export
+from inchframe.exports import BATCH_COLUMN, export
 
 from .conftest import FAKE_KEY, api_requests
 

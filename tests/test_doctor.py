@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from inchframe import doctor as dr
+from inchframe import checkup as dr
 from inchframe.client import Client
 from inchframe.sandbox.options import QUIRK_PRESETS
 

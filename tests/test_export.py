@@ -27,7 +27,7 @@ import pytest
 import inchframe
 from inchframe.client import Client
 from inchframe.errors import InputError
-from inchframe.export import BATCH_COLUMN, export, export_loaders, read_failures
+from inchframe.exports import BATCH_COLUMN, export, export_loaders, read_failures
 
 from .conftest import FAKE_KEY, REPO, ROUTER_V6, api_requests
 
@@ -70,7 +70,7 @@ def server() -> Iterator[str]:
 _RUNNER = """
     import os, signal, sys
     sys.path.insert(0, {repo!r})
-    import inchframe.export as E
+    import inchframe.exports as E
     stage, batch = {stage!r}, {batch!r}
     def hook(name, k):
         if name == stage and k == batch:
@@ -274,7 +274,7 @@ def test_cli_csv_of_wallets(sandbox: Any, tmp_path: Path, capsys: pytest.Capture
 
 
 def test_wallet_files(tmp_path: Path) -> None:
-    from inchframe.export import _Wallets
+    from inchframe.exports import _Wallets
 
     wallets = _wallets(5)
     text = tmp_path / "w.txt"
@@ -422,7 +422,7 @@ def test_delta_checkpoints_keep_the_resume_point(client: Any, tmp_path: Path) ->
     checkpoints reads the last batch from them (the application transaction) and sends nothing."""
     from deltalake import DeltaTable
 
-    from inchframe.export import DELTA_CHECKPOINT_INTERVAL
+    from inchframe.exports import DELTA_CHECKPOINT_INTERVAL
 
     wallets = _wallets(2 * DELTA_CHECKPOINT_INTERVAL + 3, seed=21)
     to = tmp_path / "out"
@@ -493,7 +493,7 @@ def test_wallet_dedupe_keeps_first_occurrences_across_merges(
 ) -> None:
     """The compact seen-set (sorted 20-byte digests plus a small recent set) drops exactly the
     repeats, also across merges and for digests ending in zero bytes (NumPy strips those)."""
-    from inchframe import export as export_module
+    from inchframe import exports as export_module
 
     monkeypatch.setattr(export_module._SeenWallets, "RECENT", 7)
     rng = random.Random(3)

@@ -21,10 +21,8 @@ import datetime as dt
 import json
 import os
 import re
-import sys
 import tempfile
 import time
-import types
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -655,14 +653,3 @@ def convert_recorded(directory: str | os.PathLike[str], entry: dict[str, Any]) -
 def endpoint_names() -> Sequence[str]:
     """The 31 endpoint names doctor checks, in order."""
     return list(ENDPOINTS)
-
-
-class _CallableModule(types.ModuleType):
-    """``inchframe.doctor(...)`` calls :func:`doctor`; ``inchframe.doctor.OPEN_QUESTIONS`` etc.
-    stay reachable as module attributes."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> DoctorReport:
-        return doctor(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -38,7 +38,6 @@ import os
 import shutil
 import sys
 import time
-import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -1036,14 +1035,3 @@ class _Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
-
-
-class _CallableModule(types.ModuleType):
-    """``inchframe.export`` is both this module and the function: once the module is imported,
-    Python binds the package attribute to the module, so the module calls :func:`export`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ExportResult:
-        return export(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
