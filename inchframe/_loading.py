@@ -713,14 +713,18 @@ def _run_streamed(
     pending: cf.Future[tuple[int, int, BatchResult]] | None = (
         ahead.submit(fetch, 0, start) if start else None
     )
-    sent = body_bytes = 0
+    sent = body_bytes = freed = 0
+    # pages go back to the system once half a slice's worth of bodies is freed (each slice of
+    # full size; the small first slices together): a trim costs a few ms
+    trim_at = (SLICE_BYTES if slice_bytes is None else slice_bytes) // 2
     try:
         while pending is not None:
             lo, hi, part = pending.result()
             pending = None
             stopped = stop.tripped(calls[lo:hi], part)
+            received = sum(len(r.content) for r in part.replies)
             sent += len(part.replies)
-            body_bytes += sum(len(r.content) for r in part.replies)
+            body_bytes += received
             if start < len(calls) and not stopped:
                 size = _next_slice(limit, sent, body_bytes, slice_bytes)
                 pending = ahead.submit(fetch, start, min(len(calls), start + size))
@@ -733,7 +737,10 @@ def _run_streamed(
             _add(total, part, _without_bodies(part.replies))  # the bodies go now
             bar.update(hi - lo)
             del part, frame
-            _release_memory()
+            freed += received
+            if freed >= trim_at or pending is None:
+                _release_memory()
+                freed = 0
         if start < len(calls):  # stopped: the calls not sent are not attempted
             total.failures += stop.refusals(calls[start:])
             bar.update(len(calls) - start)
