@@ -284,3 +284,130 @@ def test_deeply_nested_bodies_are_payload_errors(convert: Any, ctx: Any, body: b
     RecursionError."""
     with pytest.raises(PayloadError):
         convert([(ctx, body)])
+
+
+# ------------------------------------------------------- review: payload types and spellings
+
+ZERO = {"balance": "0", "allowance": "0"}
+W1_UPPER = "0x" + W1[2:].upper()
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+@pytest.mark.parametrize("keep_zero", [False, True])
+def test_payload_types_and_odd_bodies(kind: Any, keep_zero: bool) -> None:
+    """bytes/bytearray/memoryview; empty, null, list, NaN, BOM, huge ints, floats, booleans,
+    escaped keys, trailing garbage, bad UTF-8: raw gives the parsed frame or the same error."""
+    convert = lambda p: fb.balances_frame(p, keep_zero=keep_zero)  # noqa: E731
+    u, t = USDC.encode(), USDT.encode()
+    bodies = [
+        b"",
+        b"null",
+        b"[]",
+        b'["a"]',
+        b'  \n{ "%s" : "1" }\n' % u,
+        b'\xef\xbb\xbf{"%s":"1"}' % u,
+        b'{"%s":NaN}' % u,
+        b'{"%s":-Infinity}' % u,
+        b'{"%s":%s}' % (u, str(10**400).encode()),
+        b'{"%s":%s}' % (u, MAX.encode()),
+        b'{"%s":1.0,"%s":"1"}' % (u, t),
+        b'{"%s":0.0}' % u,
+        b'{"%s":1e400}' % u,
+        b'{"%s":true}' % u,
+        b'{"%s":-0,"%s":"00"}' % (u, t),
+        b'{"%s":{"a":1}}' % u,
+        b'{"\\u0030xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48":"0","%s":"0"}' % t,
+        b'{"%s":"5","%s":"0"}' % (u, u),  # duplicate key: the last wins
+        b'{"%s":"0","%s":"5"}' % (u, u),
+        b'{"%s":"1"} x' % u,
+        b'{"%s":"\xff"}' % u,
+        compact({"0x" + "\u00e9" * 40: "0"}),
+        compact({"0x" + "g" * 40: "0"}),
+    ]
+    for body in bodies:
+        # same() parses the encoded body with json (bytes); the converter gets ``kind``
+        as_kind = lambda p: [(c, kind(b) if isinstance(b, bytes) else b) for c, b in p]  # noqa: E731
+        same(lambda p: convert(as_kind(p)), [((1, W1), body)], lambda b: b)
+
+
+@pytest.mark.parametrize("keep_zero", [False, True])
+def test_case_folded_zero_and_repeated_contexts_flat(keep_zero: bool) -> None:
+    """A zero and a non-zero answer for one token (two spellings in one body, or two responses
+    with one context) is a PayloadError raw or parsed, whether zero rows are kept or not."""
+    upper = "0x" + USDC[2:].upper()
+    conv = lambda p: fb.balances_frame(p, keep_zero=keep_zero)  # noqa: E731
+    for pairs in (
+        [((1, W1), {USDC: "5", upper: "0"})],
+        [((1, W1), {upper: "0", USDC: "5"})],
+        [((1, W1), {USDC: "5"}), ((1, W1_UPPER), {USDC: "0"})],
+        [((1, W1), {USDC: "5"}), ((1, W1), {upper: "0"})],
+    ):
+        with pytest.raises(PayloadError, match="two different answers"):
+            conv([(c, json.loads(compact(p))) for c, p in pairs])
+        same(conv, pairs)
+    same(conv, [((1, W1), {USDC: "5"}), ((1, W1), {USDC: "5"})])  # identical repeats collapse
+    ba = lambda p: fb.balances_and_allowances_frame(p, keep_zero=keep_zero)  # noqa: E731
+    same(ba, [((1, W1, ROUTER), {USDC: {"balance": "5", "allowance": "0"}, upper: ZERO})])
+    same(ba, [((1, W1, ROUTER), {USDC: {"balance": "0", "allowance": "0", "x": 1}})])
+    wt = lambda p: fb.wallets_and_tokens_frame(p, keep_zero=keep_zero)  # noqa: E731
+    same(wt, [((1,), {W1: {USDC: "5"}, W1_UPPER: {USDC: "0"}})])
+
+
+@pytest.mark.parametrize("keep_zero", [False, True])
+def test_aggregated_wallet_order_and_nulls(keep_zero: bool) -> None:
+    conv = lambda p: fb.aggregated_frame(p, keep_zero=keep_zero)  # noqa: E731
+    one, two = {"balance": "1", "allowance": "0"}, {"balance": "2", "allowance": "0"}
+    w3 = "0x" + "3" * 40
+    for body in (
+        [token(USDC, "a", 6, {W2: ZERO}), token(USDT, "b", 6, {W1: one, W2: one})],
+        [token(USDC, "a", 6, {W1: ZERO, W2: one}), token(USDT, "b", 6, {W2: one, W1: two})],
+        [token(USDC, "a", 6, {W2: one, W1_UPPER: ZERO}), token(USDT, "b", 6, {W1: one, W2: one})],
+        [
+            token(ETH, "e", 18, None),
+            token(USDT, "b", 6, {W1: one}),
+            token(USDC, "a", 6, {W2: one, W1: one}),
+        ],
+        [
+            token(ETH, "e", 18, {}),
+            token(USDT, "b", 6, {W2: one}),
+            token(USDC, "a", 6, {W1: one, W2: one}),
+        ],
+        [
+            token(USDC, "a", 6, {W1: one, W2: ZERO}),
+            token(USDT, "b", 6, {w3: one, W2: two, W1: one}),
+        ],
+        [token(USDC, '"%s":{"balance":"0","allowance":"0"}' % W2, 6, {W1: one, W2: ZERO})],
+        [token(USDC, "a", 6, {W1: one}, extra={W2: ZERO, "a": 1})],
+    ):
+        same(conv, [((1, ROUTER), body)])
+    missing = token(ETH, "e", 18, None)
+    del missing["wallets"]
+    same(conv, [((1, ROUTER), [missing])])
+
+
+def test_aggregated_zero_entries_cut_before_decoding_never_become_objects() -> None:
+    """A 100-wallet answer with 98% zero entries: the decoded payload holds only the two
+    non-zero entries (the zero ones are cut from the bytes)."""
+    import hashlib
+
+    holders = ["0x" + hashlib.sha256(f"m{i}".encode()).hexdigest()[:40] for i in range(100)]
+    wallets_map = {w: ZERO for w in holders}
+    wallets_map[holders[5]] = {"balance": "1", "allowance": "0"}
+    wallets_map[holders[60]] = {"balance": "0", "allowance": "2"}
+    body = compact([token(USDC, "usdc", 6, wallets_map)])
+    decoded = []
+    real = fb.D.decode
+
+    def spy(b: Any, *a: Any, **k: Any) -> Any:
+        out = real(b, *a, **k)
+        decoded.append(out)
+        return out
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(fb.D, "decode", spy)
+    try:
+        frame = fb.aggregated_frame([((1, ROUTER), body)])
+    finally:
+        mp.undo()
+    assert len(decoded[0][0]["wallets"]) == 2
+    assert frame["wallet"].tolist() == [holders[5], holders[60]]
