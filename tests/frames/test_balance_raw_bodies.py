@@ -324,10 +324,13 @@ def test_payload_types_and_odd_bodies(kind: Any, keep_zero: bool) -> None:
         compact({"0x" + "\u00e9" * 40: "0"}),
         compact({"0x" + "g" * 40: "0"}),
     ]
-    for body in bodies:
+
+    def as_kind(pairs: list[Any]) -> pd.DataFrame:
         # same() parses the encoded body with json (bytes); the converter gets ``kind``
-        as_kind = lambda p: [(c, kind(b) if isinstance(b, bytes) else b) for c, b in p]  # noqa: E731
-        same(lambda p: convert(as_kind(p)), [((1, W1), body)], lambda b: b)
+        return convert([(c, kind(b) if isinstance(b, bytes) else b) for c, b in pairs])
+
+    for body in bodies:
+        same(as_kind, [((1, W1), body)], lambda b: b)
 
 
 @pytest.mark.parametrize("keep_zero", [False, True])
@@ -376,7 +379,7 @@ def test_aggregated_wallet_order_and_nulls(keep_zero: bool) -> None:
             token(USDC, "a", 6, {W1: one, W2: ZERO}),
             token(USDT, "b", 6, {w3: one, W2: two, W1: one}),
         ],
-        [token(USDC, '"%s":{"balance":"0","allowance":"0"}' % W2, 6, {W1: one, W2: ZERO})],
+        [token(USDC, f'"{W2}":{{"balance":"0","allowance":"0"}}', 6, {W1: one, W2: ZERO})],
         [token(USDC, "a", 6, {W1: one}, extra={W2: ZERO, "a": 1})],
     ):
         same(conv, [((1, ROUTER), body)])
