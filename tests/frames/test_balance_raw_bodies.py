@@ -486,6 +486,24 @@ def test_aggregated_wallet_order_with_other_entry_spellings(spelling: str) -> No
 
 @pytest.mark.xfail(
     strict=True,
+    reason="aggregated raw body, keep_zero=False: a wallet first seen in another spelling whose "
+    "entries are all zero (cut from the bytes) loses its first-appearance rank: the rank is "
+    "kept per key spelling (_wallet_major factorizes spellings only among the rows left), so "
+    "W2 comes before W1; parsed and keep_zero=True (and 120e639) put W1 first. Found by "
+    "test_property_aggregated_raw_equals_parsed_zero_rows_dropped.",
+)
+def test_aggregated_wallet_order_when_the_first_spelling_is_all_zero() -> None:
+    three = {"balance": "0", "allowance": "3"}
+    body = [
+        token(USDC, "usdc", 6, {W1_UPPER: ZERO}),
+        token(USDT, "usdt", 6, {W2: three, W1: three}),
+    ]
+    frame = same(fb.aggregated_frame, [((1, ROUTER), body)])
+    assert frame["wallet"].tolist() == [W1, W2]
+
+
+@pytest.mark.xfail(
+    strict=True,
     reason="a non-contiguous memoryview body raises BufferError from msgspec (not an "
     "inchframe error); 120e639 gave PayloadError 'not valid JSON' (it copied to bytes)",
 )
@@ -536,3 +554,154 @@ def test_lone_surrogate_is_a_payload_error(where: str) -> None:
         body = compact([token(USDC, "\ud800", 6, {W1: {"balance": "1", "allowance": "0"}})])
     with pytest.raises(PayloadError):
         convert([(ctx, body)])
+
+
+# ---------------------------------------------------------- review: property tests (hypothesis)
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_POOL = [USDC, USDT, ETH, W1, W2]
+
+
+def _spell(address: str, how: int) -> str:
+    if how == 1:
+        return "0x" + address[2:].upper()
+    if how == 2:
+        return "0x" + "".join(c.upper() if i % 2 else c for i, c in enumerate(address[2:]))
+    return address
+
+
+_keys = st.builds(_spell, st.sampled_from(_POOL), st.sampled_from([0, 0, 0, 1, 2]))
+_flat_values = st.sampled_from(["0", "0", "0", "5", "007", "00", MAX, 0, 12, "+3", None, 1.5])
+
+
+def _encode_pairs(items: list[tuple[str, Any]], pretty: bool, escape: bool) -> bytes:
+    """A JSON object from (key, value) items, duplicates kept, compact or pretty; ``escape``
+    writes the first key's leading ``0`` as ``\\u0030``."""
+    sep = ", " if pretty else ","
+    colon = ": " if pretty else ":"
+    parts = []
+    for i, (k, v) in enumerate(items):
+        key = json.dumps(k)
+        if escape and i == 0:
+            key = '"\\u0030' + key[2:]
+        parts.append(key + colon + (v if isinstance(v, _Verbatim) else json.dumps(v)))
+    return ("{" + sep.join(parts) + "}").encode()
+
+
+class _Verbatim(str):
+    """Already-encoded JSON."""
+
+
+_flat_body = st.builds(
+    _encode_pairs,
+    st.lists(st.tuples(_keys, _flat_values), max_size=6),
+    st.booleans(),
+    st.booleans(),
+)
+_wallet_ctx = st.builds(_spell, st.sampled_from([W1, W2]), st.sampled_from([0, 1]))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bodies=st.lists(st.tuples(st.sampled_from([1, 10]), _wallet_ctx, _flat_body), max_size=3),
+    keep_zero=st.booleans(),
+)
+def test_property_flat_maps_raw_equals_parsed(bodies: list[Any], keep_zero: bool) -> None:
+    pairs = [((chain, wallet), body) for chain, wallet, body in bodies]
+    same(lambda p: fb.balances_frame(p, keep_zero=keep_zero), pairs, lambda b: b)
+    spender = [((c, w, ROUTER), b) for (c, w), b in pairs]
+    same(lambda p: fb.allowances_frame(p, keep_zero=keep_zero), spender, lambda b: b)
+
+
+_entry_values = st.sampled_from(["0", "0", "0", "3", "00", 0, MAX])
+
+
+def _entry(balance: Any, allowance: Any, allowance_first: bool) -> _Verbatim:
+    items = [("balance", balance), ("allowance", allowance)]
+    if allowance_first:
+        items.reverse()
+    return _Verbatim(_encode_pairs(items, False, False).decode())
+
+
+_entries = st.builds(_entry, _entry_values, _entry_values, st.booleans())
+_wallet_keys = st.builds(
+    _spell, st.sampled_from([W1, W2, "0x" + "3" * 40]), st.sampled_from([0, 0, 1])
+)
+
+
+def _token_body(address: str, wallets: list[tuple[str, Any]] | None) -> str:
+    meta = compact(token(address, "t", 6, None)).decode()
+    holders = "null" if wallets is None else _encode_pairs(wallets, False, False).decode()
+    return meta.replace('"wallets":null', '"wallets":' + holders)
+
+
+_tokens = st.builds(
+    _token_body,
+    st.sampled_from([USDC, USDT, ETH]),
+    st.none() | st.lists(st.tuples(_wallet_keys, _entries), max_size=4),
+)
+_answer = st.lists(_tokens, max_size=4).map(lambda items: ("[" + ",".join(items) + "]").encode())
+
+
+def _agg_pairs(answers: list[Any]) -> list[Any]:
+    return [((chain, ROUTER), body) for chain, body in answers]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answers=st.lists(st.tuples(st.sampled_from([1, 10]), _answer), max_size=3))
+def test_property_aggregated_raw_equals_parsed_keep_zero(answers: list[Any]) -> None:
+    """Any mix of spellings, duplicates, conflicts and zero entries, zero rows kept."""
+    same(agg, _agg_pairs(answers), lambda b: b)
+
+
+def _answer_of(tokens: list[tuple[str, list[tuple[str, Any]] | None]]) -> bytes:
+    return ("[" + ",".join(_token_body(a, w) for a, w in tokens) + "]").encode()
+
+
+_W3 = "0x" + "3" * 40
+
+
+def _spelled_answer(
+    tokens: list[tuple[str, list[tuple[str, Any]] | None]], spelling: dict[str, int]
+) -> bytes:
+    return _answer_of(
+        [(a, None if w is None else [(_spell(k, spelling[k]), v) for k, v in w]) for a, w in tokens]
+    )
+
+
+#: Without keep_zero: one spelling per wallet in an answer (mixed case allowed), one object
+#: per token, one answer per context, balance-first entries: the xfail tests above
+#: (conflicting zero entries, duplicate key last zero, other entry spellings, first spelling
+#: all zero) hold the rest.
+_plain_entries = st.builds(_entry, _entry_values, _entry_values, st.just(False))
+_plain_answer = st.builds(
+    _spelled_answer,
+    st.lists(
+        st.tuples(
+            st.sampled_from([USDC, USDT, ETH]),
+            st.none()
+            | st.lists(
+                st.tuples(st.sampled_from([W1, W2, _W3]), _plain_entries),
+                max_size=4,
+                unique_by=lambda t: t[0],
+            ),
+        ),
+        max_size=3,
+        unique_by=lambda t: t[0],
+    ),
+    st.fixed_dictionaries({w: st.sampled_from([0, 1, 2]) for w in (W1, W2, _W3)}),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    answers=st.lists(
+        st.tuples(st.sampled_from([1, 10, 137]), _plain_answer),
+        max_size=3,
+        unique_by=lambda a: a[0],
+    )
+)
+def test_property_aggregated_raw_equals_parsed_zero_rows_dropped(answers: list[Any]) -> None:
+    same(fb.aggregated_frame, _agg_pairs(answers), lambda b: b)
