@@ -705,3 +705,36 @@ _plain_answer = st.builds(
 )
 def test_property_aggregated_raw_equals_parsed_zero_rows_dropped(answers: list[Any]) -> None:
     same(fb.aggregated_frame, _agg_pairs(answers), lambda b: b)
+
+
+_ba_body = st.builds(
+    _encode_pairs,
+    st.lists(st.tuples(_keys, _entries | _flat_values), max_size=5),
+    st.booleans(),
+    st.booleans(),
+)
+_wt_body = st.builds(
+    _encode_pairs,
+    st.lists(st.tuples(_wallet_ctx, _flat_body.map(lambda b: _Verbatim(b.decode()))), max_size=3),
+    st.booleans(),
+    st.booleans(),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bodies=st.lists(st.tuples(st.sampled_from([1, 10]), _wallet_ctx, _ba_body), max_size=3),
+    nested=st.lists(st.tuples(st.sampled_from([1, 10]), _wt_body), max_size=2),
+    answers=st.lists(st.tuples(st.sampled_from([1, 10]), _answer), max_size=2),
+    keep_zero=st.booleans(),
+)
+def test_property_other_converters_raw_equals_parsed(
+    bodies: list[Any], nested: list[Any], answers: list[Any], keep_zero: bool
+) -> None:
+    """balances_and_allowances_frame, wallets_and_tokens_frame, token_metadata_frame."""
+    pairs = [((chain, wallet, ROUTER), body) for chain, wallet, body in bodies]
+    ba = lambda p: fb.balances_and_allowances_frame(p, keep_zero=keep_zero)  # noqa: E731
+    same(ba, pairs, lambda b: b)
+    wt = lambda p: fb.wallets_and_tokens_frame(p, keep_zero=keep_zero)  # noqa: E731
+    same(wt, [((chain,), body) for chain, body in nested], lambda b: b)
+    same(fb.token_metadata_frame, _agg_pairs(answers), lambda b: b)
