@@ -40,6 +40,8 @@ def is_raw(payload: Any) -> bool:
 def decode(body: Any, endpoint: str, decoder: Decoder[Any] | None = None) -> Any:
     """``body`` decoded: with ``decoder`` when it fits that shape, else exactly as the client
     parses it; a body that is not JSON is a :class:`PayloadError`."""
+    if isinstance(body, memoryview) and not body.c_contiguous:
+        body = body.tobytes()  # msgspec reads contiguous buffers only
     if decoder is not None:
         try:
             return decoder.decode(body)

@@ -46,11 +46,12 @@ Rules shared by every frame:
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -817,6 +818,28 @@ def _unique_contexts(contexts: Sequence[tuple[Any, ...]]) -> bool:
     return len(set(contexts)) == len(contexts)
 
 
+_Converter = TypeVar("_Converter", bound=Callable[..., pd.DataFrame])
+
+
+def _valid_unicode(endpoint: str) -> Callable[[_Converter], _Converter]:
+    """A string holding a lone surrogate (``"\\ud800"``, which JSON allows) cannot become an
+    Arrow string: a PayloadError, not the UnicodeEncodeError Arrow raises."""
+
+    def wrap(convert: _Converter) -> _Converter:
+        @functools.wraps(convert)
+        def checked(*args: Any, **kwargs: Any) -> pd.DataFrame:
+            try:
+                return convert(*args, **kwargs)
+            except UnicodeEncodeError:
+                raise PayloadError(
+                    endpoint, "body", "a string holds a lone surrogate (not valid Unicode)"
+                ) from None
+
+        return cast(_Converter, checked)
+
+    return wrap
+
+
 # ------------------------------------------------------------------------------ converters
 
 Response = tuple[Any, Any]  # (context tuple, payload: parsed JSON or the raw body)
@@ -852,6 +875,7 @@ def _flat_map_frame(
     return _build(schema, rows, token_info=token_info, keep_zero=keep_zero, endpoint=endpoint)
 
 
+@_valid_unicode(ENDPOINT_BALANCES)
 def balances_frame(
     responses: Iterable[Response],
     *,
@@ -874,6 +898,7 @@ def balances_frame(
     )
 
 
+@_valid_unicode(ENDPOINT_WALLETS_AND_TOKENS)
 def wallets_and_tokens_frame(
     responses: Iterable[Response],
     *,
@@ -920,6 +945,7 @@ def wallets_and_tokens_frame(
     return _build(BALANCES, rows, token_info=token_info, keep_zero=keep_zero, endpoint=endpoint)
 
 
+@_valid_unicode(ENDPOINT_ALLOWANCES)
 def allowances_frame(
     responses: Iterable[Response],
     *,
@@ -943,6 +969,7 @@ def allowances_frame(
     )
 
 
+@_valid_unicode(ENDPOINT_ALLOWANCES_AND_BALANCES)
 def balances_and_allowances_frame(
     responses: Iterable[Response],
     *,
@@ -1115,13 +1142,6 @@ def _parse_aggregated(
                 out.wallet_keys.extend(holders.keys())
                 out.entries.extend(holders.values())
                 out.segments.add(len(holders), f"{path}.wallets", context)
-        if first is not None and len(seen) > len(first.keys):
-            # a wallet missing from the first map: ranks from every key of the whole answer
-            ranks = {key: rank for rank, key in enumerate(_wallet_order(first.body))}
-            for key in seen:
-                ranks.setdefault(key, len(ranks))
-            seen.clear()
-            seen.update(ranks)
     return out
 
 
@@ -1180,6 +1200,15 @@ def _drop_zero_entries(body: bytes) -> bytes:
     # before it (if any)
     start = np.where(after == _COMMA_B, run_key, np.where(before == _COMMA_B, run_key - 1, run_key))
     stop = np.where(after == _COMMA_B, run_end + 1, run_end)
+    # a comma cut with a run must not leave "{," or ",}" behind: such a body ("{,Z}", "{Z,}")
+    # is not JSON, and stays whole for the decoder to say so
+    left, right = buf[np.maximum(start - 1, 0)], buf[np.minimum(stop, len(buf) - 1)]
+    cuts_comma_after = after == _COMMA_B
+    if (
+        (cuts_comma_after & ((right == _CLOSE_B) | (right == _COMMA_B)))
+        | (~cuts_comma_after & (before == _COMMA_B) & ((left == _OPEN_B) | (left == _COMMA_B)))
+    ).any():
+        return body
     # the runs are sorted and apart: keep, cut, keep, cut ... keep
     bounds = np.empty(2 * len(start) + 2, dtype=np.int64)
     bounds[0], bounds[-1] = 0, len(buf)
@@ -1195,7 +1224,8 @@ _WALLET_KEY = re.compile(rb'"(0x[0-9a-fA-F]{40})":\{"balance"')
 def _without_zero_pairs(body: bytes) -> tuple[bytes, list[str]]:
     """``body`` without its compact zero entries (98% of an aggregated answer), and the wallet
     keys of its first ``wallets`` map, in order (the frame's wallet order when every wallet
-    appears there, as in every answer on record; :func:`_wallet_order` otherwise).
+    with a row appears there, as in every answer on record; the answer is decoded whole
+    otherwise).
 
     Filtering the bytes before the entries are located is exact (only whole zero entries go)
     and leaves a fraction of the bytes to read; entries in any other spelling stay and are
@@ -1208,34 +1238,66 @@ def _without_zero_pairs(body: bytes) -> tuple[bytes, list[str]]:
     return _drop_zero_entries(body), first
 
 
-def _wallet_order(body: bytes) -> list[str]:
-    """Every wallet key of ``body`` in order of first appearance."""
-    return [k.decode("ascii") for k in dict.fromkeys(_WALLET_KEY.findall(body))]
-
-
 @dataclass
 class _FirstMap:
     """The wallet keys of an answer's first ``wallets`` map, read before its zero entries were
-    cut, and the whole answer (for the rare answer whose first map lacks a wallet)."""
+    cut: their order is the frame's wallet order."""
 
     keys: list[str]
-    body: bytes
 
 
 def _answers(
     responses: Iterable[Any], keep_zero: bool
 ) -> Iterator[tuple[Any, Any, _FirstMap | None]]:
     """``(context, payload, first map)`` of every aggregated answer, each raw body decoded as it
-    is read; without ``keep_zero`` its compact zero entries are cut from the bytes first."""
-    for ctx, payload in _pairs(responses, ENDPOINT_AGGREGATED, _RAW_AS_IS):
+    is read; without ``keep_zero`` its compact zero entries are cut from the bytes first, unless
+    a request repeats (its answers are then compared whole). An answer that lists one token
+    twice is decoded again whole, so that its two answers for a wallet are compared."""
+    pairs = list(_pairs(responses, ENDPOINT_AGGREGATED, _RAW_AS_IS))
+    cut = not keep_zero and _unique_contexts([_hashable(ctx) for ctx, _ in pairs])
+    for ctx, payload in pairs:
         first = None
         if D.is_raw(payload):
-            if not keep_zero:
+            whole = payload
+            if cut:
                 whole = bytes(payload)
                 payload, keys = _without_zero_pairs(whole)
-                first = _FirstMap(keys, whole)
+                first = _FirstMap(keys)
             payload = D.decode(payload, ENDPOINT_AGGREGATED)
+            if first is not None:
+                first = _ranked(payload, first)
+                if first is None or _repeats_a_token(payload):
+                    payload, first = D.decode(whole, ENDPOINT_AGGREGATED), None
         yield ctx, payload, first
+
+
+def _ranked(payload: Any, first: _FirstMap) -> _FirstMap | None:
+    """``first`` when its keys (the compact keys of the first map) rank every wallet key left
+    in the cut ``payload``, else None: the answer is then decoded whole, its order read from
+    the decoded maps (a wallet missing from the first map, or listed there in another form)."""
+    if not isinstance(payload, list):
+        return first
+    known = set(first.keys)
+    for item in payload:
+        holders = item.get("wallets") if isinstance(item, dict) else None
+        if isinstance(holders, dict) and not known.issuperset(holders):
+            return None
+    return first
+
+
+def _hashable(ctx: Any) -> Any:
+    return tuple(_hashable(c) for c in ctx) if isinstance(ctx, (list, tuple)) else ctx
+
+
+def _repeats_a_token(payload: Any) -> bool:
+    if not isinstance(payload, list):
+        return False
+    addresses = [
+        item["address"].lower()
+        for item in payload
+        if isinstance(item, dict) and isinstance(item.get("address"), str)
+    ]
+    return len(set(addresses)) != len(addresses)
 
 
 def _split_asked(responses: Any) -> tuple[Any, list[frozenset[str] | None] | None]:
@@ -1280,6 +1342,7 @@ def _asked_scope(
     return scope
 
 
+@_valid_unicode(ENDPOINT_AGGREGATED)
 def aggregated_frame(
     responses: Iterable[Response],
     *,
@@ -1342,8 +1405,9 @@ def _wallet_major(
 ) -> np.ndarray:
     """The row order: by response, then wallet (first appearance in the answer, zero entries
     included, spellings of one wallet together), then token in payload order; stable."""
+    folded = [_fold_ranks(r) for r in ranks]  # a wallet's rank: its first spelling's
     rank = np.fromiter(
-        (ranks[r][k] for r, k in zip(response.tolist(), keys, strict=True)),
+        (folded[r][_fold(k)] for r, k in zip(response.tolist(), keys, strict=True)),
         dtype=np.int64,
         count=len(keys),
     )
@@ -1353,6 +1417,19 @@ def _wallet_major(
     return first[np.argsort(pair_code, kind="stable")]
 
 
+def _fold(key: Any) -> Any:
+    return key.lower() if isinstance(key, str) else key
+
+
+def _fold_ranks(ranks: dict[Any, int]) -> dict[Any, int]:
+    """Each lowercased key's first rank over its spellings."""
+    out: dict[Any, int] = {}
+    for key, rank in ranks.items():
+        folded = _fold(key)
+        out[folded] = min(rank, out.get(folded, rank))
+    return out
+
+
 def _as_list(responses: Any) -> Any:
     """The batch as a list of pairs (anything else is handed back, for the checks to name)."""
     if isinstance(responses, (Mapping, str, *D.RAW_TYPES)) or not isinstance(responses, Iterable):
@@ -1360,6 +1437,7 @@ def _as_list(responses: Any) -> Any:
     return [tuple(p) if isinstance(p, (tuple, list)) and len(p) == 2 else p for p in responses]
 
 
+@_valid_unicode(ENDPOINT_AGGREGATED)
 def token_metadata_frame(responses: Iterable[Response]) -> pd.DataFrame:
     """:data:`TOKEN_METADATA` from ``aggregatedBalancesAndAllowances`` payloads.
 

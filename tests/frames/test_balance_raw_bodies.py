@@ -432,16 +432,22 @@ def test_aggregated_duplicate_wallet_key_last_zero_wins_like_json() -> None:
     same(fb.aggregated_frame, [((1, ROUTER), body)], lambda b: b)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aggregated raw body, keep_zero=False: a zero entry that conflicts with a non-zero "
-    "one for the same (chain, wallet, spender, token) -- two spellings of the wallet in one "
-    "map, two token objects, or two responses with one context -- is cut from the bytes before "
-    "the repeat check, so raw gives a row where parsed (and 120e639 raw) raise PayloadError "
-    "'two different answers'. The flat maps guard this (_lowercase_address_keys and unique "
-    "contexts); _answers/_drop_zero_entries do not.",
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            "two_spellings",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known defect: two spellings of one wallet in one aggregated map, the "
+                "zero one cut from the bytes before the repeat check (raw body, "
+                "keep_zero=False): a row where parsed input raises 'two different answers'",
+            ),
+        ),
+        "two_token_objects",
+        "repeated_request",
+    ],
 )
-@pytest.mark.parametrize("case", ["two_spellings", "two_token_objects", "repeated_request"])
 def test_aggregated_conflicting_zero_entry_is_a_payload_error(case: str) -> None:
     five = {"balance": "5", "allowance": "0"}
     if case == "two_spellings":
@@ -460,14 +466,6 @@ def test_aggregated_conflicting_zero_entry_is_a_payload_error(case: str) -> None
     same(fb.aggregated_frame, pairs)  # raw must raise the same
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aggregated raw body, keep_zero=False: wallet order (first appearance) is taken "
-    'from the bytes by _WALLET_KEY (compact \'"0x..":{"balance"\'); a first-map entry in '
-    "another valid spelling (allowance before balance, an escaped key) is missed and that "
-    "wallet is ranked after the others: rows W2 before W1, parsed (and keep_zero=True) W1 "
-    "first. 120e639 agreed with parsed.",
-)
 @pytest.mark.parametrize("spelling", ["allowance_first", "escaped_key"])
 def test_aggregated_wallet_order_with_other_entry_spellings(spelling: str) -> None:
     one = {"balance": "1", "allowance": "0"}
@@ -484,14 +482,6 @@ def test_aggregated_wallet_order_with_other_entry_spellings(spelling: str) -> No
     assert frame["wallet"].tolist() == [W1, W1, W2, W2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aggregated raw body, keep_zero=False: a wallet first seen in another spelling whose "
-    "entries are all zero (cut from the bytes) loses its first-appearance rank: the rank is "
-    "kept per key spelling (_wallet_major factorizes spellings only among the rows left), so "
-    "W2 comes before W1; parsed and keep_zero=True (and 120e639) put W1 first. Found by "
-    "test_property_aggregated_raw_equals_parsed_zero_rows_dropped.",
-)
 def test_aggregated_wallet_order_when_the_first_spelling_is_all_zero() -> None:
     three = {"balance": "0", "allowance": "3"}
     body = [
@@ -502,13 +492,6 @@ def test_aggregated_wallet_order_when_the_first_spelling_is_all_zero() -> None:
     assert frame["wallet"].tolist() == [W1, W2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aggregated raw body, keep_zero=False: a body that is NOT valid JSON becomes valid "
-    "once _drop_zero_entries cuts a compact zero entry with a stray comma next to it "
-    "('{,Z}' or '{Z,}' -> '{}'): raw gives a frame, json.loads (and 120e639) a PayloadError "
-    "'not valid JSON'",
-)
 @pytest.mark.parametrize("stray", ["comma_before", "comma_after"])
 def test_aggregated_invalid_json_stays_invalid_after_the_zero_cut(stray: str) -> None:
     zero = f'"{W2}":{{"balance":"0","allowance":"0"}}'.encode()
@@ -524,11 +507,6 @@ def test_aggregated_invalid_json_stays_invalid_after_the_zero_cut(stray: str) ->
         fb.aggregated_frame([((1, ROUTER), body)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a non-contiguous memoryview body raises BufferError from msgspec (not an "
-    "inchframe error); 120e639 gave PayloadError 'not valid JSON' (it copied to bytes)",
-)
 @pytest.mark.parametrize(
     ("convert", "ctx"),
     [
@@ -557,12 +535,6 @@ def test_non_contiguous_memoryview_is_an_inchframe_error(convert: Any, ctx: Any)
         convert([(ctx, body)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a lone surrogate (JSON '\\ud800', valid for json.loads) in a value or key raises "
-    "UnicodeEncodeError from pyarrow, raw AND parsed (pre-existing: 120e639 too); expected a "
-    "PayloadError naming the field",
-)
 @pytest.mark.parametrize("where", ["balance_value", "token_key", "aggregated_symbol"])
 def test_lone_surrogate_is_a_payload_error(where: str) -> None:
     if where == "balance_value":
