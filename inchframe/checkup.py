@@ -404,7 +404,7 @@ def _convert(endpoint: str, call: ep.Call, body: bytes) -> tuple[Any, EndpointCh
             return None, check
     with _forms.recording() as forms, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = convert(call, payload)  # the safe path: every form is reported
+        result = convert(call, payload)  # parsed JSON: every form is reported
         fast = convert(call, body) if endpoint in READS_BYTES else result  # as loaders do
     by_question: dict[str, dict[str, int]] = {}
     for (question, form), n in forms.items():
@@ -420,7 +420,9 @@ def _convert(endpoint: str, call: ep.Call, body: bytes) -> tuple[Any, EndpointCh
     if isinstance(result, pd.DataFrame):
         check.rows = len(result)
         if isinstance(fast, pd.DataFrame) and len(fast) != len(result):
-            check.fallbacks.append(f"fast path gave {len(fast)} rows, safe path {len(result)}")
+            check.fallbacks.append(
+                f"the raw body gave {len(fast)} rows, its parsed JSON {len(result)}"
+            )
         check.empty_columns = [
             str(c) for c in result.columns if len(result) and result[c].isna().all()
         ]

@@ -188,3 +188,23 @@ def test_replay_catches_a_broken_body(recorded: Path, tmp_path: Path) -> None:
     target.write_text(json.dumps(body))
     with pytest.raises(AssertionError, match="v5-tokens-snapshot"):
         _replay(copy)
+
+
+def test_a_raw_body_converted_unlike_its_parsed_json_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The doctor gives the loaders' converters the body as bytes and as parsed JSON: a row
+    count that differs is reported, so a decoding defect cannot pass as an OK answer."""
+    import pandas as pd
+
+    from inchframe import endpoints as ep
+
+    build, _ = dr.ENDPOINTS["balance.balances"]
+
+    def convert(call: Any, body: Any) -> pd.DataFrame:
+        return pd.DataFrame({"n": range(1 if isinstance(body, bytes) else 2)})
+
+    monkeypatch.setitem(dr.ENDPOINTS, "balance.balances", (build, convert))
+    call = ep.balances(1, VITALIK)
+    _, check = dr._convert("balance.balances", call, json.dumps({"0x" + "1" * 40: "1"}).encode())
+    assert "the raw body gave 1 rows, its parsed JSON 2" in check.fallbacks

@@ -264,24 +264,22 @@ def _fail(endpoint: str, path: str, problem: str, where: str) -> PayloadError:
     return PayloadError(endpoint, path, f"{problem} (request: {where})" if where else problem)
 
 
-#: ``_pairs(..., decoder=_RAW_AS_IS)`` hands raw bodies back undecoded.
-_RAW_AS_IS: Any = object()
-
-
-def _pairs(
-    responses: Iterable[Any], endpoint: str, decoder: D.Decoder[Any] | None = None
-) -> Iterator[tuple[Any, Any]]:
-    """``(context, payload)`` pairs; a raw body (``bytes``) is decoded here, once, exactly
-    (typed with ``decoder`` when it fits that shape: see :mod:`inchframe.frames._decode`)."""
+def _pair_list(responses: Iterable[Any], endpoint: str) -> list[tuple[Any, Any]]:
+    """The batch as ``(context, payload)`` pairs, each checked to be a pair (payloads not read)."""
+    pairs: list[tuple[Any, Any]] = []
     for i, item in enumerate(responses):
         if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 2:
             raise InputError(
                 f"{endpoint}: responses[{i}] should be a (context, payload) pair, got {item!r:.80}"
             )
-        payload = item[1]
-        if D.is_raw(payload) and decoder is not _RAW_AS_IS:
-            payload = D.decode(payload, endpoint, decoder)
-        yield item[0], payload
+        pairs.append((item[0], item[1]))
+    return pairs
+
+
+def _decoded(payload: Any, endpoint: str, decoder: D.Decoder[Any] | None = None) -> Any:
+    """A raw body (``bytes``) decoded, once, exactly (typed with ``decoder`` when it fits that
+    shape: see :mod:`inchframe.frames._decode`); parsed JSON as it is."""
+    return D.decode(payload, endpoint, decoder) if D.is_raw(payload) else payload
 
 
 def _context(ctx: Any, names: tuple[str, ...], endpoint: str, *, exact: bool = True) -> tuple:
@@ -776,13 +774,7 @@ def _checked_pairs(
     responses: Iterable[Any], names: tuple[str, ...], endpoint: str
 ) -> tuple[list[tuple[Any, Any]], list[tuple[Any, ...]]]:
     """The ``(context, payload)`` pairs with their validated contexts (payloads not read)."""
-    pairs: list[tuple[Any, Any]] = []
-    for i, item in enumerate(responses):
-        if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 2:
-            raise InputError(
-                f"{endpoint}: responses[{i}] should be a (context, payload) pair, got {item!r:.80}"
-            )
-        pairs.append((item[0], item[1]))
+    pairs = _pair_list(responses, endpoint)
     return pairs, [_context(ctx, names, endpoint) for ctx, _ in pairs]
 
 
@@ -804,7 +796,8 @@ def _map_rows(
     keys: list[Any] = []
     values: list[Any] = []
     decoder = None if entries else _FLAT_MAP
-    for context, (_, payload) in zip(contexts, _pairs(pairs, endpoint, decoder), strict=True):
+    for context, (_, body) in zip(contexts, pairs, strict=True):
+        payload = _decoded(body, endpoint, decoder)
         mapping = _mapping(payload, endpoint, root, segments.describe(context))
         if drop_zero:
             mapping = _without_zeros(mapping, entries=entries)
@@ -918,7 +911,8 @@ def wallets_and_tokens_frame(
     values: list[Any] = []
     chains: list[int] = []
     wallets: list[str] = []
-    for context, (_, payload) in zip(contexts, _pairs(pairs, endpoint, _NESTED_MAP), strict=True):
+    for context, (_, body) in zip(contexts, pairs, strict=True):
+        payload = _decoded(body, endpoint, _NESTED_MAP)
         where = segments.describe(context)
         outer = _mapping(payload, endpoint, root, where)
         for wallet_key, inner_payload in outer.items():
@@ -1073,7 +1067,7 @@ def _parse_aggregated(
             )
         # wallet keys of this answer, by first appearance (read from the bytes before the zero
         # entries were cut, when they were)
-        seen: dict[Any, int] = {key: rank for rank, key in enumerate(first.keys)} if first else {}
+        seen: dict[Any, int] = {key: rank for rank, key in enumerate(first or ())}
         out.wallet_rank.append(seen)
         for j, item in enumerate(payload):
             path = f"aggregated[{j}]"
@@ -1238,55 +1232,49 @@ def _without_zero_pairs(body: bytes) -> tuple[bytes, list[str]]:
     return _drop_zero_entries(body), first
 
 
-@dataclass
-class _FirstMap:
-    """The wallet keys of an answer's first ``wallets`` map, read before its zero entries were
-    cut: their order is the frame's wallet order."""
-
-    keys: list[str]
-
-
 def _answers(
     responses: Iterable[Any], keep_zero: bool
-) -> Iterator[tuple[Any, Any, _FirstMap | None]]:
-    """``(context, payload, first map)`` of every aggregated answer, each raw body decoded as it
-    is read; without ``keep_zero`` its compact zero entries are cut from the bytes first, unless
-    a request repeats (its answers are then compared whole). An answer that lists one token
-    twice is decoded again whole, so that its two answers for a wallet are compared."""
-    pairs = list(_pairs(responses, ENDPOINT_AGGREGATED, _RAW_AS_IS))
-    cut = not keep_zero and _unique_contexts([_hashable(ctx) for ctx, _ in pairs])
+) -> Iterator[tuple[Any, Any, list[str] | None]]:
+    """``(context, payload, first keys)`` of every aggregated answer, each raw body decoded as it
+    is read. Without ``keep_zero`` its compact zero entries are cut from the bytes first, and
+    the wallet keys of its first ``wallets`` map (read before the cut) give the wallet order;
+    the answer is decoded whole instead (first keys None) when a request repeats or the answer
+    lists one token twice (their answers are then compared whole), or when a wallet left after
+    the cut is not among the first keys (its order is then read from the decoded maps)."""
+    pairs = _pair_list(responses, ENDPOINT_AGGREGATED)
+    cut = not keep_zero and _unique_contexts([_comparable(ctx) for ctx, _ in pairs])
     for ctx, payload in pairs:
         first = None
         if D.is_raw(payload):
             whole = payload
             if cut:
                 whole = bytes(payload)
-                payload, keys = _without_zero_pairs(whole)
-                first = _FirstMap(keys)
+                payload, first = _without_zero_pairs(whole)
             payload = D.decode(payload, ENDPOINT_AGGREGATED)
-            if first is not None:
-                first = _ranked(payload, first)
-                if first is None or _repeats_a_token(payload):
-                    payload, first = D.decode(whole, ENDPOINT_AGGREGATED), None
+            if first is not None and (
+                not _ranks_every_wallet(payload, first) or _repeats_a_token(payload)
+            ):
+                payload, first = D.decode(whole, ENDPOINT_AGGREGATED), None
         yield ctx, payload, first
 
 
-def _ranked(payload: Any, first: _FirstMap) -> _FirstMap | None:
-    """``first`` when its keys (the compact keys of the first map) rank every wallet key left
-    in the cut ``payload``, else None: the answer is then decoded whole, its order read from
-    the decoded maps (a wallet missing from the first map, or listed there in another form)."""
+def _ranks_every_wallet(payload: Any, first: list[str]) -> bool:
+    """Every wallet key left in the cut ``payload`` is among the first map's compact keys."""
     if not isinstance(payload, list):
-        return first
-    known = set(first.keys)
+        return True
+    known = set(first)
     for item in payload:
         holders = item.get("wallets") if isinstance(item, dict) else None
         if isinstance(holders, dict) and not known.issuperset(holders):
-            return None
-    return first
+            return False
+    return True
 
 
-def _hashable(ctx: Any) -> Any:
-    return tuple(_hashable(c) for c in ctx) if isinstance(ctx, (list, tuple)) else ctx
+def _comparable(ctx: Any) -> Any:
+    """A context as a hashable value, addresses lowercased (as :func:`_context` reads them)."""
+    if isinstance(ctx, (list, tuple)):
+        return tuple(_comparable(c) for c in ctx)
+    return ctx.lower() if isinstance(ctx, str) else ctx
 
 
 def _repeats_a_token(payload: Any) -> bool:
